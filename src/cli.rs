@@ -1,0 +1,350 @@
+//! The command line: one clap enum for every subcommand.
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::domain::audit::AuditEvent;
+use crate::domain::role::Role;
+use crate::server::{ServeOptions, start};
+use crate::service::audit::{Verdict, verify};
+use crate::service::users::{NewUser, UnitRef, UserPatch, create_unchecked, update_unchecked};
+use crate::service::{App, system};
+use crate::store::{Store, users};
+
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HOTLINE_GIT_COMMIT"),
+    ")"
+);
+
+#[derive(Parser)]
+#[command(
+    name = "hotline",
+    version = LONG_VERSION,
+    about = "衡东县 12345 政务服务便民热线 work-order system",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (HTTPS; a local CA and certificate are made at first start).
+    Serve {
+        /// Data directory: database, certificates, backups, logs.
+        #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, env = "HOTLINE_LISTEN", default_value = "0.0.0.0:8443")]
+        listen: SocketAddr,
+        /// Serve plain HTTP (only on a loopback address).
+        #[arg(long)]
+        plain_http: bool,
+    },
+    /// Manage users offline (the server must be stopped).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input and must be changed at first login.
+    Add {
+        #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
+        data: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// operator, shift_lead, qa, supervisor, admin or unit.
+        #[arg(long)]
+        role: String,
+        /// Unit code (or id), for role `unit`.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (read from standard input); it must be changed at next login.
+    ResetPassword {
+        #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
+        data: PathBuf,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+        /// Also re-enable the account if it was disabled.
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exit 0 when intact, 1 naming the first bad entry.
+    Verify {
+        #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
+        data: PathBuf,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            plain_http,
+        } => serve(data, listen, plain_http),
+        Command::User { command } => user(command),
+        Command::Audit {
+            command: AuditCommand::Verify { data },
+        } => audit_verify(&data),
+    }
+}
+
+fn init_logging(data: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, fmt};
+    let logs = data.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let file = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("hotline")
+        .filename_suffix("log")
+        .max_log_files(30)
+        .build(&logs)
+        .context("opening the log file")?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = EnvFilter::try_from_env("HOTLINE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt::layer().with_target(false))
+        .with(
+            fmt::layer()
+                .with_ansi(false)
+                .with_target(false)
+                .with_writer(writer),
+        )
+        .try_init()
+        .ok();
+    Ok(guard)
+}
+
+fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool) -> Result<i32> {
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let _guard = init_logging(&data)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(16)
+        .build()?;
+    rt.block_on(async move {
+        let running = start(ServeOptions {
+            data: data.clone(),
+            listen,
+            plain_http,
+            clock: Arc::new(SystemClock),
+        })
+        .await?;
+        let scheme = if plain_http { "http" } else { "https" };
+        println!("hotline {} (commit {})", system::VERSION, system::COMMIT);
+        println!("数据目录 data: {}", data.display());
+        println!("监听 listening: {scheme}://{}", running.addr);
+        if let Some(c) = &running.cert {
+            if running.cert_created {
+                println!(
+                    "已生成本机证书 new certificate created in {}",
+                    data.join("tls").display()
+                );
+            }
+            if let Some(ca) = &c.ca_fingerprint_sha256 {
+                println!("根证书 CA SHA-256:     {ca}");
+            }
+            println!("服务器证书 server SHA-256: {}", c.fingerprint_sha256);
+        }
+        if let Some(code) = &running.setup_code {
+            println!();
+            println!(
+                "首次启动：请在浏览器打开 {scheme}://<本机地址>:{}/setup",
+                running.addr.port()
+            );
+            println!("一次性初始化码 setup code: {code}");
+            println!(
+                "(also written to {}, valid 24 hours)",
+                data.join("setup-code").display()
+            );
+        }
+        tracing::info!(addr = %running.addr, "server started");
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        tracing::info!("stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(0)
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut t), Ok(mut i)) => {
+            tokio::select! {
+                _ = t.recv() => {},
+                _ = i.recv() => {},
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn read_password(flag: bool) -> Result<String> {
+    if !flag {
+        bail!("pass --password-stdin and give the password on standard input");
+    }
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    let pw = s.lines().next().unwrap_or("").to_string();
+    if pw.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(pw)
+}
+
+fn open_offline(data: &Path) -> Result<App> {
+    if !data.join(crate::store::DB_FILE).exists() {
+        bail!(
+            "no database in {} (run `hotline serve` once first)",
+            data.display()
+        );
+    }
+    let store = Store::open(data).map_err(|e| anyhow::anyhow!("{e}"))?;
+    App::new(store, Arc::new(SystemClock), data.to_path_buf()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn console_event() -> AuditEvent {
+    AuditEvent {
+        actor: "console".into(),
+        ..AuditEvent::default()
+    }
+}
+
+fn user(cmd: UserCommand) -> Result<i32> {
+    match cmd {
+        UserCommand::Add {
+            data,
+            username,
+            role,
+            unit,
+            display_name,
+            password_stdin,
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!(
+                    "unknown role {role:?}: use operator, shift_lead, qa, supervisor, admin or unit"
+                )
+            })?;
+            let password = read_password(password_stdin)?;
+            let app = open_offline(&data)?;
+            let u = create_unchecked(
+                &app,
+                &console_event(),
+                NewUser {
+                    username,
+                    display_name: display_name.unwrap_or_default(),
+                    role,
+                    unit: unit.map(UnitRef::Code),
+                    password,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let _ = crate::service::setup::prepare(&app);
+            println!(
+                "created user {} (id {}, role {}); the password must be changed at first login",
+                u.username,
+                u.id.0,
+                u.role.code()
+            );
+            Ok(0)
+        }
+        UserCommand::ResetPassword {
+            data,
+            username,
+            password_stdin,
+            enable,
+        } => {
+            let password = read_password(password_stdin)?;
+            let app = open_offline(&data)?;
+            let name = crate::domain::user::normalize_username(&username)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id = app
+                .store
+                .read(|tx| users::id_by_username(tx, &name))
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .with_context(|| format!("no user {name}"))?;
+            let mut ev = console_event();
+            ev.action = "user.reset_password".into();
+            let patch = UserPatch {
+                password: Some(password),
+                disabled: enable.then_some(false),
+                ..UserPatch::default()
+            };
+            update_unchecked(&app, &ev, None, id, patch).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("password of {name} reset; it must be changed at next login");
+            Ok(0)
+        }
+    }
+}
+
+fn audit_verify(data: &Path) -> Result<i32> {
+    if !data.join(crate::store::DB_FILE).exists() {
+        bail!("no database in {}", data.display());
+    }
+    let store = Store::open(data).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match verify(&store).map_err(|e| anyhow::anyhow!("{e}"))? {
+        Verdict::Intact { entries } => {
+            println!("audit chain intact: {entries} entries");
+            Ok(0)
+        }
+        Verdict::Broken { checked, first_bad } => {
+            println!("audit chain BROKEN: {first_bad}");
+            println!("first bad entry: {}", bad_seq(&first_bad));
+            println!("entries verified before it: {checked}");
+            Ok(1)
+        }
+        Verdict::Unreadable { seq, error } => {
+            println!("audit chain BROKEN: entry {seq} unreadable: {error}");
+            println!("first bad entry: {seq}");
+            Ok(1)
+        }
+    }
+}
+
+fn bad_seq(b: &crate::domain::audit::ChainBreak) -> u64 {
+    use crate::domain::audit::ChainBreak;
+    match b {
+        ChainBreak::Gap { seq, .. } | ChainBreak::Link { seq } | ChainBreak::Content { seq } => {
+            *seq
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The six roles of the centre and what each may do: permissions as data.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Operator,
+    ShiftLead,
+    Qa,
+    Supervisor,
+    Admin,
+    Unit,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Operator,
+        Role::ShiftLead,
+        Role::Qa,
+        Role::Supervisor,
+        Role::Admin,
+        Role::Unit,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::ShiftLead => "shift_lead",
+            Role::Qa => "qa",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::Unit => "unit",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The default display name; the office may rename roles in the settings.
+    pub fn default_label(self) -> &'static str {
+        match self {
+            Role::Operator => "话务员",
+            Role::ShiftLead => "值班长",
+            Role::Qa => "质检回访员",
+            Role::Supervisor => "督办员",
+            Role::Admin => "热线管理",
+            Role::Unit => "承办单位经办人",
+        }
+    }
+}
+
+/// Everything a route or a service function may require.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Create, disable, change role of, and reset the password of users.
+    UsersManage,
+    /// Create and edit units (承办单位).
+    UnitsManage,
+    /// Read the list of units (to dispatch, to report).
+    UnitsRead,
+    /// Browse and verify the audit log.
+    AuditRead,
+    /// Change the office's settings (names, timeouts).
+    SettingsManage,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 5] = [
+        Permission::UsersManage,
+        Permission::UnitsManage,
+        Permission::UnitsRead,
+        Permission::AuditRead,
+        Permission::SettingsManage,
+    ];
+}
+
+/// The one place that decides whether a role holds a permission.
+pub fn allows(role: Role, permission: Permission) -> bool {
+    use Role::*;
+    match permission {
+        Permission::UsersManage => matches!(role, Admin),
+        Permission::UnitsManage => matches!(role, Admin),
+        Permission::UnitsRead => matches!(role, Operator | ShiftLead | Qa | Supervisor | Admin),
+        Permission::AuditRead => matches!(role, Admin),
+        Permission::SettingsManage => matches!(role, Admin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.code()), Some(r));
+            let json = serde_json::to_string(&r).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", r.code()));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    /// Prints the whole matrix (run with --nocapture) and pins the expected shape.
+    #[test]
+    fn permission_matrix() {
+        let mut granted = 0;
+        for p in Permission::ALL {
+            let row: Vec<&str> = Role::ALL
+                .iter()
+                .filter(|r| allows(**r, p))
+                .map(|r| r.code())
+                .collect();
+            println!("{p:?}: {}", row.join(", "));
+            granted += row.len();
+        }
+        assert_eq!(granted, 9);
+        assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)));
+        assert!(Permission::ALL.iter().all(|p| allows(Role::Admin, *p)));
+    }
+}

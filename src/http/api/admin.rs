@@ -1,0 +1,126 @@
+//! Users, units, settings and the audit log over JSON (admin).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::List;
+use crate::domain::audit::AuditEntry;
+use crate::domain::settings::Settings;
+use crate::domain::unit::{Unit, UnitId};
+use crate::domain::user::UserId;
+use crate::error::AppError;
+use crate::http::extract::{ApiJson, IdPath, Q};
+use crate::http::{AppState, blocking, hashing};
+use crate::service::units::{NewUnit, UnitPatch};
+use crate::service::users::{NewUser, UserPatch, UserView};
+use crate::service::{Actor, audit, settings, units, users};
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<List<UserView>>, AppError> {
+    let list = blocking(&state, move |app| users::list(app, &actor)).await?;
+    Ok(Json(List::of(list.iter().map(UserView::from).collect())))
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(body): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<UserView>), AppError> {
+    let u = hashing(&state, move |app| users::create(app, &actor, body)).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&u))))
+}
+
+pub async fn get_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    IdPath(id): IdPath,
+) -> Result<Json<UserView>, AppError> {
+    let u = blocking(&state, move |app| users::get(app, &actor, UserId(id))).await?;
+    Ok(Json(UserView::from(&u)))
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<UserPatch>,
+) -> Result<Json<UserView>, AppError> {
+    let u = hashing(&state, move |app| {
+        users::update(app, &actor, UserId(id), body)
+    })
+    .await?;
+    Ok(Json(UserView::from(&u)))
+}
+
+pub async fn list_units(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<List<Unit>>, AppError> {
+    let list = blocking(&state, move |app| units::list(app, &actor)).await?;
+    Ok(Json(List::of(list)))
+}
+
+pub async fn create_unit(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(body): ApiJson<NewUnit>,
+) -> Result<(StatusCode, Json<Unit>), AppError> {
+    let u = blocking(&state, move |app| units::create(app, &actor, body)).await?;
+    Ok((StatusCode::CREATED, Json(u)))
+}
+
+pub async fn update_unit(
+    State(state): State<AppState>,
+    actor: Actor,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<UnitPatch>,
+) -> Result<Json<Unit>, AppError> {
+    let u = blocking(&state, move |app| {
+        units::update(app, &actor, UnitId(id), body)
+    })
+    .await?;
+    Ok(Json(u))
+}
+
+#[derive(Serialize)]
+pub struct AuditList {
+    items: Vec<AuditEntry>,
+    total: usize,
+    page: u32,
+    has_more: bool,
+}
+
+pub async fn list_audit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(filter): Q<audit::AuditFilter>,
+) -> Result<Json<AuditList>, AppError> {
+    let page = blocking(&state, move |app| audit::list(app, &actor, &filter)).await?;
+    Ok(Json(AuditList {
+        total: page.items.len(),
+        items: page.items,
+        page: page.page,
+        has_more: page.has_more,
+    }))
+}
+
+pub async fn get_settings(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<Settings>, AppError> {
+    actor.require(crate::domain::role::Permission::SettingsManage)?;
+    Ok(Json(state.app.settings()))
+}
+
+pub async fn put_settings(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(body): ApiJson<Settings>,
+) -> Result<Json<Settings>, AppError> {
+    let s = blocking(&state, move |app| settings::update(app, &actor, body)).await?;
+    Ok(Json(s))
+}

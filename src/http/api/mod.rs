@@ -1,0 +1,21 @@
+//! The JSON API under `/api/v1`.
+
+pub mod admin;
+pub mod ops;
+pub mod session;
+
+use serde::Serialize;
+
+/// Every list answers `{items, total}`.
+#[derive(Serialize)]
+pub struct List<T: Serialize> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+impl<T: Serialize> List<T> {
+    pub fn of(items: Vec<T>) -> Self {
+        let total = items.len();
+        List { items, total }
+    }
+}

@@ -1,0 +1,76 @@
+//! The layout context every page renders with: organisation, user bar, CSRF token, flash.
+
+use axum::response::Html;
+use serde::Serialize;
+
+use super::{AppState, templates};
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::service::Actor;
+
+#[derive(Serialize)]
+pub struct UserBar {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub role_label: String,
+    pub must_change_password: bool,
+}
+
+#[derive(Serialize)]
+pub struct Layout {
+    pub org_name: String,
+    pub user: Option<UserBar>,
+    /// Which navigation entry is current.
+    pub active: &'static str,
+    pub csrf: String,
+    /// A flash key from `?ok=…`; the text lives in the template.
+    pub flash: Option<String>,
+    /// Role display names, for templates that name roles.
+    pub role_names: Vec<(String, String)>,
+    /// For the print watermark.
+    pub now: String,
+}
+
+pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> Layout {
+    let settings = state.app.settings();
+    Layout {
+        org_name: settings.org_name.clone(),
+        user: actor.map(|a| UserBar {
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            role: a.role,
+            role_label: settings.role_name(a.role),
+            must_change_password: a.must_change_password,
+        }),
+        active,
+        csrf: actor.map(|a| a.csrf_token.clone()).unwrap_or_default(),
+        flash: None,
+        role_names: Role::ALL
+            .iter()
+            .map(|r| (r.code().to_string(), settings.role_name(*r)))
+            .collect(),
+        now: state.app.now().display_cst(),
+    }
+}
+
+impl Layout {
+    pub fn with_flash(mut self, flash: Option<String>) -> Self {
+        self.flash = flash
+            .filter(|f| f.len() <= 40 && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        self
+    }
+}
+
+/// Renders `template` with `{layout, page}`.
+pub fn page(
+    layout: Layout,
+    template: &str,
+    page: impl Serialize,
+) -> Result<Html<String>, AppError> {
+    templates::render(
+        template,
+        minijinja::context! { layout => layout, page => page },
+    )
+    .map(Html)
+}

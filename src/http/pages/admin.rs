@@ -1,0 +1,593 @@
+//! The admin's pages: overview, users, units, audit log, settings.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+
+use super::Flash;
+use crate::domain::audit::AuditEntry;
+use crate::domain::role::Role;
+use crate::domain::settings::Settings;
+use crate::domain::unit::{League, Unit, UnitId};
+use crate::domain::user::UserId;
+use crate::error::AppError;
+use crate::http::extract::{IdPath, PageForm, Q};
+use crate::http::layout::{layout, page};
+use crate::http::{AppState, blocking, hashing};
+use crate::service::units::{NewUnit, UnitPatch};
+use crate::service::users::{NewUser, UnitRef, UserPatch, UserView};
+use crate::service::{Actor, audit, settings, system, units, users};
+
+#[derive(Serialize)]
+struct Cert {
+    fingerprint: String,
+    ca_fingerprint: Option<String>,
+    expires: String,
+}
+
+pub async fn overview_page(
+    state: &AppState,
+    actor: &Actor,
+    flash: Option<String>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let info = blocking(state, move |app| system::info(app, &a)).await?;
+    let cert = state.cert_summary.as_ref().map(|c| Cert {
+        fingerprint: c.fingerprint_sha256.clone(),
+        ca_fingerprint: c.ca_fingerprint_sha256.clone(),
+        expires: crate::domain::time::Timestamp::from_secs(c.not_after_unix).display_cst(),
+    });
+    let l = layout(state, Some(actor), "admin").with_flash(flash);
+    Ok(page(
+        l,
+        "admin/overview.html",
+        minijinja::context! { info => info, cert => cert },
+    )?
+    .into_response())
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(flash): Q<Flash>,
+) -> Result<Response, AppError> {
+    overview_page(&state, &actor, flash.ok).await
+}
+
+// ---- users ----
+
+#[derive(Serialize, Default)]
+struct UserForm {
+    username: String,
+    display_name: String,
+    role: String,
+    unit: String,
+}
+
+#[derive(Serialize)]
+struct UserRow {
+    #[serde(flatten)]
+    user: UserView,
+    unit_name: Option<String>,
+    is_self: bool,
+}
+
+#[derive(Serialize)]
+struct UsersPage {
+    users: Vec<UserRow>,
+    units: Vec<Unit>,
+    roles: Vec<&'static str>,
+    form: UserForm,
+    error: Option<String>,
+    error_field: Option<String>,
+    /// Which row's edit form failed, to show the error there.
+    error_user: Option<u64>,
+}
+
+async fn users_page(
+    state: &AppState,
+    actor: &Actor,
+    flash: Option<String>,
+    status: StatusCode,
+    form: UserForm,
+    error: Option<(AppError, Option<u64>)>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let (list, unit_list) = blocking(state, move |app| {
+        Ok((users::list(app, &a)?, units::list(app, &a)?))
+    })
+    .await?;
+    let name_of = |id: Option<u64>| {
+        id.and_then(|id| unit_list.iter().find(|u| u.id.0 == id))
+            .map(|u| u.name.clone())
+    };
+    let rows = list
+        .iter()
+        .map(|u| UserRow {
+            user: UserView::from(u),
+            unit_name: name_of(u.unit.map(|x| x.0)),
+            is_self: u.id == actor.id,
+        })
+        .collect();
+    let ctx = UsersPage {
+        users: rows,
+        units: unit_list.clone(),
+        roles: Role::ALL.iter().map(|r| r.code()).collect(),
+        form,
+        error_field: error
+            .as_ref()
+            .and_then(|(e, _)| e.field().map(str::to_string)),
+        error_user: error.as_ref().and_then(|(_, u)| *u),
+        error: error.map(|(e, _)| e.to_string()),
+    };
+    let l = layout(state, Some(actor), "users").with_flash(flash);
+    Ok((status, page(l, "admin/users.html", ctx)?).into_response())
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(flash): Q<Flash>,
+) -> Result<Response, AppError> {
+    users_page(
+        &state,
+        &actor,
+        flash.ok,
+        StatusCode::OK,
+        UserForm::default(),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct CreateUserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn unit_ref(s: &str) -> Option<UnitRef> {
+    let s = s.trim();
+    if s.is_empty() {
+        None
+    } else {
+        Some(UnitRef::Code(s.to_string()))
+    }
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(f): PageForm<CreateUserForm>,
+) -> Result<Response, AppError> {
+    let kept = UserForm {
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        role: f.role.clone(),
+        unit: f.unit.clone(),
+    };
+    let Some(role) = Role::parse(&f.role) else {
+        let e = AppError::invalid("role", "请选择角色");
+        return users_page(
+            &state,
+            &actor,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            kept,
+            Some((e, None)),
+        )
+        .await;
+    };
+    let new = NewUser {
+        username: f.username,
+        display_name: f.display_name,
+        role,
+        unit: if role == Role::Unit {
+            unit_ref(&f.unit)
+        } else {
+            None
+        },
+        password: f.password,
+    };
+    let a = actor.clone();
+    match hashing(&state, move |app| users::create(app, &a, new)).await {
+        Ok(_) => Ok(Redirect::to("/admin/users?ok=user_created").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            users_page(
+                &state,
+                &actor,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                kept,
+                Some((e, None)),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateUserForm {
+    /// `disable`, `enable`, `edit` or `reset`.
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    IdPath(id): IdPath,
+    PageForm(f): PageForm<UpdateUserForm>,
+) -> Result<Response, AppError> {
+    let (patch, flash) = match f.action.as_str() {
+        "disable" => (
+            UserPatch {
+                disabled: Some(true),
+                ..UserPatch::default()
+            },
+            "user_disabled",
+        ),
+        "enable" => (
+            UserPatch {
+                disabled: Some(false),
+                ..UserPatch::default()
+            },
+            "user_enabled",
+        ),
+        "reset" => (
+            UserPatch {
+                password: Some(f.password.clone()),
+                ..UserPatch::default()
+            },
+            "password_reset",
+        ),
+        "edit" => {
+            let role =
+                Role::parse(&f.role).ok_or_else(|| AppError::invalid("role", "请选择角色"))?;
+            (
+                UserPatch {
+                    role: Some(role),
+                    unit: Some(if role == Role::Unit {
+                        unit_ref(&f.unit)
+                    } else {
+                        None
+                    }),
+                    display_name: Some(f.display_name.clone()),
+                    ..UserPatch::default()
+                },
+                "user_updated",
+            )
+        }
+        _ => return Err(AppError::BadRequest("未知的操作".into())),
+    };
+    let a = actor.clone();
+    match hashing(&state, move |app| users::update(app, &a, UserId(id), patch)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users?ok={flash}")).into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            users_page(
+                &state,
+                &actor,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                UserForm::default(),
+                Some((e, Some(id))),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---- units ----
+
+#[derive(Serialize, Default)]
+struct UnitForm {
+    code: String,
+    name: String,
+    league: String,
+}
+
+async fn units_page(
+    state: &AppState,
+    actor: &Actor,
+    flash: Option<String>,
+    status: StatusCode,
+    form: UnitForm,
+    error: Option<(AppError, Option<u64>)>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let list = blocking(state, move |app| units::list(app, &a)).await?;
+    let leagues: Vec<(&str, &str)> = League::ALL.iter().map(|l| (l.code(), l.label())).collect();
+    let ctx = minijinja::context! {
+        units => list,
+        leagues => leagues,
+        form => form,
+        error_field => error.as_ref().and_then(|(e, _)| e.field()),
+        error_unit => error.as_ref().and_then(|(_, u)| *u),
+        error => error.as_ref().map(|(e, _)| e.to_string()),
+    };
+    let l = layout(state, Some(actor), "units").with_flash(flash);
+    Ok((status, page(l, "admin/units.html", ctx)?).into_response())
+}
+
+pub async fn units(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(flash): Q<Flash>,
+) -> Result<Response, AppError> {
+    units_page(
+        &state,
+        &actor,
+        flash.ok,
+        StatusCode::OK,
+        UnitForm::default(),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct CreateUnitForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    league: String,
+}
+
+pub async fn create_unit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(f): PageForm<CreateUnitForm>,
+) -> Result<Response, AppError> {
+    let kept = UnitForm {
+        code: f.code.clone(),
+        name: f.name.clone(),
+        league: f.league.clone(),
+    };
+    let Some(league) = League::parse(&f.league) else {
+        let e = AppError::invalid("league", "请选择单位类别");
+        return units_page(
+            &state,
+            &actor,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            kept,
+            Some((e, None)),
+        )
+        .await;
+    };
+    let new = NewUnit {
+        code: f.code,
+        name: f.name,
+        league,
+    };
+    let a = actor.clone();
+    match blocking(&state, move |app| units::create(app, &a, new)).await {
+        Ok(_) => Ok(Redirect::to("/admin/units?ok=unit_created").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            units_page(
+                &state,
+                &actor,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                kept,
+                Some((e, None)),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateUnitForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    league: String,
+    /// `on` when the unit is to be disabled.
+    #[serde(default)]
+    disabled: Option<String>,
+}
+
+pub async fn update_unit(
+    State(state): State<AppState>,
+    actor: Actor,
+    IdPath(id): IdPath,
+    PageForm(f): PageForm<UpdateUnitForm>,
+) -> Result<Response, AppError> {
+    let league =
+        League::parse(&f.league).ok_or_else(|| AppError::invalid("league", "请选择单位类别"))?;
+    let patch = UnitPatch {
+        name: Some(f.name),
+        league: Some(league),
+        disabled: Some(f.disabled.is_some()),
+    };
+    let a = actor.clone();
+    match blocking(&state, move |app| units::update(app, &a, UnitId(id), patch)).await {
+        Ok(_) => Ok(Redirect::to("/admin/units?ok=unit_updated").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            units_page(
+                &state,
+                &actor,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                UnitForm::default(),
+                Some((e, Some(id))),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---- audit ----
+
+#[derive(Serialize)]
+struct AuditRow {
+    #[serde(flatten)]
+    entry: AuditEntry,
+    at_display: String,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(filter): Q<audit::AuditFilter>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let f = filter.clone();
+    let (result, error) = match blocking(&state, move |app| audit::list(app, &a, &f)).await {
+        Ok(p) => (Some(p), None),
+        Err(e @ AppError::Invalid { .. }) => (None, Some(e.to_string())),
+        Err(e) => return Err(e),
+    };
+    let (rows, page_no, has_more) = match result {
+        Some(p) => (
+            p.items
+                .into_iter()
+                .map(|e| AuditRow {
+                    at_display: e.at.display_cst(),
+                    entry: e,
+                })
+                .collect::<Vec<_>>(),
+            p.page,
+            p.has_more,
+        ),
+        None => (Vec::new(), 1, false),
+    };
+    let query = |page: u32| {
+        let mut q = vec![format!("page={page}")];
+        for (k, v) in [
+            ("action", &filter.action),
+            ("user", &filter.user),
+            ("from", &filter.from),
+            ("to", &filter.to),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.push(format!("{k}={}", crate::http::guard::urlencode(v)));
+            }
+        }
+        q.join("&")
+    };
+    let ctx = minijinja::context! {
+        rows => rows,
+        filter => minijinja::context! {
+            action => filter.action.clone().unwrap_or_default(),
+            user => filter.user.clone().unwrap_or_default(),
+            from => filter.from.clone().unwrap_or_default(),
+            to => filter.to.clone().unwrap_or_default(),
+        },
+        page_no => page_no,
+        prev_query => (page_no > 1).then(|| query(page_no - 1)),
+        next_query => has_more.then(|| query(page_no + 1)),
+        error => error,
+    };
+    let l = layout(&state, Some(&actor), "audit");
+    let status = if ctx.get_attr("error").is_ok_and(|e| !e.is_none()) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, page(l, "admin/audit.html", ctx)?).into_response())
+}
+
+// ---- settings ----
+
+async fn settings_page(
+    state: &AppState,
+    actor: &Actor,
+    flash: Option<String>,
+    status: StatusCode,
+    values: Settings,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
+    let roles: Vec<(&str, &str, String)> = Role::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.code(),
+                r.default_label(),
+                values.role_names.get(r.code()).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let ctx = minijinja::context! {
+        values => values,
+        roles => roles,
+        error_field => error.as_ref().and_then(|e| e.field()),
+        error => error.as_ref().map(|e| e.to_string()),
+    };
+    let l = layout(state, Some(actor), "settings").with_flash(flash);
+    Ok((status, page(l, "admin/settings.html", ctx)?).into_response())
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(flash): Q<Flash>,
+) -> Result<Response, AppError> {
+    let values = state.app.settings();
+    settings_page(&state, &actor, flash.ok, StatusCode::OK, values, None).await
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let mut s = state.app.settings();
+    s.org_name = form.get("org_name").cloned().unwrap_or_default();
+    let idle = form
+        .get("idle_timeout_minutes")
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default();
+    s.idle_timeout_minutes = idle.parse().unwrap_or(0);
+    s.role_names = Role::ALL
+        .iter()
+        .filter_map(|r| {
+            form.get(&format!("role_{}", r.code()))
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (r.code().to_string(), v.clone()))
+        })
+        .collect();
+    let a = actor.clone();
+    let values = s.clone();
+    match blocking(&state, move |app| settings::update(app, &a, s)).await {
+        Ok(_) => Ok(Redirect::to("/admin/settings?ok=settings_saved").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            settings_page(
+                &state,
+                &actor,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                values,
+                Some(e),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,24 @@
+//! Each role's home page.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use super::Flash;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::http::AppState;
+use crate::http::extract::Q;
+use crate::http::layout::{layout, page};
+use crate::service::Actor;
+
+pub async fn home(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(flash): Q<Flash>,
+) -> Result<Response, AppError> {
+    if actor.role == Role::Admin {
+        return super::admin::overview_page(&state, &actor, flash.ok).await;
+    }
+    let l = layout(&state, Some(&actor), "home").with_flash(flash.ok);
+    Ok(page(l, "home.html", minijinja::context! {})?.into_response())
+}

@@ -1,0 +1,97 @@
+//! Every route, who may use it, and its handler: one table that builds the router and
+//! drives the access guard, so no route can exist without an access rule.
+
+use axum::Router;
+use axum::routing::{MethodFilter, on};
+
+use super::{AppState, api, assets, pages};
+use crate::domain::role::Permission;
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, no session needed (health, static files, login and setup forms).
+    Public,
+    /// Any signed-in user, even one who must still change the password.
+    Password,
+    /// Any signed-in user who has set their own password.
+    Session,
+    /// Signed-in users whose role holds the permission.
+    Perm(Permission),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+macro_rules! routes {
+    ($( $method:ident $path:literal => $access:expr, $handler:path; )*) => {
+        pub const ROUTES: &[RouteSpec] = &[
+            $( RouteSpec { method: stringify!($method), path: $path, access: $access }, )*
+        ];
+
+        pub fn table_router() -> Router<AppState> {
+            Router::new()
+                $( .route($path, on(MethodFilter::$method, $handler)) )*
+        }
+    };
+}
+
+use Access::*;
+use Permission::*;
+
+routes! {
+    // Operations
+    GET    "/healthz"                      => Public, api::ops::healthz;
+    GET    "/static/{name}"                => Public, assets::serve;
+
+    // API: first boot and session
+    POST   "/api/v1/setup"                 => Public, api::session::setup;
+    POST   "/api/v1/session"               => Public, api::session::login;
+    GET    "/api/v1/session"               => Password, api::session::current;
+    DELETE "/api/v1/session"               => Password, api::session::logout;
+    POST   "/api/v1/session/password"      => Password, api::session::change_password;
+
+    // API: administration
+    GET    "/api/v1/users"                 => Perm(UsersManage), api::admin::list_users;
+    POST   "/api/v1/users"                 => Perm(UsersManage), api::admin::create_user;
+    GET    "/api/v1/users/{id}"            => Perm(UsersManage), api::admin::get_user;
+    PATCH  "/api/v1/users/{id}"            => Perm(UsersManage), api::admin::update_user;
+    GET    "/api/v1/units"                 => Perm(UnitsRead), api::admin::list_units;
+    POST   "/api/v1/units"                 => Perm(UnitsManage), api::admin::create_unit;
+    PATCH  "/api/v1/units/{id}"            => Perm(UnitsManage), api::admin::update_unit;
+    GET    "/api/v1/audit"                 => Perm(AuditRead), api::admin::list_audit;
+    GET    "/api/v1/settings"              => Perm(SettingsManage), api::admin::get_settings;
+    PUT    "/api/v1/settings"              => Perm(SettingsManage), api::admin::put_settings;
+
+    // Pages: sign-in
+    GET    "/login"                        => Public, pages::auth::login_form;
+    POST   "/login"                        => Public, pages::auth::login_submit;
+    POST   "/logout"                       => Password, pages::auth::logout;
+    GET    "/setup"                        => Public, pages::auth::setup_form;
+    POST   "/setup"                        => Public, pages::auth::setup_submit;
+    GET    "/password"                     => Password, pages::auth::password_form;
+    POST   "/password"                     => Password, pages::auth::password_submit;
+
+    // Pages: everyone's home
+    GET    "/"                             => Session, pages::home::home;
+
+    // Pages: administration
+    GET    "/admin"                        => Perm(SettingsManage), pages::admin::overview;
+    GET    "/admin/users"                  => Perm(UsersManage), pages::admin::users;
+    POST   "/admin/users"                  => Perm(UsersManage), pages::admin::create_user;
+    POST   "/admin/users/{id}"             => Perm(UsersManage), pages::admin::update_user;
+    GET    "/admin/units"                  => Perm(UnitsManage), pages::admin::units;
+    POST   "/admin/units"                  => Perm(UnitsManage), pages::admin::create_unit;
+    POST   "/admin/units/{id}"             => Perm(UnitsManage), pages::admin::update_unit;
+    GET    "/admin/audit"                  => Perm(AuditRead), pages::admin::audit;
+    GET    "/admin/settings"               => Perm(SettingsManage), pages::admin::settings;
+    POST   "/admin/settings"               => Perm(SettingsManage), pages::admin::save_settings;
+}
+
+pub fn find(method: &str, path: &str) -> Option<&'static RouteSpec> {
+    ROUTES.iter().find(|r| r.method == method && r.path == path)
+}

@@ -1,0 +1,10 @@
+//! hotline: the work-order system of the Hengdong county 12345 hotline.
+
+pub mod cli;
+pub mod clock;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod server;
+pub mod service;
+pub mod store;

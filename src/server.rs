@@ -1,0 +1,115 @@
+//! Starting the product: data directory, store, certificates, first-boot code, listener.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::http::{self, AppState, tls};
+use crate::service::{App, setup};
+use crate::store::Store;
+
+pub struct ServeOptions {
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    pub plain_http: bool,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    /// The one-time setup code, when the database has no users yet.
+    pub setup_code: Option<String>,
+    pub cert: Option<tls::CertSummary>,
+    /// Whether this start created the CA or the server certificate.
+    pub cert_created: bool,
+    pub app: Arc<App>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, and closes the database.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits for the server to end by itself.
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+fn prepare_data_dir(dir: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let fresh = !dir.exists();
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if fresh {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+pub async fn start(opts: ServeOptions) -> Result<Running> {
+    if opts.plain_http && !opts.listen.ip().is_loopback() {
+        bail!(
+            "--plain-http is only allowed on a loopback address (127.0.0.1 or ::1), not {}",
+            opts.listen
+        );
+    }
+    http::templates::check_all().map_err(|e| anyhow::anyhow!(e))?;
+    prepare_data_dir(&opts.data)?;
+    let store = Store::open(&opts.data)
+        .with_context(|| format!("opening the database in {}", opts.data.display()))?;
+    let app = Arc::new(
+        App::new(store, opts.clock.clone(), opts.data.clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let setup_code = setup::prepare(&app).map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let (tls_config, resolver, summary, created) = if opts.plain_http {
+        (None, None, None, false)
+    } else {
+        let (key, summary, created) = tls::load_or_create(&opts.data)?;
+        let resolver = Arc::new(tls::CertResolver::new(key));
+        let cfg = Arc::new(tls::server_config(resolver.clone())?);
+        (Some(cfg), Some(resolver), Some(summary), created)
+    };
+
+    let listener = TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("listening on {}", opts.listen))?;
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        app: app.clone(),
+        tls: tls_config.is_some(),
+        cert: resolver,
+        cert_summary: summary.clone(),
+    };
+    let router = http::router(state);
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        http::server::serve(listener, router, tls_config, async {
+            let _ = stop_rx.await;
+        })
+        .await;
+    });
+    Ok(Running {
+        addr,
+        setup_code,
+        cert: summary,
+        cert_created: created,
+        app,
+        stop: Some(stop_tx),
+        task,
+    })
+}

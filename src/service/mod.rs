@@ -1,0 +1,113 @@
+//! Use cases: each takes the acting user first, checks permission, and changes the store in
+//! one transaction together with its audit entry.
+
+pub mod audit;
+pub mod auth;
+pub mod password;
+pub mod settings;
+pub mod setup;
+pub mod system;
+pub mod throttle;
+pub mod units;
+pub mod users;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use crate::clock::Clock;
+use crate::domain::audit::AuditEvent;
+use crate::domain::role::{Permission, Role, allows};
+use crate::domain::settings::Settings;
+use crate::domain::time::Timestamp;
+use crate::domain::unit::UnitId;
+use crate::domain::user::UserId;
+use crate::error::AppError;
+use crate::store::Store;
+
+/// Everything the services share.
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub throttle: throttle::Throttle,
+    /// Bounds concurrent argon2 computations (each takes ~19 MiB).
+    pub hashing: tokio::sync::Semaphore,
+    settings: RwLock<Settings>,
+    pub data_dir: PathBuf,
+    pub started_at: Timestamp,
+}
+
+/// The signed-in user behind a request.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub unit: Option<UnitId>,
+    pub must_change_password: bool,
+    /// SHA-256 of the session token.
+    pub session_key: Vec<u8>,
+    pub csrf_token: String,
+    pub ip: Option<IpAddr>,
+}
+
+impl Actor {
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if allows(self.role, permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// An audit event attributed to this actor.
+    pub fn event(&self, action: &str, target: Option<String>, detail: String) -> AuditEvent {
+        AuditEvent {
+            actor_id: Some(self.id.0),
+            actor: self.username.clone(),
+            role: Some(self.role.code().to_string()),
+            ip: self.ip.map(|i| i.to_string()),
+            action: action.to_string(),
+            target,
+            detail,
+        }
+    }
+}
+
+/// Concurrent argon2 hashes allowed at once.
+pub const HASHING_PERMITS: usize = 2;
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, data_dir: PathBuf) -> Result<App, AppError> {
+        let settings = store.read(|tx| crate::store::meta::get::<Settings>(tx, "settings"))?;
+        let started_at = clock.now();
+        Ok(App {
+            store,
+            clock,
+            throttle: throttle::Throttle::default(),
+            hashing: tokio::sync::Semaphore::new(HASHING_PERMITS),
+            settings: RwLock::new(settings.unwrap_or_default()),
+            data_dir,
+            started_at,
+        })
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    fn set_settings_cache(&self, s: Settings) {
+        match self.settings.write() {
+            Ok(mut g) => *g = s,
+            Err(p) => *p.into_inner() = s,
+        }
+    }
+}

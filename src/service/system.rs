@@ -1,0 +1,75 @@
+//! What the admin's overview shows about the box itself.
+
+use serde::Serialize;
+
+use super::{Actor, App};
+use crate::domain::role::Permission;
+use crate::error::AppError;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const COMMIT: &str = env!("HOTLINE_GIT_COMMIT");
+
+#[derive(Serialize)]
+pub struct SystemInfo {
+    pub version: &'static str,
+    pub commit: &'static str,
+    pub started_at: String,
+    pub uptime: String,
+    pub schema_version: u64,
+    pub users: u64,
+    pub units: u64,
+    pub audit_entries: u64,
+    pub sessions: u64,
+    pub disk_free_mb: Option<u64>,
+}
+
+fn human_duration(secs: i64) -> String {
+    let (d, h, m) = (secs / 86400, (secs % 86400) / 3600, (secs % 3600) / 60);
+    if d > 0 {
+        format!("{d} 天 {h} 小时")
+    } else if h > 0 {
+        format!("{h} 小时 {m} 分")
+    } else {
+        format!("{m} 分")
+    }
+}
+
+fn disk_free_mb(path: &std::path::Path) -> Option<u64> {
+    // `df` is on every box this ships to and saves an FFI dependency.
+    let out = std::process::Command::new("df")
+        .args(["-Pk"])
+        .arg(path)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let line = text.lines().nth(1)?;
+    let avail_kb: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
+    Some(avail_kb / 1024)
+}
+
+pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
+    actor.require(Permission::SettingsManage)?;
+    let (counts, _) = app.store.table_counts()?;
+    let count = |name: &str| {
+        counts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| *c)
+            .unwrap_or(0)
+    };
+    let now = app.now();
+    Ok(SystemInfo {
+        version: VERSION,
+        commit: COMMIT,
+        started_at: app.started_at.display_cst(),
+        uptime: human_duration(now.secs() - app.started_at.secs()),
+        schema_version: app
+            .store
+            .read(crate::store::meta::schema_version)?,
+        users: count("users-v1"),
+        units: count("units-v1"),
+        audit_entries: count("audit-v1"),
+        sessions: count("sessions-v1"),
+        disk_free_mb: disk_free_mb(&app.data_dir),
+    })
+}

@@ -1,0 +1,70 @@
+//! Versioned records: one version byte, then the serde body.
+//!
+//! A record type names its current version; reading any other version is an error that
+//! only a migration step (which knows the old shape) may resolve.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+
+pub trait Record: Serialize + DeserializeOwned {
+    const KIND: &'static str;
+    const VERSION: u8;
+}
+
+pub fn encode<T: Record>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![T::VERSION];
+    serde_json::to_writer(&mut out, value).map_err(|e| StoreError::Codec {
+        kind: T::KIND,
+        detail: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+pub fn decode<T: Record>(bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((v, body)) if *v == T::VERSION => {
+            serde_json::from_slice(body).map_err(|e| StoreError::Codec {
+                kind: T::KIND,
+                detail: e.to_string(),
+            })
+        }
+        Some((v, _)) => Err(StoreError::RecordVersion {
+            kind: T::KIND,
+            found: *v,
+        }),
+        None => Err(StoreError::Codec {
+            kind: T::KIND,
+            detail: "empty record".into(),
+        }),
+    }
+}
+
+mod impls {
+    use super::Record;
+    use crate::domain::{
+        audit::AuditEntry, session::Session, settings::Settings, unit::Unit, user::User,
+    };
+
+    impl Record for User {
+        const KIND: &'static str = "user";
+        const VERSION: u8 = 1;
+    }
+    impl Record for Unit {
+        const KIND: &'static str = "unit";
+        const VERSION: u8 = 1;
+    }
+    impl Record for Session {
+        const KIND: &'static str = "session";
+        const VERSION: u8 = 1;
+    }
+    impl Record for AuditEntry {
+        const KIND: &'static str = "audit";
+        const VERSION: u8 = 1;
+    }
+    impl Record for Settings {
+        const KIND: &'static str = "settings";
+        const VERSION: u8 = 1;
+    }
+}

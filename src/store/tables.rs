@@ -1,0 +1,74 @@
+//! Every redb table of the product, defined here and nowhere else.
+//!
+//! Names carry a version suffix so a changed layout gets a new table through a migration.
+//! `ALL` is what backups and integrity checks iterate: a table missing from it would be
+//! silently left out of backups, which a test guards against.
+
+use redb::{MultimapTableDefinition, TableDefinition};
+
+/// Schema version, setup code, settings: small named records.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta-v1");
+/// UserId → User record.
+pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users-v1");
+/// Lowercase username → UserId.
+pub const USERNAMES: TableDefinition<&str, u64> = TableDefinition::new("usernames-v1");
+/// SHA-256 of the session token → Session record.
+pub const SESSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("sessions-v1");
+/// UserId → SHA-256 of each of the user's session tokens.
+pub const USER_SESSIONS: MultimapTableDefinition<u64, &[u8]> =
+    MultimapTableDefinition::new("user-sessions-v1");
+/// UnitId → Unit record.
+pub const UNITS: TableDefinition<u64, &[u8]> = TableDefinition::new("units-v1");
+/// Unit code → UnitId.
+pub const UNIT_CODES: TableDefinition<&str, u64> = TableDefinition::new("unit-codes-v1");
+/// Sequence number → AuditEntry record (hash-chained).
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-v1");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Table,
+    Multimap,
+}
+
+/// One line of the table catalogue.
+#[derive(Clone, Copy, Debug)]
+pub struct TableInfo {
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+/// The catalogue of every table, for backups, counts and integrity checks.
+pub const ALL: &[TableInfo] = &[
+    TableInfo {
+        name: "meta-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "users-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "usernames-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "sessions-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "user-sessions-v1",
+        kind: Kind::Multimap,
+    },
+    TableInfo {
+        name: "units-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "unit-codes-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "audit-v1",
+        kind: Kind::Table,
+    },
+];

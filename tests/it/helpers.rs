@@ -1,0 +1,212 @@
+//! `TestApp`: a running server with a settable clock and clients per role.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hotline::clock::ManualClock;
+use hotline::domain::role::Role;
+use hotline::domain::time::Timestamp;
+use hotline::server::{Running, ServeOptions, start};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// 2026-11-30 (a Monday) 09:00 in Beijing.
+pub const T0: i64 = 1_796_000_400;
+
+pub const ADMIN_PASSWORD: &str = "Admin-pass-2026";
+pub const USER_PASSWORD: &str = "Initial-pass-01";
+pub const NEW_PASSWORD: &str = "Changed-pass-02";
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub running: Option<Running>,
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub ca_pem: Vec<u8>,
+    pub setup_code: Option<String>,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir) -> TestApp {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(T0)));
+        let running = start(ServeOptions {
+            data: dir.path().to_path_buf(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            plain_http: false,
+            clock: clock.clone(),
+        })
+        .await
+        .unwrap();
+        let ca_pem = std::fs::read(hotline::http::tls::ca_path(dir.path())).unwrap();
+        TestApp {
+            base: format!("https://127.0.0.1:{}", running.addr.port()),
+            setup_code: running.setup_code.clone(),
+            running: Some(running),
+            dir,
+            clock,
+            ca_pem,
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// Stops the server (the database closes) and hands back the data directory.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        self.dir
+    }
+
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&self.ca_pem).unwrap())
+            .tls_built_in_root_certs(false)
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Completes first-boot setup and returns the admin's session.
+    pub async fn admin(&self) -> Session {
+        let c = self.client();
+        let r = c
+            .post(self.url("/api/v1/setup"))
+            .json(&json!({"code": self.setup_code.clone().unwrap(), "username": "admin", "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Session {
+        let c = self.client();
+        let r = c
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "login {username}: {}",
+            r.text().await.unwrap()
+        );
+        let body: Value = r.json().await.unwrap();
+        Session {
+            client: c,
+            base: self.base.clone(),
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+            body,
+        }
+    }
+
+    /// Creates a unit with the code given (idempotent per code within a test).
+    pub async fn unit(&self, admin: &Session, code: &str) -> u64 {
+        let r = admin
+            .post(
+                "/api/v1/units",
+                json!({"code": code, "name": format!("{code} 单位"), "league": "township"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"].as_u64().unwrap()
+    }
+
+    /// An admin-created user of `role` who has changed the initial password.
+    pub async fn user(&self, admin: &Session, username: &str, role: Role) -> Session {
+        let mut body = json!({"username": username, "display_name": "测试用户", "role": role.code(), "password": USER_PASSWORD});
+        if role == Role::Unit {
+            let code = format!("u-{username}");
+            self.unit(admin, &code).await;
+            body["unit"] = json!(code);
+        }
+        let r = admin.post("/api/v1/users", body).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        let s = self.login(username, USER_PASSWORD).await;
+        assert_eq!(s.body["must_change_password"], json!(true));
+        let r = s
+            .post(
+                "/api/v1/session/password",
+                json!({"old_password": USER_PASSWORD, "new_password": NEW_PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        s
+    }
+}
+
+/// A logged-in client with its CSRF token.
+pub struct Session {
+    pub client: Client,
+    pub base: String,
+    pub csrf: String,
+    pub body: Value,
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut all: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The JSON error code of a response.
+pub async fn error_code(r: Response) -> String {
+    let v: Value = r.json().await.unwrap();
+    v["error"]["code"].as_str().unwrap_or_default().to_string()
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the real server on a random loopback port over real HTTPS, with a
+//! real redb file in a temp dir. One binary so the suite links once.
+
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod audit;
+mod cli;
+mod input;
+mod pages;
+mod permissions;
+mod session;
+mod setup;
+mod store;
