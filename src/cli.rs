@@ -136,7 +136,11 @@ fn init_logging(data: &Path) -> Result<tracing_appender::non_blocking::WorkerGua
     let filter = EnvFilter::try_from_env("HOTLINE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::registry()
         .with(filter)
-        .with(fmt::layer().with_target(false))
+        .with(
+            fmt::layer()
+                .with_target(false)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        )
         .with(
             fmt::layer()
                 .with_ansi(false)

@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::render::RequestNote;
 use super::routes::{self, Access};
 use super::{AppState, BODY_LIMIT, ClientIp, SESSION_COOKIE, blocking, cookie};
 use crate::domain::role::allows;
@@ -74,6 +75,9 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
         // Path known, method not: the method router answers 405.
         return Ok(req);
     };
+    if let Some(note) = req.extensions().get::<RequestNote>() {
+        note.set_route(spec.path);
+    }
     let unsafe_method = is_unsafe(req.method());
     if unsafe_method && !origin_ok(req.headers(), state.tls) {
         return Err(AppError::Csrf.into_response());
@@ -94,8 +98,8 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
         }
         return Ok(req);
     }
-    if let (Some(a), Some(slot)) = (&actor, req.extensions().get::<super::render::UserSlot>()) {
-        slot.0.store(a.id.0, std::sync::atomic::Ordering::Relaxed);
+    if let (Some(note), Some(a)) = (req.extensions().get::<RequestNote>(), &actor) {
+        note.set_user(a.id.0);
     }
     let Some(actor) = actor else {
         return Err(if api || unsafe_method {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -30,9 +30,24 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Set by the guard so the request log can name the user.
+/// Filled in by the guard so the request log can name the route and the user.
 #[derive(Clone, Default)]
-pub struct UserSlot(pub Arc<AtomicU64>);
+pub struct RequestNote(Arc<NoteInner>);
+
+#[derive(Default)]
+struct NoteInner {
+    user: AtomicU64,
+    route: std::sync::OnceLock<&'static str>,
+}
+
+impl RequestNote {
+    pub fn set_user(&self, id: u64) {
+        self.0.user.store(id, Ordering::Relaxed);
+    }
+    pub fn set_route(&self, route: &'static str) {
+        let _ = self.0.route.set(route);
+    }
+}
 
 static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -42,13 +57,9 @@ pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next)
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let api = is_api(&path);
-    let slot = UserSlot::default();
-    req.extensions_mut().insert(slot.clone());
+    let note = RequestNote::default();
+    req.extensions_mut().insert(note.clone());
     let mut resp = next.run(req).await;
-    let route = resp
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
 
     let carried = resp.extensions().get::<Carried>().map(|c| c.0.clone());
     let error = match carried {
@@ -64,12 +75,13 @@ pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next)
     secure_headers(&mut resp, state.tls);
 
     let status = resp.status().as_u16();
-    let user = slot.0.load(Ordering::Relaxed);
+    let user = note.0.user.load(Ordering::Relaxed);
+    let route = note.0.route.get().copied().unwrap_or("-");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         request_id = id,
         method = %method,
-        route = route.as_deref().unwrap_or("-"),
+        route,
         status,
         user = if user == 0 { None } else { Some(user) },
         ms = format!("{ms:.1}"),

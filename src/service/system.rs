@@ -63,9 +63,7 @@ pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
         commit: COMMIT,
         started_at: app.started_at.display_cst(),
         uptime: human_duration(now.secs() - app.started_at.secs()),
-        schema_version: app
-            .store
-            .read(crate::store::meta::schema_version)?,
+        schema_version: app.store.read(crate::store::meta::schema_version)?,
         users: count("users-v1"),
         units: count("units-v1"),
         audit_entries: count("audit-v1"),
