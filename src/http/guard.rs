@@ -24,7 +24,8 @@ fn is_unsafe(m: &Method) -> bool {
 }
 
 /// A request that carries an Origin (or a cross-site fetch marker) must come from this site.
-fn origin_ok(headers: &HeaderMap, tls: bool) -> bool {
+/// The host is the `Host` header (HTTP/1.1) or the URI authority (HTTP/2 `:authority`).
+fn origin_ok(headers: &HeaderMap, authority: Option<&str>, tls: bool) -> bool {
     if headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -38,6 +39,7 @@ fn origin_ok(headers: &HeaderMap, tls: bool) -> bool {
     let Some(host) = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .or(authority)
         .filter(|h| !h.is_empty())
     else {
         return false;
@@ -79,7 +81,8 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
         note.set_route(spec.path);
     }
     let unsafe_method = is_unsafe(req.method());
-    if unsafe_method && !origin_ok(req.headers(), state.tls) {
+    let authority = req.uri().authority().map(|a| a.as_str().to_string());
+    if unsafe_method && !origin_ok(req.headers(), authority.as_deref(), state.tls) {
         return Err(AppError::Csrf.into_response());
     }
 

@@ -136,7 +136,7 @@ pub fn create_unchecked(
         let mut ev = who.clone();
         ev.action = "user.create".into();
         ev.target = Some(format!("user:{}", u.id.0));
-        ev.detail = format!("创建用户 {username}，角色 {}", u.role.code());
+        ev.detail = format!("创建用户 {username}，角色 {}", u.role.default_label());
         audit::append(tx, now, ev)?;
         Ok(u)
     })
@@ -198,7 +198,11 @@ pub fn update_unchecked(
         if let Some(role) = patch.role {
             u.role = role;
             if role != before.role {
-                changes.push(format!("角色 {} → {}", before.role.code(), role.code()));
+                changes.push(format!(
+                    "角色 {} → {}",
+                    before.role.default_label(),
+                    role.default_label()
+                ));
             }
         }
         if let Some(unit) = &patch.unit {

@@ -7,10 +7,12 @@
 mod helpers;
 
 mod audit;
+mod browser;
 mod cli;
 mod input;
 mod pages;
 mod permissions;
+mod server;
 mod session;
 mod setup;
 mod store;

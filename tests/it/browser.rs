@@ -1,0 +1,323 @@
+//! The UI in a real browser: headless Chromium through chromedriver (WebDriver over HTTP,
+//! spoken directly with reqwest). `.ci/run` installs both; where chromedriver is missing
+//! outside CI the test says so and passes, in CI it fails.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_PASSWORD, TestApp, USER_PASSWORD};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    child: Child,
+}
+
+fn find_driver() -> Option<String> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+}
+
+impl Browser {
+    pub async fn start() -> Option<Browser> {
+        let Some(driver) = find_driver() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "chromedriver is missing in CI (.ci/run installs chromium-driver)"
+            );
+            eprintln!(
+                "browser test skipped: chromedriver not installed (apt-get install chromium chromium-driver)"
+            );
+            return None;
+        };
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::new();
+        let driver_url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if let Ok(r) = http.get(format!("{driver_url}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "acceptInsecureCerts": true,
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1366,768", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--lang=zh-CN"
+                ]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{driver_url}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
+            .to_string();
+        Some(Browser {
+            http,
+            base: format!("{driver_url}/session/{id}"),
+            child,
+        })
+    }
+
+    async fn try_cmd(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        match v["value"].get("error") {
+            Some(err) => Err(format!("WebDriver {path}: {err} {}", v["value"]["message"])),
+            None => Ok(v["value"].clone()),
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_cmd(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    pub async fn find(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_string()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Presses Enter in the focused field: forms work from the keyboard.
+    pub async fn enter(&self, css: &str) {
+        self.type_into(css, "\u{E007}").await;
+    }
+
+    pub async fn select(&self, css: &str, value: &str) {
+        self.click(&format!("{css} option[value=\"{value}\"]"))
+            .await;
+    }
+
+    /// The visible text of the page; empty while a navigation replaces the page.
+    pub async fn text(&self) -> String {
+        let Ok(found) = self
+            .try_cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": "body"})),
+            )
+            .await
+        else {
+            return String::new();
+        };
+        let Some(el) = found[ELEMENT].as_str() else {
+            return String::new();
+        };
+        self.try_cmd(reqwest::Method::GET, &format!("/element/{el}/text"), None)
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// Waits (up to 5 s) until the page shows `needle`, after a navigation.
+    pub async fn wait_for(&self, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..50 {
+            last = self.text().await;
+            if last.contains(needle) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("page never showed {needle:?}; it shows:\n{last}");
+    }
+
+    pub async fn url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Saves a PNG under target/screenshots for a person to look at.
+    pub async fn screenshot(&self, name: &str) {
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64_decode(v.as_str().unwrap());
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Standard base64 (the screenshot), without another dependency.
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for v in s.bytes().filter_map(val) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn first_boot_to_operator_home_in_a_real_browser() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let code = app.setup_code.clone().unwrap();
+
+    // First boot: the login page points to setup.
+    b.goto(&app.url("/")).await;
+    assert!(b.url().await.ends_with("/login?next=/"));
+    assert!(b.text().await.contains("系统尚未初始化"));
+    b.screenshot("01-login-before-setup").await;
+    b.click("a[href='/setup']").await;
+    b.wait_for("创建管理员").await;
+    b.type_into("#code", &code).await;
+    b.type_into("#username", "admin").await;
+    b.type_into("#display_name", "刘管理").await;
+    b.type_into("#password", ADMIN_PASSWORD).await;
+    b.type_into("#password2", ADMIN_PASSWORD).await;
+    b.screenshot("02-setup").await;
+    b.enter("#password2").await;
+    b.wait_for("初始化完成").await;
+
+    // The admin signs in with the keyboard.
+    b.type_into("#username", "admin").await;
+    b.type_into("#password", ADMIN_PASSWORD).await;
+    b.enter("#password").await;
+    let home = b.wait_for("系统概况").await;
+    assert!(home.contains("刘管理"));
+    b.screenshot("03-admin-home").await;
+
+    // A unit, then an operator.
+    b.goto(&app.url("/admin/units")).await;
+    b.type_into("#un-code", "mishui").await;
+    b.type_into("#un-name", "洣水镇人民政府").await;
+    b.select("#un-league", "township").await;
+    b.click("form[action='/admin/units'] button[type=submit]")
+        .await;
+    b.wait_for("承办单位已创建").await;
+    b.screenshot("04-units").await;
+    b.goto(&app.url("/admin/users")).await;
+    b.type_into("#nu-username", "wangfang").await;
+    b.type_into("#nu-name", "王芳").await;
+    b.select("#nu-role", "operator").await;
+    b.type_into("#nu-password", USER_PASSWORD).await;
+    b.click("form[action='/admin/users'] button[type=submit]")
+        .await;
+    let users = b.wait_for("用户已创建").await;
+    assert!(users.contains("王芳"));
+    assert!(users.contains("待改初始密码"));
+    b.screenshot("05-users").await;
+    b.goto(&app.url("/admin/audit")).await;
+    b.wait_for("user.create").await;
+    b.screenshot("06-audit").await;
+    b.click("button.link").await;
+    b.wait_for("您已安全退出").await;
+
+    // The operator must set a password before anything else.
+    b.type_into("#username", "wangfang").await;
+    b.type_into("#password", USER_PASSWORD).await;
+    b.enter("#password").await;
+    b.wait_for("初始密码").await;
+    assert!(b.url().await.ends_with("/password"));
+    b.screenshot("07-forced-password").await;
+    b.type_into("#old_password", USER_PASSWORD).await;
+    b.type_into("#new_password", "Wang-fang-2026").await;
+    b.type_into("#new_password2", "Wang-fang-2026").await;
+    b.enter("#new_password2").await;
+    let home = b.wait_for("密码已修改").await;
+    assert!(home.contains("话务员"));
+    assert!(
+        !home.contains("用户管理"),
+        "an operator sees no admin navigation"
+    );
+    b.screenshot("08-operator-home").await;
+}
