@@ -49,6 +49,34 @@ impl Running {
     }
 }
 
+/// Once a minute: urge overdue orders and purge dead sessions. Ends at shutdown.
+async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let a = app.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let urged = crate::service::orders::actions::urge_overdue(&a);
+            let now = a.now();
+            let idle = a.settings().idle_secs();
+            let purged = a
+                .store
+                .write(|tx| crate::store::sessions::purge_expired(tx, now, idle));
+            (urged, purged)
+        })
+        .await;
+        match done {
+            Ok((Ok(n), _)) if n > 0 => tracing::info!(urged = n, "overdue orders urged"),
+            Ok((Err(e), _)) => tracing::error!(error = %e, "overdue job failed"),
+            _ => {}
+        }
+    }
+}
+
 fn prepare_data_dir(dir: &std::path::Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let fresh = !dir.exists();
@@ -97,11 +125,15 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
     };
     let router = http::router(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let (jobs_stop, jobs_rx) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(background_jobs(app.clone(), jobs_rx));
     let task = tokio::spawn(async move {
         http::server::serve(listener, router, tls_config, async {
             let _ = stop_rx.await;
         })
         .await;
+        let _ = jobs_stop.send(true);
+        let _ = jobs.await;
     });
     Ok(Running {
         addr,

@@ -1,9 +1,16 @@
 //! Pure domain types and rules: no I/O, no storage, no HTTP.
 
 pub mod audit;
+pub mod calendar;
+pub mod category;
+pub mod intake;
+pub mod limits;
+pub mod order;
+pub mod order_state;
 pub mod role;
 pub mod session;
 pub mod settings;
 pub mod time;
 pub mod unit;
 pub mod user;
+pub mod validate;

@@ -64,15 +64,27 @@ pub enum Permission {
     AuditRead,
     /// Change the office's settings (names, timeouts).
     SettingsManage,
+    /// Register orders (受理登记) and see intake hints.
+    OrdersCreate,
+    /// Read orders; unit users only their own unit's.
+    OrdersRead,
+    /// Reveal a caller's unmasked identity number, with a reason (audited).
+    CallerReveal,
+    /// Read who viewed an order's caller data.
+    ViewLogRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 9] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
         Permission::AuditRead,
         Permission::SettingsManage,
+        Permission::OrdersCreate,
+        Permission::OrdersRead,
+        Permission::CallerReveal,
+        Permission::ViewLogRead,
     ];
 }
 
@@ -85,6 +97,10 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::UnitsRead => matches!(role, Operator | ShiftLead | Qa | Supervisor | Admin),
         Permission::AuditRead => matches!(role, Admin),
         Permission::SettingsManage => matches!(role, Admin),
+        Permission::OrdersCreate => matches!(role, Operator | ShiftLead),
+        Permission::OrdersRead => true,
+        Permission::CallerReveal => matches!(role, Operator | ShiftLead | Qa | Supervisor),
+        Permission::ViewLogRead => matches!(role, Supervisor | Admin),
     }
 }
 
@@ -115,8 +131,13 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 9);
-        assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)));
-        assert!(Permission::ALL.iter().all(|p| allows(Role::Admin, *p)));
+        assert_eq!(granted, 23);
+        assert!(
+            Permission::ALL
+                .iter()
+                .all(|p| !allows(Role::Unit, *p) || *p == Permission::OrdersRead)
+        );
+        assert!(!allows(Role::Admin, Permission::OrdersCreate));
+        assert!(!allows(Role::Admin, Permission::CallerReveal));
     }
 }

@@ -67,6 +67,16 @@ routes! {
     GET    "/api/v1/settings"              => Perm(SettingsManage), api::admin::get_settings;
     PUT    "/api/v1/settings"              => Perm(SettingsManage), api::admin::put_settings;
 
+    // API: work orders
+    GET    "/api/v1/categories"            => Session, api::orders::categories;
+    GET    "/api/v1/orders"                => Perm(OrdersRead), api::orders::list;
+    POST   "/api/v1/orders"                => Perm(OrdersCreate), api::orders::create;
+    GET    "/api/v1/orders/{id}"           => Perm(OrdersRead), api::orders::get;
+    POST   "/api/v1/orders/{id}/actions/{action}" => Perm(OrdersRead), api::orders::act;
+    POST   "/api/v1/orders/{id}/reveal"    => Perm(CallerReveal), api::orders::reveal;
+    GET    "/api/v1/orders/{id}/views"     => Perm(ViewLogRead), api::orders::views;
+    GET    "/api/v1/intake/hints"          => Perm(OrdersCreate), api::orders::hints;
+
     // Pages: sign-in
     GET    "/login"                        => Public, pages::auth::login_form;
     POST   "/login"                        => Public, pages::auth::login_submit;

@@ -44,8 +44,26 @@ pub fn decode<T: Record>(bytes: &[u8]) -> Result<T, StoreError> {
 mod impls {
     use super::Record;
     use crate::domain::{
-        audit::AuditEntry, session::Session, settings::Settings, unit::Unit, user::User,
+        audit::AuditEntry, calendar::Calendar, category::Categories, limits::Limits, order::Order,
+        session::Session, settings::Settings, unit::Unit, user::User,
     };
+
+    impl Record for Order {
+        const KIND: &'static str = "order";
+        const VERSION: u8 = 1;
+    }
+    impl Record for Calendar {
+        const KIND: &'static str = "calendar";
+        const VERSION: u8 = 1;
+    }
+    impl Record for Limits {
+        const KIND: &'static str = "limits";
+        const VERSION: u8 = 1;
+    }
+    impl Record for Categories {
+        const KIND: &'static str = "categories";
+        const VERSION: u8 = 1;
+    }
 
     impl Record for User {
         const KIND: &'static str = "user";

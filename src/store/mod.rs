@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod codec;
 pub mod meta;
+pub mod orders;
 pub mod sessions;
 pub mod tables;
 pub mod units;
@@ -108,7 +109,10 @@ pub struct Store {
 type Step = fn(&WriteTx) -> Result<(), StoreError>;
 
 /// The migration ladder; the schema version is the number of steps applied.
-const MIGRATIONS: &[(&str, Step)] = &[("create the foundation tables", create_foundation)];
+const MIGRATIONS: &[(&str, Step)] = &[
+    ("create the foundation tables", create_foundation),
+    ("create the order tables", create_orders),
+];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
 
@@ -121,6 +125,19 @@ fn create_foundation(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::UNITS)?;
     tx.open_table(tables::UNIT_CODES)?;
     tx.open_table(tables::AUDIT)?;
+    Ok(())
+}
+
+fn create_orders(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::ORDERS)?;
+    tx.open_table(tables::ORDER_NUMBERS)?;
+    tx.open_table(tables::ORDER_EXTERNAL)?;
+    tx.open_table(tables::ORDER_SERIALS)?;
+    tx.open_table(tables::ORDER_BY_STATE)?;
+    tx.open_table(tables::ORDER_BY_UNIT)?;
+    tx.open_table(tables::ORDER_BY_PHONE)?;
+    tx.open_table(tables::ORDER_DUE)?;
+    tx.open_table(tables::ORDER_VIEWS)?;
     Ok(())
 }
 

@@ -24,6 +24,27 @@ pub const UNIT_CODES: TableDefinition<&str, u64> = TableDefinition::new("unit-co
 /// Sequence number → AuditEntry record (hash-chained).
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-v1");
 
+/// OrderId → Order record (with its rounds and timeline).
+pub const ORDERS: TableDefinition<u64, &[u8]> = TableDefinition::new("orders-v1");
+/// Order number → OrderId.
+pub const ORDER_NUMBERS: TableDefinition<&str, u64> = TableDefinition::new("order-numbers-v1");
+/// `channel:external_id` → OrderId (idempotent intake from platforms).
+pub const ORDER_EXTERNAL: TableDefinition<&str, u64> = TableDefinition::new("order-external-v1");
+/// `YYYYMMDD` → last daily serial used.
+pub const ORDER_SERIALS: TableDefinition<&str, u32> = TableDefinition::new("order-serials-v1");
+/// (state, OrderId): the queues.
+pub const ORDER_BY_STATE: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("order-by-state-v1");
+/// (UnitId, OrderId): every order ever dispatched to a unit (main or co-unit).
+pub const ORDER_BY_UNIT: TableDefinition<(u64, u64), ()> = TableDefinition::new("order-by-unit-v1");
+/// (normalised phone, OrderId): a caller's history.
+pub const ORDER_BY_PHONE: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("order-by-phone-v1");
+/// (due, OrderId): running deadlines not yet urged, for the overdue job.
+pub const ORDER_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("order-due-v1");
+/// (OrderId, seq) → who viewed or revealed the caller, when.
+pub const ORDER_VIEWS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("order-views-v1");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Table,
@@ -69,6 +90,42 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "audit-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "orders-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-numbers-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-external-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-serials-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-by-state-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-by-unit-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-by-phone-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-due-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-views-v1",
         kind: Kind::Table,
     },
 ];

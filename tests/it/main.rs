@@ -10,6 +10,7 @@ mod audit;
 mod browser;
 mod cli;
 mod input;
+mod orders;
 mod pages;
 mod permissions;
 mod server;

@@ -8,7 +8,9 @@ use serde_json::json;
 use crate::helpers::{Session, TestApp};
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "1").replace("{name}", "app.css")
+    path.replace("{id}", "1")
+        .replace("{name}", "app.css")
+        .replace("{action}", "urge")
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, r: &RouteSpec) -> StatusCode {

@@ -1,0 +1,97 @@
+//! Intake hints computed from what the operator types: emergency words and content similarity.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+/// An emergency word and the number the caller should be told to dial.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyWord {
+    pub word: String,
+    pub number: String,
+}
+
+pub fn default_emergency_words() -> Vec<EmergencyWord> {
+    [
+        ("起火", "119"),
+        ("着火", "119"),
+        ("火灾", "119"),
+        ("冒烟", "119"),
+        ("煤气泄漏", "119"),
+        ("燃气泄漏", "119"),
+        ("爆炸", "119"),
+        ("救命", "120"),
+        ("昏迷", "120"),
+        ("晕倒", "120"),
+        ("溺水", "120"),
+        ("中毒", "120"),
+        ("车祸", "122"),
+        ("撞车", "122"),
+        ("交通事故", "122"),
+        ("抢劫", "110"),
+        ("持刀", "110"),
+        ("杀人", "110"),
+        ("跳楼", "110"),
+        ("打架", "110"),
+        ("绑架", "110"),
+    ]
+    .iter()
+    .map(|(w, n)| EmergencyWord {
+        word: (*w).to_string(),
+        number: (*n).to_string(),
+    })
+    .collect()
+}
+
+/// The emergency words found in `text`, each once.
+pub fn emergency_hits<'a>(text: &str, words: &'a [EmergencyWord]) -> Vec<&'a EmergencyWord> {
+    words
+        .iter()
+        .filter(|w| !w.word.is_empty() && text.contains(&w.word))
+        .collect()
+}
+
+fn bigrams(text: &str) -> HashSet<(char, char)> {
+    let chars: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    chars.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Jaccard similarity of the character bigrams of two texts, 0.0–1.0.
+pub fn similarity(a: &str, b: &str) -> f64 {
+    let (x, y) = (bigrams(a), bigrams(b));
+    if x.is_empty() || y.is_empty() {
+        return 0.0;
+    }
+    let inter = x.intersection(&y).count();
+    let union = x.len() + y.len() - inter;
+    inter as f64 / union as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emergency() {
+        let w = default_emergency_words();
+        let hits = emergency_hits("我家楼下起火了，还有人昏迷", &w);
+        let nums: Vec<&str> = hits.iter().map(|h| h.number.as_str()).collect();
+        assert_eq!(nums, vec!["119", "120"]);
+        assert!(emergency_hits("咨询社保缴费", &w).is_empty());
+    }
+
+    #[test]
+    fn bigram_similarity() {
+        let a = "洣水镇建设路菜市场门口占道经营严重，影响通行";
+        let b = "建设路菜市场门口又有人占道经营，影响通行";
+        let c = "咨询新生儿医保如何办理";
+        assert!(similarity(a, b) > 0.4, "{}", similarity(a, b));
+        assert!(similarity(a, c) < 0.1);
+        assert!((similarity(a, a) - 1.0).abs() < 1e-9);
+        assert_eq!(similarity("", a), 0.0);
+    }
+}

@@ -1,0 +1,106 @@
+//! Default time limits (SPEC §4), editable by the admin.
+
+use serde::{Deserialize, Serialize};
+
+use super::calendar::Span;
+use super::order::{Kind, Line, Urgency};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    pub sign_critical: Span,
+    pub sign_urgent: Span,
+    pub sign_normal: Span,
+    pub handle_critical: Span,
+    pub handle_urgent: Span,
+    pub handle_inquiry: Span,
+    pub handle_help: Span,
+    pub handle_complaint: Span,
+    pub handle_report: Span,
+    pub handle_suggestion: Span,
+    pub handle_praise: Span,
+    pub handle_npc: Span,
+    /// Longest extension a unit may ask for, in working days.
+    pub max_extension_days: u32,
+    /// A unit may return an order within this many working days of dispatch.
+    pub return_window_days: u32,
+    /// Callback is due by the end of this many working days after reply approval.
+    pub callback_days: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            sign_critical: Span::Minutes(30),
+            sign_urgent: Span::Minutes(120),
+            sign_normal: Span::WorkingDays(1),
+            handle_critical: Span::Minutes(24 * 60),
+            handle_urgent: Span::WorkingDays(1),
+            handle_inquiry: Span::WorkingDays(3),
+            handle_help: Span::WorkingDays(5),
+            handle_complaint: Span::WorkingDays(5),
+            handle_report: Span::WorkingDays(5),
+            handle_suggestion: Span::WorkingDays(10),
+            handle_praise: Span::WorkingDays(3),
+            handle_npc: Span::WorkingDays(5),
+            max_extension_days: 10,
+            return_window_days: 2,
+            callback_days: 1,
+        }
+    }
+}
+
+impl Limits {
+    pub fn sign(&self, urgency: Urgency) -> Span {
+        match urgency {
+            Urgency::Critical => self.sign_critical,
+            Urgency::Urgent => self.sign_urgent,
+            Urgency::Normal => self.sign_normal,
+        }
+    }
+
+    /// The handling limit, counted from signing: urgency first, then the NPC line, then kind.
+    pub fn handle(&self, kind: Kind, urgency: Urgency, line: Line) -> Span {
+        match (urgency, line) {
+            (Urgency::Critical, _) => self.handle_critical,
+            (Urgency::Urgent, _) => self.handle_urgent,
+            (Urgency::Normal, Line::Npc) => self.handle_npc,
+            (Urgency::Normal, _) => match kind {
+                Kind::Inquiry => self.handle_inquiry,
+                Kind::Help => self.handle_help,
+                Kind::Complaint => self.handle_complaint,
+                Kind::Report => self.handle_report,
+                Kind::Suggestion => self.handle_suggestion,
+                Kind::Praise => self.handle_praise,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let l = Limits::default();
+        assert_eq!(l.sign(Urgency::Critical), Span::Minutes(30));
+        assert_eq!(l.sign(Urgency::Normal), Span::WorkingDays(1));
+        assert_eq!(
+            l.handle(Kind::Suggestion, Urgency::Normal, Line::General),
+            Span::WorkingDays(10)
+        );
+        assert_eq!(
+            l.handle(Kind::Suggestion, Urgency::Normal, Line::Npc),
+            Span::WorkingDays(5)
+        );
+        assert_eq!(
+            l.handle(Kind::Inquiry, Urgency::Urgent, Line::General),
+            Span::WorkingDays(1)
+        );
+        assert_eq!(
+            l.handle(Kind::Help, Urgency::Critical, Line::Npc),
+            Span::Minutes(1440)
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! Orders over JSON: intake, read, list, actions, hints, reveal, who-viewed.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::domain::order::{Address, OrderId};
+use crate::domain::order_state::Action;
+use crate::error::AppError;
+use crate::http::extract::{ApiJson, Q};
+use crate::http::{AppState, blocking};
+use crate::service::Actor;
+use crate::service::orders::{self, ListFilter, NewOrder, view::OrderView};
+
+fn order_id(raw: &str) -> Result<OrderId, AppError> {
+    raw.parse().map(OrderId).map_err(|_| AppError::NotFound)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(body): ApiJson<NewOrder>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let r = blocking(&state, move |app| orders::intake(app, &actor, body)).await?;
+    let status = if r.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({
+            "id": r.order.id.0,
+            "number": r.order.number,
+            "state": r.order.state,
+            "query_code": r.order.query_code,
+            "warnings": r.warnings,
+        })),
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, AppError> {
+    let id = order_id(&id)?;
+    Ok(Json(
+        blocking(&state, move |app| orders::get_view(app, &actor, id)).await?,
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(filter): Q<ListFilter>,
+) -> Result<Json<Value>, AppError> {
+    let page = blocking(&state, move |app| {
+        let p = orders::list(app, &actor, &filter)?;
+        let (cfg, units) = app.store.read(|tx| -> Result<_, AppError> {
+            Ok((orders::config(tx)?, orders::unit_map(tx)?))
+        })?;
+        let now = app.now();
+        let items: Vec<OrderView> = p
+            .items
+            .iter()
+            .map(|o| orders::view::build(o, &actor, &cfg, &units, now))
+            .collect();
+        Ok(json!({"items": items, "total": p.total, "page": p.page, "per_page": p.per_page}))
+    })
+    .await?;
+    Ok(Json(page))
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, action)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<OrderView>, AppError> {
+    let id = order_id(&id)?;
+    let action = Action::parse(&action).ok_or(AppError::NotFound)?;
+    if !body.is_object() {
+        return Err(AppError::BadRequest("请求体应为 JSON 对象".into()));
+    }
+    let view = blocking(&state, move |app| {
+        orders::actions::act(app, &actor, id, action, body)?;
+        orders::get_view(app, &actor, id)
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize)]
+pub struct HintQuery {
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    town: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+pub async fn hints(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<HintQuery>,
+) -> Result<Json<Value>, AppError> {
+    let v = blocking(&state, move |app| {
+        let addr = Address {
+            town: q.town.filter(|s| !s.trim().is_empty()),
+            village: None,
+            detail: q.detail.filter(|s| !s.trim().is_empty()),
+        };
+        orders::live_hints(app, &actor, q.phone.as_deref(), &q.content, &addr)
+    })
+    .await?;
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+pub struct RevealBody {
+    reason: String,
+}
+
+pub async fn reveal(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RevealBody>,
+) -> Result<Json<Value>, AppError> {
+    let id = order_id(&id)?;
+    Ok(Json(
+        blocking(&state, move |app| {
+            orders::reveal(app, &actor, id, &body.reason)
+        })
+        .await?,
+    ))
+}
+
+pub async fn views(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let id = order_id(&id)?;
+    let items = blocking(&state, move |app| orders::views(app, &actor, id)).await?;
+    let total = items.len();
+    Ok(Json(json!({"items": items, "total": total})))
+}
+
+pub async fn categories(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let cats = blocking(&state, |app| {
+        app.store
+            .read(|tx| -> Result<_, AppError> { Ok(orders::config(tx)?.categories) })
+    })
+    .await?;
+    let total = cats.items.len();
+    Ok(Json(json!({"items": cats.items, "total": total})))
+}
