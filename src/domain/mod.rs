@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod category;
+pub mod exclusion;
 pub mod intake;
 pub mod limits;
 pub mod order;

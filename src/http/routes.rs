@@ -89,6 +89,14 @@ routes! {
     // Pages: everyone's home
     GET    "/"                             => Session, pages::home::home;
 
+    // Pages: work orders
+    GET    "/orders"                       => Perm(OrdersRead), pages::orders::search;
+    GET    "/orders/new"                   => Perm(OrdersCreate), pages::orders::intake_form;
+    POST   "/orders/new"                   => Perm(OrdersCreate), pages::orders::intake_submit;
+    GET    "/orders/{id}"                  => Perm(OrdersRead), pages::orders::show;
+    POST   "/orders/{id}/act/{action}"     => Perm(OrdersRead), pages::orders::act;
+    POST   "/orders/{id}/reveal"           => Perm(CallerReveal), pages::orders::reveal;
+
     // Pages: administration
     GET    "/admin"                        => Perm(SettingsManage), pages::admin::overview;
     GET    "/admin/users"                  => Perm(UsersManage), pages::admin::users;

@@ -10,7 +10,8 @@ use crate::error::AppError;
 
 fn build() -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Semi-strict: printing an undefined value is an error, testing one (`if`, `or`) is not.
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     for (name, source) in assets::TEMPLATES {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "template does not parse");

@@ -96,6 +96,12 @@ pub fn clear_due(tx: &WriteTx, due: Timestamp, id: OrderId) -> Result<(), StoreE
     Ok(())
 }
 
+/// Maps an idempotency key to an order (platform numbers, intake form tokens).
+pub fn set_external(tx: &WriteTx, key: &str, id: OrderId) -> Result<(), StoreError> {
+    tx.open_table(ORDER_EXTERNAL)?.insert(key, id.0)?;
+    Ok(())
+}
+
 pub fn external_key(channel: &str, external_id: &str) -> String {
     format!("{channel}:{external_id}")
 }

@@ -321,3 +321,155 @@ async fn first_boot_to_operator_home_in_a_real_browser() {
     );
     b.screenshot("08-operator-home").await;
 }
+
+impl Browser {
+    async fn login(&self, app: &TestApp, user: &str, password: &str) {
+        self.goto(&app.url("/login")).await;
+        self.type_into("#username", user).await;
+        self.type_into("#password", password).await;
+        self.enter("#password").await;
+        self.wait_for("退出").await;
+    }
+
+    async fn logout(&self) {
+        self.click("button.link").await;
+        self.wait_for("您已安全退出").await;
+    }
+
+    /// Opens an action's panel on the order page (unless it is already open).
+    async fn open_action(&self, action: &str) {
+        let open = self
+            .try_cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": format!("#act-{action}[open]")})),
+            )
+            .await
+            .is_ok();
+        if !open {
+            self.click(&format!("#act-{action} summary")).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_order_from_intake_to_close_through_the_pages() {
+    use hotline::domain::role::Role;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    for (name, role) in [
+        ("op1", Role::Operator),
+        ("lead1", Role::ShiftLead),
+        ("qa1", Role::Qa),
+        ("clerk", Role::Unit),
+    ] {
+        app.user(&admin, name, role).await;
+    }
+    let pw = crate::helpers::NEW_PASSWORD;
+
+    // The operator registers a call and dispatches it in one go, from the keyboard.
+    b.login(&app, "op1", pw).await;
+    b.goto(&app.url("/orders/new")).await;
+    b.wait_for("来电人").await;
+    b.type_into("#caller_phone", "13812345678").await;
+    b.type_into("#caller_name", "张三").await;
+    b.click("input[name=kind][value=help]").await;
+    b.type_into("#title", "建设路菜市场占道经营").await;
+    b.type_into(
+        "#content",
+        "每天早上建设路菜市场门口占道经营，车辆无法通行，请处理。",
+    )
+    .await;
+    b.type_into("input[name=detail]", "建设路菜市场").await;
+    b.click("input[name=outcome][value=dispatch]").await;
+    b.type_into("input[name=dispatch_unit]", "u-clerk").await;
+    b.screenshot("10-intake").await;
+    // Ctrl+Enter submits the chosen outcome.
+    b.type_into("#title", "\u{E009}\u{E007}\u{E009}").await;
+    let page = b.wait_for("已派单").await;
+    assert!(page.contains("待签收"), "{page}");
+    let url = b.url().await;
+    let order_path = url
+        .split(&app.base)
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    b.screenshot("11-order-dispatched").await;
+    b.logout().await;
+
+    // The unit clerk signs and replies.
+    b.login(&app, "clerk", pw).await;
+    b.wait_for("待签收").await;
+    b.screenshot("12-unit-home").await;
+    b.goto(&app.url(&order_path)).await;
+    b.wait_for("签收").await;
+    let text = b.text().await;
+    assert!(text.contains("张*"), "the unit sees the name masked");
+    assert!(
+        !text.contains("13812345678"),
+        "no consent: no phone for the unit"
+    );
+    b.open_action("sign").await;
+    b.click("#act-sign button.primary").await;
+    b.wait_for("已签收").await;
+    b.open_action("reply").await;
+    b.type_into(
+        "#act-reply textarea[name=result]",
+        "已组织城管中队清理占道摊点，并安排每日早间巡查。",
+    )
+    .await;
+    b.click("#act-reply input[name=resolved][value=yes]").await;
+    b.click("#act-reply input[name=contacted]").await;
+    b.screenshot("13-reply").await;
+    b.click("#act-reply button.primary").await;
+    b.wait_for("已答复待审核").await;
+    b.logout().await;
+
+    // The shift lead approves the reply.
+    b.login(&app, "lead1", pw).await;
+    b.wait_for("答复审核").await;
+    b.goto(&app.url(&order_path)).await;
+    b.open_action("review_reply").await;
+    b.click("#act-review_reply button[name=approve][value='1']")
+        .await;
+    b.wait_for("待回访").await;
+    b.logout().await;
+
+    // QA calls back.
+    b.login(&app, "qa1", pw).await;
+    b.wait_for("待回访").await;
+    b.screenshot("14-qa-home").await;
+    b.goto(&app.url(&order_path)).await;
+    b.open_action("callback").await;
+    b.click("#act-callback input[name=satisfaction][value=satisfied]")
+        .await;
+    b.click("#act-callback button.primary").await;
+    b.wait_for("待审结").await;
+    b.logout().await;
+
+    // The shift lead closes it.
+    b.login(&app, "lead1", pw).await;
+    b.goto(&app.url(&order_path)).await;
+    b.open_action("close").await;
+    b.click("#act-close button.primary").await;
+    let done = b.wait_for("已审结").await;
+    assert!(done.contains("已办结"), "{done}");
+    b.screenshot("15-closed").await;
+    for step in [
+        "受理登记",
+        "派单",
+        "签收",
+        "答复",
+        "答复审核",
+        "回访",
+        "审结",
+    ] {
+        assert!(done.contains(step), "timeline lacks {step}");
+    }
+}

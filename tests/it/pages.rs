@@ -209,3 +209,120 @@ async fn admin_pages_render_and_rename_roles() {
     assert!(r.text().await.unwrap().contains("机构名称"));
     let _ = ADMIN_PASSWORD;
 }
+
+#[tokio::test]
+async fn intake_form_is_safe_against_double_submission() {
+    let c = crate::orders::Centre::new().await;
+    let html = c.op.get("/orders/new").await.text().await.unwrap();
+    let token = hidden_value(&html, "form_token");
+    let form = [
+        ("form_token", token.as_str()),
+        ("caller_phone", "13812345678"),
+        ("caller_name", "李四"),
+        ("kind", "inquiry"),
+        ("channel", "phone"),
+        ("line", "general"),
+        ("urgency", "normal"),
+        ("title", "咨询医保"),
+        ("content", "新生儿如何参加城乡居民医保？"),
+        ("outcome", "answer"),
+        ("answer_reply", "可在湘易办或县医保局窗口办理。"),
+    ];
+    let first = c.op.form("/orders/new", &form).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let loc = first.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.ends_with("?ok=answer"), "{loc}");
+    // The same form again (a double click, a resubmitted page): the same order, no second one.
+    let again = c.op.form("/orders/new", &form).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let loc2 = again.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(loc.split('?').next(), loc2.split('?').next());
+    let list: serde_json::Value = c.op.get("/api/v1/orders").await.json().await.unwrap();
+    assert_eq!(list["total"], 1);
+    let page = c.op.get(&loc).await.text().await.unwrap();
+    assert!(page.contains("已办结"));
+    assert!(page.contains("已直接办结"));
+
+    // A bad field comes back next to the field, with everything typed kept.
+    let html = c.op.get("/orders/new").await.text().await.unwrap();
+    let token = hidden_value(&html, "form_token");
+    let r =
+        c.op.form(
+            "/orders/new",
+            &[
+                ("form_token", token.as_str()),
+                ("caller_phone", "12345"),
+                ("caller_name", "王五"),
+                ("kind", "help"),
+                ("title", "路灯不亮"),
+                ("content", "村口路灯坏了一个月"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("电话号码格式不正确"));
+    assert!(html.contains("路灯不亮") && html.contains("村口路灯坏了一个月"));
+}
+
+#[tokio::test]
+async fn actions_from_the_order_page_forms() {
+    let c = crate::orders::Centre::new().await;
+    let id = crate::orders::create(&c.op, crate::orders::order_body("13812340000", "页面操作"))
+        .await["id"]
+        .as_u64()
+        .unwrap();
+    let path = format!("/orders/{id}");
+    // Dispatch without a unit: the page says so, nothing changes.
+    let r =
+        c.op.form(&format!("{path}/act/dispatch"), &[("unit", "")])
+            .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("请选择承办单位"));
+    let r =
+        c.op.form(
+            &format!("{path}/act/dispatch"),
+            &[("unit", "u-clerk-a"), ("co_units", "")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html =
+        c.op.get(&format!("{path}?ok=dispatch"))
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(html.contains("已派单。当前状态"));
+    // A stale form (an old version) is refused with a clear message.
+    let r = c
+        .unit_a
+        .form(&format!("{path}/act/sign"), &[("version", "1")])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("已被他人更新"));
+    let r = c
+        .unit_a
+        .form(&format!("{path}/act/sign"), &[("version", "2")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The unit's home lists it under 办理中; another unit's home does not.
+    let home = c.unit_a.get("/").await.text().await.unwrap();
+    assert!(home.contains("页面操作"));
+    let other = c.unit_b.get("/").await.text().await.unwrap();
+    assert!(!other.contains("页面操作"));
+    assert_eq!(c.unit_b.get(&path).await.status(), StatusCode::NOT_FOUND);
+    // The search box finds it by number and by phone.
+    let number = crate::orders::get(&c.op, id).await["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = c.op.get(&format!("/orders?q={number}")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r =
+        c.op.get("/orders?q=13812340000")
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(r.contains("页面操作"));
+}

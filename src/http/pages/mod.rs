@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod orders;
 
 use serde::Deserialize;
 

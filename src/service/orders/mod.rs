@@ -1,6 +1,7 @@
 //! Work orders: intake with validation and hints, reading (masked per role), lists.
 
 pub mod actions;
+pub mod queues;
 pub mod view;
 
 use ring::rand::{SecureRandom, SystemRandom};
@@ -86,6 +87,9 @@ pub struct NewOrder {
     pub enterprise: Option<Enterprise>,
     #[serde(default)]
     pub deputy: Option<Deputy>,
+    /// A one-time token from the intake page: resubmitting the same form returns the same order.
+    #[serde(default)]
+    pub form_token: Option<String>,
 }
 
 fn default_line() -> Line {
@@ -384,6 +388,18 @@ pub struct IntakeResult {
     pub created: bool,
 }
 
+/// The order already registered under an idempotency key, if any.
+fn existing(tx: &impl Tx, key: &str) -> Result<Option<IntakeResult>, AppError> {
+    match orders::id_by_external(tx, key)? {
+        Some(id) => Ok(Some(IntakeResult {
+            order: orders::get(tx, id)?.ok_or(AppError::NotFound)?,
+            warnings: Vec::new(),
+            created: false,
+        })),
+        None => Ok(None),
+    }
+}
+
 fn random_digits(n: usize) -> Result<String, AppError> {
     let mut b = vec![0u8; n];
     SystemRandom::new()
@@ -404,17 +420,16 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
     let query_code = random_digits(6)?;
     app.store.write(|tx| -> Result<IntakeResult, AppError> {
         let cfg = config(tx)?;
+        if let Some(tok) = new.form_token.as_deref().filter(|t| !t.is_empty())
+            && let Some(found) = existing(tx, &format!("form:{tok}"))?
+        {
+            return Ok(found);
+        }
         let mut order = validate(&new, &cfg)?;
-        if let Some(ext) = &order.external_id {
-            let key = orders::external_key(order.channel.code(), ext);
-            if let Some(id) = orders::id_by_external(tx, &key)? {
-                let existing = orders::get(tx, id)?.ok_or(AppError::NotFound)?;
-                return Ok(IntakeResult {
-                    order: existing,
-                    warnings: Vec::new(),
-                    created: false,
-                });
-            }
+        if let Some(ext) = &order.external_id
+            && let Some(found) = existing(tx, &orders::external_key(order.channel.code(), ext))?
+        {
+            return Ok(found);
         }
         let warnings = hints(
             tx,
@@ -446,6 +461,13 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
             note,
         );
         orders::put(tx, None, &order)?;
+        if let Some(tok) = new
+            .form_token
+            .as_deref()
+            .filter(|t| !t.is_empty() && t.len() <= 64)
+        {
+            orders::set_external(tx, &format!("form:{tok}"), order.id)?;
+        }
         audit::append(
             tx,
             now,

@@ -1,0 +1,584 @@
+//! Order pages: intake (受理登记), the order page with its actions, and search.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::Flash;
+use crate::domain::exclusion::EXCLUSIONS;
+use crate::domain::order::{Channel, Gender, Kind, Line, OrderId, RiskTag, Satisfaction, Urgency};
+use crate::domain::order_state::{Action, State as OrderState};
+use crate::error::AppError;
+use crate::http::extract::{PageForm, Q};
+use crate::http::layout::{layout, page};
+use crate::http::{AppState, blocking};
+use crate::service::orders::{self, ListFilter, NewOrder};
+use crate::service::{Actor, auth};
+
+type Form = Vec<(String, String)>;
+
+fn field<'a>(f: &'a Form, k: &str) -> &'a str {
+    f.iter()
+        .find(|(a, _)| a == k)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
+fn fields<'a>(f: &'a Form, k: &str) -> Vec<&'a str> {
+    f.iter()
+        .filter(|(a, _)| a == k)
+        .flat_map(|(_, v)| v.split([',', '，', ' ']))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn opt(v: &str) -> Value {
+    if v.is_empty() {
+        Value::Null
+    } else {
+        Value::String(v.to_string())
+    }
+}
+
+/// Code lists the forms offer, with their Chinese labels.
+#[derive(Serialize)]
+struct Codes {
+    channels: Vec<(&'static str, &'static str)>,
+    lines: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, &'static str)>,
+    risk_tags: Vec<(&'static str, &'static str)>,
+    genders: Vec<(&'static str, &'static str)>,
+    satisfactions: Vec<(&'static str, &'static str)>,
+    states: Vec<(&'static str, &'static str)>,
+    exclusions: &'static [crate::domain::exclusion::Exclusion],
+    actions: Map<String, Value>,
+}
+
+macro_rules! pairs {
+    ($t:ty) => {
+        <$t>::ALL.iter().map(|v| (v.code(), v.label())).collect()
+    };
+}
+
+fn codes() -> Codes {
+    let mut actions = Map::new();
+    for a in Action::ALL {
+        actions.insert(a.code().into(), Value::String(a.label().into()));
+    }
+    for (k, v) in [
+        ("register", "受理登记"),
+        ("auto_urge", "自动催办"),
+        ("merged_in", "并入重复件"),
+    ] {
+        actions.insert(k.into(), Value::String(v.into()));
+    }
+    Codes {
+        channels: pairs!(Channel),
+        lines: pairs!(Line),
+        kinds: pairs!(Kind),
+        urgencies: pairs!(Urgency),
+        risk_tags: pairs!(RiskTag),
+        genders: pairs!(Gender),
+        satisfactions: pairs!(Satisfaction),
+        states: OrderState::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
+        exclusions: &EXCLUSIONS,
+        actions,
+    }
+}
+
+/// The intake form's fields as typed, kept when the form comes back with an error.
+fn intake_values(f: &Form) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (k, v) in f {
+        if k == "csrf" {
+            continue;
+        }
+        match m.get_mut(k) {
+            Some(Value::Array(a)) => a.push(Value::String(v.clone())),
+            Some(old) => {
+                let prev = old.clone();
+                *old = Value::Array(vec![prev, Value::String(v.clone())]);
+            }
+            None => {
+                m.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
+    }
+    m
+}
+
+/// Every field of the intake form, so the template never meets an undefined value.
+const INTAKE_FIELDS: &[&str] = &[
+    "caller_phone",
+    "caller_name",
+    "caller_gender",
+    "caller_id_number",
+    "caller_type",
+    "consent_phone",
+    "confidential",
+    "kind",
+    "channel",
+    "line",
+    "urgency",
+    "enterprise_name",
+    "credit_code",
+    "deputy_name",
+    "deputy_level",
+    "category",
+    "town",
+    "village",
+    "detail",
+    "title",
+    "content",
+    "risk_tags",
+    "external_id",
+    "external_due",
+    "outcome",
+    "answer_reply",
+    "dispatch_unit",
+    "dispatch_co_units",
+    "reject_code",
+    "reject_note",
+];
+
+async fn intake_page(
+    state: &AppState,
+    actor: &Actor,
+    status: StatusCode,
+    mut values: Map<String, Value>,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
+    for k in INTAKE_FIELDS {
+        values
+            .entry(k.to_string())
+            .or_insert(Value::String(String::new()));
+    }
+    let a = actor.clone();
+    let (units, cats) = blocking(state, move |app| {
+        let units = crate::service::units::list(app, &a)?;
+        let cats = app
+            .store
+            .read(|tx| -> Result<_, AppError> { Ok(orders::config(tx)?.categories) })?;
+        Ok((units, cats))
+    })
+    .await?;
+    let token = values
+        .get("form_token")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or(auth::random_token()?);
+    let ctx = json!({
+        "codes": codes(),
+        "units": units.into_iter().filter(|u| !u.disabled).collect::<Vec<_>>(),
+        "categories": cats.items.iter().map(|c| json!({"code": c.code, "path": cats.path(&c.code)})).collect::<Vec<_>>(),
+        "v": values,
+        "form_token": token,
+        "error": error.as_ref().map(|e| e.to_string()),
+        "error_field": error.as_ref().and_then(|e| e.field()),
+    });
+    let l = layout(state, Some(actor), "intake");
+    Ok((status, page(l, "orders/new.html", ctx)?).into_response())
+}
+
+pub async fn intake_form(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Response, AppError> {
+    actor.require(crate::domain::role::Permission::OrdersCreate)?;
+    let mut v = Map::new();
+    v.insert("channel".into(), json!("phone"));
+    v.insert("line".into(), json!("general"));
+    v.insert("urgency".into(), json!("normal"));
+    intake_page(&state, &actor, StatusCode::OK, v, None).await
+}
+
+fn new_order(f: &Form) -> Result<NewOrder, AppError> {
+    let line = field(f, "line");
+    let mut body = json!({
+        "channel": if field(f, "channel").is_empty() { "phone" } else { field(f, "channel") },
+        "line": if line.is_empty() { "general" } else { line },
+        "kind": field(f, "kind"),
+        "urgency": if field(f, "urgency").is_empty() { "normal" } else { field(f, "urgency") },
+        "category": opt(field(f, "category")),
+        "title": field(f, "title"),
+        "content": field(f, "content"),
+        "external_id": opt(field(f, "external_id")),
+        "external_due": opt(field(f, "external_due")),
+        "caller": {
+            "name": field(f, "caller_name"),
+            "phone": field(f, "caller_phone"),
+            "id_number": opt(field(f, "caller_id_number")),
+            "gender": opt(field(f, "caller_gender")),
+            "consent_phone": !field(f, "consent_phone").is_empty(),
+            "type": opt(field(f, "caller_type")),
+        },
+        "confidential": !field(f, "confidential").is_empty(),
+        "address": {"town": opt(field(f, "town")), "village": opt(field(f, "village")), "detail": opt(field(f, "detail"))},
+        "risk_tags": fields(f, "risk_tags"),
+        "form_token": opt(field(f, "form_token")),
+    });
+    if line == "enterprise" {
+        body["enterprise"] =
+            json!({"name": field(f, "enterprise_name"), "credit_code": field(f, "credit_code")});
+    }
+    if line == "npc" {
+        body["deputy"] =
+            json!({"name": field(f, "deputy_name"), "level": field(f, "deputy_level")});
+    }
+    if field(f, "kind").is_empty() {
+        return Err(AppError::invalid("kind", "请选择诉求类型"));
+    }
+    serde_json::from_value(body)
+        .map_err(|e| AppError::invalid("body", format!("表单内容无效：{e}")))
+}
+
+pub async fn intake_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(f): PageForm<Form>,
+) -> Result<Response, AppError> {
+    let values = intake_values(&f);
+    let new = match new_order(&f) {
+        Ok(n) => n,
+        Err(e) => {
+            return intake_page(
+                &state,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                values,
+                Some(e),
+            )
+            .await;
+        }
+    };
+    let outcome = field(&f, "outcome").to_string();
+    let follow = match outcome.as_str() {
+        "answer" => Some((Action::Answer, json!({"reply": field(&f, "answer_reply")}))),
+        "dispatch" => Some((
+            Action::Dispatch,
+            json!({"unit": field(&f, "dispatch_unit"), "co_units": fields(&f, "dispatch_co_units")}),
+        )),
+        "reject" => Some((
+            Action::Reject,
+            json!({"reason_code": field(&f, "reject_code").parse::<u8>().unwrap_or(0), "note": field(&f, "reject_note")}),
+        )),
+        _ => None,
+    };
+    if let Some((Action::Dispatch, _)) = &follow
+        && field(&f, "dispatch_unit").is_empty()
+    {
+        let e = AppError::invalid("dispatch_unit", "派单请选择承办单位");
+        return intake_page(
+            &state,
+            &actor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            values,
+            Some(e),
+        )
+        .await;
+    }
+    let a = actor.clone();
+    let result = blocking(&state, move |app| orders::intake(app, &a, new)).await;
+    let r = match result {
+        Ok(r) => r,
+        Err(e @ AppError::Invalid { .. }) => {
+            return intake_page(
+                &state,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                values,
+                Some(e),
+            )
+            .await;
+        }
+        Err(e) => return Err(e),
+    };
+    let id = r.order.id;
+    // A resubmitted form finds its order already registered (and acted on): just show it.
+    if !r.created {
+        return Ok(Redirect::to(&format!("/orders/{}?ok=registered", id.0)).into_response());
+    }
+    let Some((action, body)) = follow else {
+        return Ok(Redirect::to(&format!("/orders/{}?ok=registered", id.0)).into_response());
+    };
+    let a = actor.clone();
+    match blocking(&state, move |app| {
+        orders::actions::act(app, &a, id, action, body)
+    })
+    .await
+    {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/orders/{}?ok={}", id.0, action.code())).into_response())
+        }
+        // Registered, the outcome failed: the order is safe; say what went wrong there.
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            detail_page(
+                &state,
+                &actor,
+                id,
+                None,
+                Some((action.code().to_string(), e)),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn detail_page(
+    state: &AppState,
+    actor: &Actor,
+    id: OrderId,
+    flash: Option<String>,
+    error: Option<(String, AppError)>,
+    revealed: Option<Value>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let (view, units) = blocking(state, move |app| {
+        let v = orders::get_view(app, &a, id)?;
+        let units = if a.role == crate::domain::role::Role::Unit {
+            Vec::new()
+        } else {
+            crate::service::units::list(app, &a)?
+        };
+        Ok((v, units))
+    })
+    .await?;
+    let status = match &error {
+        Some((_, e)) => {
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        None => StatusCode::OK,
+    };
+    let ctx = json!({
+        "o": view,
+        "codes": codes(),
+        "units": units.into_iter().filter(|u| !u.disabled).collect::<Vec<_>>(),
+        "error_action": error.as_ref().map(|(a, _)| a.clone()),
+        "error": error.as_ref().map(|(_, e)| e.to_string()),
+        "revealed": revealed,
+    });
+    let l = layout(state, Some(actor), "orders").with_flash(flash);
+    Ok((status, page(l, "orders/show.html", ctx)?).into_response())
+}
+
+fn parse_id(raw: &str) -> Result<OrderId, AppError> {
+    raw.parse().map(OrderId).map_err(|_| AppError::NotFound)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    Q(flash): Q<Flash>,
+) -> Result<Response, AppError> {
+    detail_page(&state, &actor, parse_id(&id)?, flash.ok, None, None).await
+}
+
+/// Turns an action form into the JSON body the action takes.
+fn action_body(action: Action, f: &Form) -> Value {
+    let mut m = Map::new();
+    for (k, v) in f {
+        let v = v.trim();
+        let val = match k.as_str() {
+            "csrf" => continue,
+            "approve" | "contacted" => Value::Bool(matches!(v, "1" | "true" | "on" | "yes")),
+            "reason_code" | "days" | "handle_days" | "version" => match v.parse::<u64>() {
+                Ok(n) => Value::from(n),
+                Err(_) if v.is_empty() => continue,
+                Err(_) => Value::String(v.to_string()),
+            },
+            "co_units" => Value::Array(
+                fields(f, "co_units")
+                    .into_iter()
+                    .map(|s| Value::String(s.into()))
+                    .collect(),
+            ),
+            "unit" | "level" | "resolved" | "contacted_at" | "contact_method" | "public_reply"
+            | "basis"
+                if v.is_empty() =>
+            {
+                continue;
+            }
+            _ => Value::String(v.to_string()),
+        };
+        m.insert(k.clone(), val);
+    }
+    if action == Action::Reply && !m.contains_key("contacted") {
+        m.insert("contacted".into(), Value::Bool(false));
+    }
+    Value::Object(m)
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, action)): Path<(String, String)>,
+    PageForm(f): PageForm<Form>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let action = Action::parse(&action).ok_or(AppError::NotFound)?;
+    if action == Action::Dispatch && field(&f, "unit").is_empty() {
+        let e = AppError::invalid("unit", "请选择承办单位");
+        return detail_page(
+            &state,
+            &actor,
+            id,
+            None,
+            Some((action.code().into(), e)),
+            None,
+        )
+        .await;
+    }
+    let body = action_body(action, &f);
+    let a = actor.clone();
+    match blocking(&state, move |app| {
+        orders::actions::act(app, &a, id, action, body)
+    })
+    .await
+    {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/orders/{}?ok={}", id.0, action.code())).into_response())
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            detail_page(
+                &state,
+                &actor,
+                id,
+                None,
+                Some((action.code().into(), e)),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn reveal(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<Form>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let reason = field(&f, "reason").to_string();
+    let a = actor.clone();
+    match blocking(&state, move |app| orders::reveal(app, &a, id, &reason)).await {
+        Ok(v) => detail_page(&state, &actor, id, None, None, Some(v)).await,
+        Err(e @ AppError::Invalid { .. }) => {
+            detail_page(&state, &actor, id, None, Some(("reveal".into(), e)), None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(filter): Q<ListFilter>,
+) -> Result<Response, AppError> {
+    // A number typed into the search box goes straight to the order.
+    if let Some(q) = filter
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| q.len() == 15 && q.starts_with(|c: char| c.is_ascii_uppercase()))
+    {
+        let key = q.to_string();
+        let a = actor.clone();
+        let found = blocking(&state, move |app| {
+            app.store.read(|tx| -> Result<_, AppError> {
+                match crate::store::orders::id_by_number(tx, &key)? {
+                    Some(id) => Ok(orders::load_visible(tx, &a, id).ok().map(|o| o.id)),
+                    None => Ok(None),
+                }
+            })
+        })
+        .await?;
+        if let Some(id) = found {
+            return Ok(Redirect::to(&format!("/orders/{}", id.0)).into_response());
+        }
+    }
+    // A phone number typed into the box searches by caller.
+    let mut filter = filter;
+    if let Some(q) = filter.q.clone()
+        && crate::domain::validate::normalize_phone(&q).is_some()
+        && filter.phone.as_deref().unwrap_or("").is_empty()
+    {
+        filter.phone = Some(q);
+        filter.q = None;
+    }
+    let a = actor.clone();
+    let f = filter.clone();
+    let result = blocking(&state, move |app| {
+        let p = orders::list(app, &a, &f)?;
+        let (cfg, units) = app.store.read(|tx| -> Result<_, AppError> {
+            Ok((orders::config(tx)?, orders::unit_map(tx)?))
+        })?;
+        let now = app.now();
+        let items: Vec<_> = p
+            .items
+            .iter()
+            .map(|o| orders::view::build(o, &a, &cfg, &units, now))
+            .collect();
+        Ok((items, p.total, p.page, p.per_page))
+    })
+    .await;
+    let (items, total, page_no, per_page, error) = match result {
+        Ok((i, t, p, pp)) => (i, t, p, pp, None),
+        Err(e @ AppError::Invalid { .. }) => (Vec::new(), 0, 1, 50, Some(e.to_string())),
+        Err(e) => return Err(e),
+    };
+    let pages = total.div_ceil(per_page as usize).max(1);
+    let qs = |p: u32| {
+        let mut parts = vec![format!("page={p}")];
+        for (k, v) in [
+            ("q", &filter.q),
+            ("state", &filter.state),
+            ("kind", &filter.kind),
+            ("channel", &filter.channel),
+            ("line", &filter.line),
+            ("phone", &filter.phone),
+            ("unit", &filter.unit),
+            ("from", &filter.from),
+            ("to", &filter.to),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", crate::http::guard::urlencode(v)));
+            }
+        }
+        parts.join("&")
+    };
+    let a = actor.clone();
+    let units = if actor.role == crate::domain::role::Role::Unit {
+        Vec::new()
+    } else {
+        blocking(&state, move |app| crate::service::units::list(app, &a)).await?
+    };
+    let ctx = json!({
+        "items": items,
+        "total": total,
+        "page_no": page_no,
+        "pages": pages,
+        "prev": (page_no > 1).then(|| qs(page_no - 1)),
+        "next": ((page_no as usize) < pages).then(|| qs(page_no + 1)),
+        "f": {
+            "q": filter.q, "state": filter.state, "kind": filter.kind, "channel": filter.channel,
+            "line": filter.line, "phone": filter.phone, "unit": filter.unit, "from": filter.from, "to": filter.to,
+        },
+        "codes": codes(),
+        "units": units,
+        "error": error,
+    });
+    let l = layout(&state, Some(&actor), "search");
+    Ok(page(l, "orders/index.html", ctx)?.into_response())
+}

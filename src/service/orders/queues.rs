@@ -1,0 +1,154 @@
+//! The work lists each role starts the day with.
+
+use serde::Serialize;
+
+use super::view::{OrderView, build};
+use super::{config, unit_map};
+use crate::domain::calendar::DueState;
+use crate::domain::order::Order;
+use crate::domain::order_state::State;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::service::{Actor, App};
+use crate::store::{Tx, orders};
+
+#[derive(Serialize)]
+pub struct Queue {
+    /// The template names the queue by this key.
+    pub key: &'static str,
+    pub count: usize,
+    pub items: Vec<OrderView>,
+}
+
+/// Rows shown per queue on the home page; the full list is one click away.
+const SHOWN: usize = 50;
+
+fn in_state(tx: &impl Tx, s: State) -> Result<Vec<Order>, AppError> {
+    let mut out = Vec::new();
+    for id in orders::ids_in_state(tx, s.code())? {
+        if let Some(o) = orders::get(tx, id)? {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
+/// Overdue first, then by deadline.
+fn by_deadline(v: &mut [Order]) {
+    v.sort_by_key(|o| o.running_deadline().map(|d| d.due.0).unwrap_or(i64::MAX));
+}
+
+pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
+    let now = app.now();
+    app.store.read(|tx| -> Result<Vec<Queue>, AppError> {
+        let cfg = config(tx)?;
+        let units = unit_map(tx)?;
+        let mut lists: Vec<(&'static str, Vec<Order>)> = Vec::new();
+        match actor.role {
+            Role::Operator | Role::ShiftLead => {
+                if actor.role == Role::ShiftLead {
+                    lists.push(("return_review", in_state(tx, State::ReturnReview)?));
+                    let ext: Vec<Order> = in_state(tx, State::InProgress)?
+                        .into_iter()
+                        .filter(|o| {
+                            o.current_round()
+                                .is_some_and(|r| r.extensions.iter().any(|e| e.approved.is_none()))
+                        })
+                        .collect();
+                    lists.push(("extension_review", ext));
+                    lists.push(("reply_review", in_state(tx, State::ReplyReview)?));
+                    lists.push(("final_review", in_state(tx, State::FinalReview)?));
+                }
+                lists.push(("to_dispatch", in_state(tx, State::Registered)?));
+                let today = now.display_cst()[..10].to_string();
+                let mut mine = Vec::new();
+                for id in orders::ids_desc(tx, None, 500)? {
+                    let Some(o) = orders::get(tx, id)? else {
+                        continue;
+                    };
+                    if o.created_at.display_cst()[..10] != today {
+                        break;
+                    }
+                    if o.created_by == actor.id {
+                        mine.push(o);
+                    }
+                }
+                lists.push(("mine_today", mine));
+            }
+            Role::Qa => {
+                let mut v = in_state(tx, State::CallbackPending)?;
+                // Longest waiting first.
+                v.sort_by_key(|o| o.updated_at.0);
+                lists.push(("callback", v));
+            }
+            Role::Supervisor | Role::Admin => {
+                let mut running = in_state(tx, State::Dispatched)?;
+                running.extend(in_state(tx, State::InProgress)?);
+                let (mut overdue, mut soon): (Vec<Order>, Vec<Order>) = (Vec::new(), Vec::new());
+                for o in running {
+                    match o.running_deadline().map(|d| d.state(now)) {
+                        Some(DueState::Overdue) => overdue.push(o),
+                        Some(DueState::DueSoon) => soon.push(o),
+                        _ => {}
+                    }
+                }
+                // Grouped by unit, each group by deadline.
+                overdue.sort_by_key(|o| {
+                    (
+                        o.current_round().map(|r| r.unit.0),
+                        o.running_deadline().map(|d| d.due.0),
+                    )
+                });
+                soon.sort_by_key(|o| {
+                    (
+                        o.current_round().map(|r| r.unit.0),
+                        o.running_deadline().map(|d| d.due.0),
+                    )
+                });
+                lists.push(("overdue", overdue));
+                lists.push(("due_soon", soon));
+            }
+            Role::Unit => {
+                let Some(unit) = actor.unit else {
+                    return Ok(Vec::new());
+                };
+                let mut sign = Vec::new();
+                let mut doing = Vec::new();
+                let mut replied = Vec::new();
+                for id in orders::ids_for_unit(tx, unit)? {
+                    let Some(o) = orders::get(tx, id)? else {
+                        continue;
+                    };
+                    let mine = o.current_round().is_some_and(|r| r.unit == unit);
+                    match o.state {
+                        State::Dispatched if mine => sign.push(o),
+                        State::InProgress if mine => doing.push(o),
+                        State::ReplyReview | State::CallbackPending | State::FinalReview
+                            if mine =>
+                        {
+                            replied.push(o)
+                        }
+                        _ => {}
+                    }
+                }
+                by_deadline(&mut sign);
+                by_deadline(&mut doing);
+                lists.push(("to_sign", sign));
+                lists.push(("in_progress", doing));
+                lists.push(("replied", replied));
+            }
+        }
+        Ok(lists
+            .into_iter()
+            .map(|(key, v)| Queue {
+                key,
+                count: v.len(),
+                items: v
+                    .iter()
+                    .take(SHOWN)
+                    .map(|o| build(o, actor, &cfg, &units, now))
+                    .collect(),
+            })
+            .collect())
+    })
+}
