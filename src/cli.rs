@@ -49,6 +49,10 @@ pub enum Command {
         /// Serve plain HTTP (only on a loopback address).
         #[arg(long)]
         plain_http: bool,
+        /// On an empty data directory, load a demo county: units, one user per role (their
+        /// one-time passwords are printed) and a few hundred orders in every state.
+        #[arg(long)]
+        demo: bool,
     },
     /// Manage users offline (the server must be stopped).
     User {
@@ -111,7 +115,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             data,
             listen,
             plain_http,
-        } => serve(data, listen, plain_http),
+            demo,
+        } => serve(data, listen, plain_http, demo),
         Command::User { command } => user(command),
         Command::Audit {
             command: AuditCommand::Verify { data },
@@ -152,9 +157,16 @@ fn init_logging(data: &Path) -> Result<tracing_appender::non_blocking::WorkerGua
     Ok(guard)
 }
 
-fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool) -> Result<i32> {
+fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool, demo: bool) -> Result<i32> {
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
     let _guard = init_logging(&data)?;
+    let demo_accounts = if demo {
+        use crate::clock::Clock as _;
+        println!("正在载入演示数据 loading the demo county…");
+        crate::demo::load(&data, SystemClock.now())?
+    } else {
+        Vec::new()
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(16)
@@ -182,6 +194,15 @@ fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool) -> Result<i32> {
                 println!("根证书 CA SHA-256:     {ca}");
             }
             println!("服务器证书 server SHA-256: {}", c.fingerprint_sha256);
+        }
+        if !demo_accounts.is_empty() {
+            println!();
+            println!("演示账号（一次性密码，首次登录须修改） demo accounts, one-time passwords:");
+            for (user, role, pw) in &demo_accounts {
+                println!("  {user:<12} {:<10} {pw}", role.code());
+            }
+        } else if demo {
+            println!("(data directory already has users: demo not loaded)");
         }
         if let Some(code) = &running.setup_code {
             println!();

@@ -17,8 +17,7 @@ macro_rules! code_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
+        pub enum $name { $(#[serde(rename = $code)] $variant),* }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
@@ -294,6 +293,48 @@ pub struct Order {
     pub created_by: UserId,
     pub updated_at: Timestamp,
     pub closed_at: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde must speak exactly the SPEC's codes (snake_case alone gets `province12345` wrong).
+    #[test]
+    fn serde_uses_the_spec_codes() {
+        for c in Channel::ALL {
+            assert_eq!(
+                serde_json::to_string(c).unwrap(),
+                format!("\"{}\"", c.code())
+            );
+            assert_eq!(
+                serde_json::from_str::<Channel>(&format!("\"{}\"", c.code())).unwrap(),
+                *c
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&Channel::Province12345).unwrap(),
+            "\"province_12345\""
+        );
+        for k in Kind::ALL {
+            assert_eq!(
+                serde_json::to_string(k).unwrap(),
+                format!("\"{}\"", k.code())
+            );
+        }
+        for s in Satisfaction::ALL {
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.code())
+            );
+        }
+        for t in RiskTag::ALL {
+            assert_eq!(
+                serde_json::to_string(t).unwrap(),
+                format!("\"{}\"", t.code())
+            );
+        }
+    }
 }
 
 impl Order {

@@ -9,6 +9,7 @@ mod helpers;
 mod audit;
 mod browser;
 mod cli;
+mod demo;
 mod input;
 mod orders;
 mod pages;
