@@ -295,48 +295,6 @@ pub struct Order {
     pub closed_at: Option<Timestamp>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// serde must speak exactly the SPEC's codes (snake_case alone gets `province12345` wrong).
-    #[test]
-    fn serde_uses_the_spec_codes() {
-        for c in Channel::ALL {
-            assert_eq!(
-                serde_json::to_string(c).unwrap(),
-                format!("\"{}\"", c.code())
-            );
-            assert_eq!(
-                serde_json::from_str::<Channel>(&format!("\"{}\"", c.code())).unwrap(),
-                *c
-            );
-        }
-        assert_eq!(
-            serde_json::to_string(&Channel::Province12345).unwrap(),
-            "\"province_12345\""
-        );
-        for k in Kind::ALL {
-            assert_eq!(
-                serde_json::to_string(k).unwrap(),
-                format!("\"{}\"", k.code())
-            );
-        }
-        for s in Satisfaction::ALL {
-            assert_eq!(
-                serde_json::to_string(s).unwrap(),
-                format!("\"{}\"", s.code())
-            );
-        }
-        for t in RiskTag::ALL {
-            assert_eq!(
-                serde_json::to_string(t).unwrap(),
-                format!("\"{}\"", t.code())
-            );
-        }
-    }
-}
-
 impl Order {
     pub fn current_round(&self) -> Option<&Round> {
         self.rounds.last()
@@ -389,5 +347,47 @@ impl Order {
             action: action.to_string(),
             note,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde must speak exactly the SPEC's codes (snake_case alone gets `province12345` wrong).
+    #[test]
+    fn serde_uses_the_spec_codes() {
+        for c in Channel::ALL {
+            assert_eq!(
+                serde_json::to_string(c).unwrap(),
+                format!("\"{}\"", c.code())
+            );
+            assert_eq!(
+                serde_json::from_str::<Channel>(&format!("\"{}\"", c.code())).unwrap(),
+                *c
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&Channel::Province12345).unwrap(),
+            "\"province_12345\""
+        );
+        for k in Kind::ALL {
+            assert_eq!(
+                serde_json::to_string(k).unwrap(),
+                format!("\"{}\"", k.code())
+            );
+        }
+        for s in Satisfaction::ALL {
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.code())
+            );
+        }
+        for t in RiskTag::ALL {
+            assert_eq!(
+                serde_json::to_string(t).unwrap(),
+                format!("\"{}\"", t.code())
+            );
+        }
     }
 }
