@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no I/O, no storage, no HTTP.
 
 pub mod audit;
+pub mod blacklist;
 pub mod calendar;
 pub mod category;
 pub mod exclusion;

@@ -72,10 +72,14 @@ pub enum Permission {
     CallerReveal,
     /// Read who viewed an order's caller data.
     ViewLogRead,
+    /// Put numbers on the blacklist and lift them (值班长).
+    BlacklistManage,
+    /// See the blacklist and a number's harassment record.
+    BlacklistRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 11] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -85,6 +89,8 @@ impl Permission {
         Permission::OrdersRead,
         Permission::CallerReveal,
         Permission::ViewLogRead,
+        Permission::BlacklistManage,
+        Permission::BlacklistRead,
     ];
 }
 
@@ -101,6 +107,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::OrdersRead => true,
         Permission::CallerReveal => matches!(role, Operator | ShiftLead | Qa | Supervisor),
         Permission::ViewLogRead => matches!(role, Supervisor | Admin),
+        Permission::BlacklistManage => matches!(role, ShiftLead),
+        Permission::BlacklistRead => matches!(role, Operator | ShiftLead | Supervisor | Admin),
     }
 }
 
@@ -131,7 +139,7 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 23);
+        assert_eq!(granted, 28);
         assert!(
             Permission::ALL
                 .iter()

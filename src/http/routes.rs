@@ -77,6 +77,12 @@ routes! {
     GET    "/api/v1/orders/{id}/views"     => Perm(ViewLogRead), api::orders::views;
     GET    "/api/v1/intake/hints"          => Perm(OrdersCreate), api::orders::hints;
 
+    // API: screening
+    GET    "/api/v1/blacklist"             => Perm(BlacklistRead), api::blacklist::list;
+    POST   "/api/v1/blacklist"             => Perm(BlacklistManage), api::blacklist::add;
+    POST   "/api/v1/blacklist/{phone}/lift" => Perm(BlacklistManage), api::blacklist::lift;
+    GET    "/api/v1/phones/{phone}/record" => Perm(BlacklistRead), api::blacklist::record;
+
     // Pages: sign-in
     GET    "/login"                        => Public, pages::auth::login_form;
     POST   "/login"                        => Public, pages::auth::login_submit;
@@ -96,6 +102,12 @@ routes! {
     GET    "/orders/{id}"                  => Perm(OrdersRead), pages::orders::show;
     POST   "/orders/{id}/act/{action}"     => Perm(OrdersRead), pages::orders::act;
     POST   "/orders/{id}/reveal"           => Perm(CallerReveal), pages::orders::reveal;
+
+    // Pages: screening
+    GET    "/blacklist"                    => Perm(BlacklistRead), pages::blacklist::index;
+    POST   "/blacklist"                    => Perm(BlacklistManage), pages::blacklist::add;
+    POST   "/blacklist/{phone}/lift"       => Perm(BlacklistManage), pages::blacklist::lift;
+    GET    "/phones/{phone}/record"        => Perm(BlacklistRead), pages::blacklist::record;
 
     // Pages: administration
     GET    "/admin"                        => Perm(SettingsManage), pages::admin::overview;

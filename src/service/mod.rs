@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod blacklist;
 pub mod orders;
 pub mod password;
 pub mod settings;

@@ -48,6 +48,14 @@ mod impls {
         session::Session, settings::Settings, unit::Unit, user::User,
     };
 
+    impl Record for crate::domain::blacklist::BlacklistEntry {
+        const KIND: &'static str = "blacklist";
+        const VERSION: u8 = 1;
+    }
+    impl Record for crate::domain::blacklist::HarassPolicy {
+        const KIND: &'static str = "harass_policy";
+        const VERSION: u8 = 1;
+    }
     impl Record for Order {
         const KIND: &'static str = "order";
         const VERSION: u8 = 1;

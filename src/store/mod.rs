@@ -1,6 +1,7 @@
 //! The one store: a redb file in the data directory. The only module that names redb.
 
 pub mod audit;
+pub mod blacklist;
 pub mod codec;
 pub mod meta;
 pub mod orders;
@@ -112,6 +113,7 @@ type Step = fn(&WriteTx) -> Result<(), StoreError>;
 const MIGRATIONS: &[(&str, Step)] = &[
     ("create the foundation tables", create_foundation),
     ("create the order tables", create_orders),
+    ("create the blacklist tables", create_blacklist),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -138,6 +140,12 @@ fn create_orders(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::ORDER_BY_PHONE)?;
     tx.open_table(tables::ORDER_DUE)?;
     tx.open_table(tables::ORDER_VIEWS)?;
+    Ok(())
+}
+
+fn create_blacklist(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::HARASSMENT)?;
+    tx.open_table(tables::BLACKLIST)?;
     Ok(())
 }
 

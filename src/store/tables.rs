@@ -45,6 +45,11 @@ pub const ORDER_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("ord
 /// (OrderId, seq) → who viewed or revealed the caller, when.
 pub const ORDER_VIEWS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("order-views-v1");
 
+/// (phone, time in ms, OrderId): harassment incidents (rejections with code 9).
+pub const HARASSMENT: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("harassment-v1");
+/// Phone → BlacklistEntry record.
+pub const BLACKLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("blacklist-v1");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Table,
@@ -126,6 +131,14 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "order-views-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "harassment-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "blacklist-v1",
         kind: Kind::Table,
     },
 ];

@@ -14,6 +14,7 @@ mod input;
 mod orders;
 mod pages;
 mod permissions;
+mod screening;
 mod server;
 mod session;
 mod setup;

@@ -9,6 +9,7 @@ use crate::helpers::{Session, TestApp};
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", "1")
+        .replace("{phone}", "13800000000")
         .replace("{name}", "app.css")
         .replace("{action}", "urge")
 }

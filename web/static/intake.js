@@ -102,6 +102,12 @@
         em.appendChild(text("strong", "紧急情况：" + w.words.join("、")));
         em.appendChild(text("p", "请告知来电人立即拨打 " + w.numbers.join(" / ") + "，必要时转接。"));
       }
+      if (w.code === "blacklisted" || w.code === "repeat_harasser") {
+        var band = text("p", w.code === "blacklisted"
+          ? "黑名单号码：" + w.reason + "（复核日期 " + w.review_date + "）"
+          : "反复骚扰：" + w.days + " 天内 " + w.incidents + " 次", "warning-band");
+        hist.insertBefore(band, hist.firstChild);
+      }
       if (w.code === "possible_duplicate") {
         dup.appendChild(text("h3", "疑似重复件"));
         w.orders.forEach(function (o) {

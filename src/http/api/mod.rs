@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod admin;
+pub mod blacklist;
 pub mod ops;
 pub mod orders;
 pub mod session;

@@ -362,6 +362,9 @@ fn apply(
             }
             o.reject_code = Some(b.reason_code);
             o.closed_at = Some(now);
+            if b.reason_code == 9 {
+                crate::store::blacklist::add_incident(tx, &o.caller.phone, now, o.id)?;
+            }
             format!(
                 "不予受理（代码 {}）{}",
                 b.reason_code,

@@ -300,6 +300,9 @@ pub fn hints(
     exclude: Option<OrderId>,
 ) -> Result<Vec<Value>, AppError> {
     let mut warnings = Vec::new();
+    if let Some(p) = phone {
+        warnings.extend(crate::service::blacklist::warnings(tx, p, now)?);
+    }
     let hits = emergency_hits(content, &cfg.emergency);
     if !hits.is_empty() {
         let mut numbers: Vec<&str> = hits.iter().map(|h| h.number.as_str()).collect();
