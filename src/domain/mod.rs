@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod category;
 pub mod exclusion;
 pub mod intake;
+pub mod knowledge;
 pub mod limits;
 pub mod order;
 pub mod order_state;

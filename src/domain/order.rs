@@ -288,6 +288,9 @@ pub struct Order {
     pub reject_code: Option<u8>,
     pub answer: Option<String>,
     pub articles: Vec<u64>,
+    /// (article id, version) the direct answer cited.
+    #[serde(default)]
+    pub cited: Vec<(u64, u32)>,
     pub closure: Option<ClosureKind>,
     pub created_at: Timestamp,
     pub created_by: UserId,

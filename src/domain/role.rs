@@ -76,10 +76,14 @@ pub enum Permission {
     BlacklistManage,
     /// See the blacklist and a number's harassment record.
     BlacklistRead,
+    /// Write and revise knowledge base articles.
+    KnowledgeManage,
+    /// Read and search the knowledge base.
+    KnowledgeRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -91,6 +95,8 @@ impl Permission {
         Permission::ViewLogRead,
         Permission::BlacklistManage,
         Permission::BlacklistRead,
+        Permission::KnowledgeManage,
+        Permission::KnowledgeRead,
     ];
 }
 
@@ -109,6 +115,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::ViewLogRead => matches!(role, Supervisor | Admin),
         Permission::BlacklistManage => matches!(role, ShiftLead),
         Permission::BlacklistRead => matches!(role, Operator | ShiftLead | Supervisor | Admin),
+        Permission::KnowledgeManage => matches!(role, Admin | ShiftLead),
+        Permission::KnowledgeRead => true,
     }
 }
 
@@ -139,12 +147,9 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 28);
-        assert!(
-            Permission::ALL
-                .iter()
-                .all(|p| !allows(Role::Unit, *p) || *p == Permission::OrdersRead)
-        );
+        assert_eq!(granted, 36);
+        assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)
+            || matches!(p, Permission::OrdersRead | Permission::KnowledgeRead)));
         assert!(!allows(Role::Admin, Permission::OrdersCreate));
         assert!(!allows(Role::Admin, Permission::CallerReveal));
     }

@@ -83,6 +83,12 @@ routes! {
     POST   "/api/v1/blacklist/{phone}/lift" => Perm(BlacklistManage), api::blacklist::lift;
     GET    "/api/v1/phones/{phone}/record" => Perm(BlacklistRead), api::blacklist::record;
 
+    // API: knowledge base
+    GET    "/api/v1/kb"                    => Perm(KnowledgeRead), api::kb::list;
+    POST   "/api/v1/kb"                    => Perm(KnowledgeManage), api::kb::create;
+    GET    "/api/v1/kb/{id}"               => Perm(KnowledgeRead), api::kb::get;
+    PUT    "/api/v1/kb/{id}"               => Perm(KnowledgeManage), api::kb::update;
+
     // Pages: sign-in
     GET    "/login"                        => Public, pages::auth::login_form;
     POST   "/login"                        => Public, pages::auth::login_submit;
@@ -108,6 +114,13 @@ routes! {
     POST   "/blacklist"                    => Perm(BlacklistManage), pages::blacklist::add;
     POST   "/blacklist/{phone}/lift"       => Perm(BlacklistManage), pages::blacklist::lift;
     GET    "/phones/{phone}/record"        => Perm(BlacklistRead), pages::blacklist::record;
+
+    // Pages: knowledge base
+    GET    "/kb"                           => Perm(KnowledgeRead), pages::kb::index;
+    GET    "/kb/new"                       => Perm(KnowledgeManage), pages::kb::new_form;
+    POST   "/kb"                           => Perm(KnowledgeManage), pages::kb::create;
+    GET    "/kb/{id}"                      => Perm(KnowledgeRead), pages::kb::show;
+    POST   "/kb/{id}"                      => Perm(KnowledgeManage), pages::kb::update;
 
     // Pages: administration
     GET    "/admin"                        => Perm(SettingsManage), pages::admin::overview;

@@ -56,6 +56,10 @@ mod impls {
         const KIND: &'static str = "harass_policy";
         const VERSION: u8 = 1;
     }
+    impl Record for crate::domain::knowledge::Article {
+        const KIND: &'static str = "article";
+        const VERSION: u8 = 1;
+    }
     impl Record for Order {
         const KIND: &'static str = "order";
         const VERSION: u8 = 1;

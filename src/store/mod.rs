@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod blacklist;
 pub mod codec;
+pub mod kb;
 pub mod meta;
 pub mod orders;
 pub mod sessions;
@@ -114,6 +115,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("create the foundation tables", create_foundation),
     ("create the order tables", create_orders),
     ("create the blacklist tables", create_blacklist),
+    ("create the knowledge base tables", create_kb),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -146,6 +148,12 @@ fn create_orders(tx: &WriteTx) -> Result<(), StoreError> {
 fn create_blacklist(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::HARASSMENT)?;
     tx.open_table(tables::BLACKLIST)?;
+    Ok(())
+}
+
+fn create_kb(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::KB_ARTICLES)?;
+    tx.open_table(tables::KB_VERSIONS)?;
     Ok(())
 }
 

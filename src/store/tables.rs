@@ -50,6 +50,11 @@ pub const HARASSMENT: TableDefinition<(&str, i64, u64), ()> = TableDefinition::n
 /// Phone → BlacklistEntry record.
 pub const BLACKLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("blacklist-v1");
 
+/// Article id → the current version of the article.
+pub const KB_ARTICLES: TableDefinition<u64, &[u8]> = TableDefinition::new("kb-articles-v1");
+/// (article id, version) → that version, kept for ever (answers cite them).
+pub const KB_VERSIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("kb-versions-v1");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Table,
@@ -139,6 +144,14 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "blacklist-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "kb-articles-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "kb-versions-v1",
         kind: Kind::Table,
     },
 ];

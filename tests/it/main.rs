@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod demo;
 mod input;
+mod knowledge;
 mod orders;
 mod pages;
 mod permissions;

@@ -121,7 +121,34 @@
         });
       }
     });
-    document.getElementById("hint-idle").hidden = !!(hist.textContent || dup.textContent || !em.hidden);
+    var arts = document.getElementById("articles");
+    arts.textContent = "";
+    if (h.articles && h.articles.length) {
+      arts.appendChild(text("h3", "知识库"));
+      h.articles.forEach(function (a) {
+        var box = document.createElement("div");
+        box.className = "article-hint";
+        box.appendChild(text("strong", a.title + (a.doc_no ? "（" + a.doc_no + "）" : "")));
+        box.appendChild(text("p", a.body.length > 120 ? a.body.slice(0, 120) + "…" : a.body));
+        var btn = text("button", "引用答复");
+        btn.type = "button";
+        btn.addEventListener("click", function () {
+          var answer = document.getElementById("answer_reply");
+          answer.value = a.body;
+          var ids = document.getElementById("answer_articles");
+          var list = ids.value ? ids.value.split(",") : [];
+          if (list.indexOf(String(a.id)) < 0) { list.push(String(a.id)); }
+          ids.value = list.join(",");
+          form.querySelector("input[name=outcome][value=answer]").checked = true;
+          outcome();
+          save();
+          answer.focus();
+        });
+        box.appendChild(btn);
+        arts.appendChild(box);
+      });
+    }
+    document.getElementById("hint-idle").hidden = !!(hist.textContent || dup.textContent || arts.textContent || !em.hidden);
   }
 
   restore();

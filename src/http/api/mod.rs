@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod blacklist;
+pub mod kb;
 pub mod ops;
 pub mod orders;
 pub mod session;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod blacklist;
 pub mod home;
+pub mod kb;
 pub mod orders;
 
 use serde::Deserialize;

@@ -35,6 +35,19 @@ fn fields<'a>(f: &'a Form, k: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// Ids typed or filled in as a list; anything not a number is kept so the action refuses it.
+fn ids(v: &[&str]) -> Value {
+    Value::Array(
+        v.iter()
+            .map(|s| {
+                s.parse::<u64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| Value::String((*s).into()))
+            })
+            .collect(),
+    )
+}
+
 fn opt(v: &str) -> Value {
     if v.is_empty() {
         Value::Null
@@ -146,6 +159,7 @@ const INTAKE_FIELDS: &[&str] = &[
     "dispatch_co_units",
     "reject_code",
     "reject_note",
+    "answer_articles",
 ];
 
 async fn intake_page(
@@ -260,7 +274,10 @@ pub async fn intake_submit(
     };
     let outcome = field(&f, "outcome").to_string();
     let follow = match outcome.as_str() {
-        "answer" => Some((Action::Answer, json!({"reply": field(&f, "answer_reply")}))),
+        "answer" => Some((
+            Action::Answer,
+            json!({"reply": field(&f, "answer_reply"), "articles": ids(&fields(&f, "answer_articles"))}),
+        )),
         "dispatch" => Some((
             Action::Dispatch,
             json!({"unit": field(&f, "dispatch_unit"), "co_units": fields(&f, "dispatch_co_units")}),
@@ -402,6 +419,7 @@ fn action_body(action: Action, f: &Form) -> Value {
                     .map(|s| Value::String(s.into()))
                     .collect(),
             ),
+            "articles" => ids(&fields(f, "articles")),
             "unit" | "level" | "resolved" | "contacted_at" | "contact_method" | "public_reply"
             | "basis"
                 if v.is_empty() =>

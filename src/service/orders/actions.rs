@@ -379,6 +379,14 @@ fn apply(
             let b: AnswerBody = parse(body)?;
             let reply = required("reply", "答复内容", &b.reply, 5000)?;
             o.answer = Some(reply.clone());
+            let mut cited = Vec::new();
+            for id in &b.articles {
+                let a = crate::store::kb::get(tx, *id)?.ok_or_else(|| {
+                    AppError::invalid("articles", format!("知识库文章 {id} 不存在"))
+                })?;
+                cited.push((a.id, a.version));
+            }
+            o.cited = cited;
             o.articles = b.articles;
             o.closure = Some(ClosureKind::Direct);
             o.closed_at = Some(now);

@@ -281,6 +281,7 @@ fn validate(new: &NewOrder, cfg: &OrderConfig) -> Result<Order, AppError> {
         reject_code: None,
         answer: None,
         articles: Vec::new(),
+        cited: Vec::new(),
         closure: None,
         created_at: Timestamp(0),
         created_by: crate::domain::user::UserId(0),
@@ -773,6 +774,12 @@ pub fn live_hints(
                 .collect(),
             None => Vec::new(),
         };
-        Ok(json!({"phone_valid": phone.is_some(), "history": history, "warnings": warnings}))
+        let today = now.display_cst()[..10].to_string();
+        let articles: Vec<Value> = crate::service::knowledge::search_in(tx, content, &today, true, 3)?
+            .into_iter()
+            .filter(|(score, _)| *score >= 0.15)
+            .map(|(_, a)| json!({"id": a.id, "version": a.version, "title": a.title, "body": a.body, "doc_no": a.doc_no}))
+            .collect();
+        Ok(json!({"phone_valid": phone.is_some(), "history": history, "warnings": warnings, "articles": articles}))
     })
 }

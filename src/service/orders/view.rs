@@ -106,6 +106,8 @@ pub struct OrderView {
     pub flags: crate::domain::order::Flags,
     pub reject_code: Option<u8>,
     pub answer: Option<String>,
+    /// Knowledge articles the direct answer cited, with the version used.
+    pub cited: Vec<(u64, u32)>,
     pub closure: Option<crate::domain::order::ClosureKind>,
     pub created_at: String,
     pub created_display: String,
@@ -336,6 +338,7 @@ pub fn build(
         flags: o.flags.clone(),
         reject_code: o.reject_code,
         answer: o.answer.clone(),
+        cited: o.cited.clone(),
         closure: o.closure,
         created_at: o.created_at.rfc3339_cst(),
         created_display: o.created_at.display_cst(),
