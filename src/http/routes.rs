@@ -65,6 +65,10 @@ routes! {
     PATCH  "/api/v1/units/{id}"            => Perm(UnitsManage), api::admin::update_unit;
     GET    "/api/v1/audit"                 => Perm(AuditRead), api::admin::list_audit;
     GET    "/api/v1/settings"              => Perm(SettingsManage), api::admin::get_settings;
+    GET    "/api/v1/admin/limits"          => Perm(SettingsManage), pages::rules::api_get_limits;
+    PUT    "/api/v1/admin/limits"          => Perm(SettingsManage), pages::rules::api_put_limits;
+    GET    "/api/v1/admin/calendar"        => Perm(SettingsManage), pages::rules::api_get_calendar;
+    PUT    "/api/v1/admin/calendar/{year}" => Perm(SettingsManage), pages::rules::api_put_year;
     PUT    "/api/v1/settings"              => Perm(SettingsManage), api::admin::put_settings;
 
     // API: work orders
@@ -131,6 +135,10 @@ routes! {
     POST   "/admin/units"                  => Perm(UnitsManage), pages::admin::create_unit;
     POST   "/admin/units/{id}"             => Perm(UnitsManage), pages::admin::update_unit;
     GET    "/admin/audit"                  => Perm(AuditRead), pages::admin::audit;
+    GET    "/admin/calendar"               => Perm(SettingsManage), pages::rules::calendar;
+    POST   "/admin/calendar/toggle"        => Perm(SettingsManage), pages::rules::toggle;
+    GET    "/admin/limits"                 => Perm(SettingsManage), pages::rules::limits;
+    POST   "/admin/limits"                 => Perm(SettingsManage), pages::rules::save_limits;
     GET    "/admin/settings"               => Perm(SettingsManage), pages::admin::settings;
     POST   "/admin/settings"               => Perm(SettingsManage), pages::admin::save_settings;
 }

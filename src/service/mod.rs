@@ -7,6 +7,7 @@ pub mod blacklist;
 pub mod knowledge;
 pub mod orders;
 pub mod password;
+pub mod rules;
 pub mod settings;
 pub mod setup;
 pub mod system;

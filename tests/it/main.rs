@@ -15,6 +15,7 @@ mod knowledge;
 mod orders;
 mod pages;
 mod permissions;
+mod rules;
 mod screening;
 mod server;
 mod session;

@@ -12,6 +12,7 @@ fn concrete(path: &str) -> String {
         .replace("{phone}", "13800000000")
         .replace("{name}", "app.css")
         .replace("{action}", "urge")
+        .replace("{year}", "2027")
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, r: &RouteSpec) -> StatusCode {

@@ -34,7 +34,13 @@ pub async fn overview_page(
     flash: Option<String>,
 ) -> Result<Response, AppError> {
     let a = actor.clone();
-    let info = blocking(state, move |app| system::info(app, &a)).await?;
+    let (info, calendar_warning) = blocking(state, move |app| {
+        Ok((
+            system::info(app, &a)?,
+            crate::service::rules::calendar_warning(app)?,
+        ))
+    })
+    .await?;
     let cert = state.cert_summary.as_ref().map(|c| Cert {
         fingerprint: c.fingerprint_sha256.clone(),
         ca_fingerprint: c.ca_fingerprint_sha256.clone(),
@@ -44,7 +50,7 @@ pub async fn overview_page(
     Ok(page(
         l,
         "admin/overview.html",
-        minijinja::context! { info => info, cert => cert },
+        minijinja::context! { info => info, cert => cert, calendar_warning => calendar_warning },
     )?
     .into_response())
 }

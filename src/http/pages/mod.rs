@@ -6,6 +6,7 @@ pub mod blacklist;
 pub mod home;
 pub mod kb;
 pub mod orders;
+pub mod rules;
 
 use serde::Deserialize;
 
