@@ -80,10 +80,14 @@ pub enum Permission {
     KnowledgeManage,
     /// Read and search the knowledge base.
     KnowledgeRead,
+    /// Write the shift handover log.
+    HandoverWrite,
+    /// Urge all of a unit's overdue orders at once.
+    UrgeUnits,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 15] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -97,6 +101,8 @@ impl Permission {
         Permission::BlacklistRead,
         Permission::KnowledgeManage,
         Permission::KnowledgeRead,
+        Permission::HandoverWrite,
+        Permission::UrgeUnits,
     ];
 }
 
@@ -117,6 +123,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::BlacklistRead => matches!(role, Operator | ShiftLead | Supervisor | Admin),
         Permission::KnowledgeManage => matches!(role, Admin | ShiftLead),
         Permission::KnowledgeRead => true,
+        Permission::HandoverWrite => matches!(role, ShiftLead),
+        Permission::UrgeUnits => matches!(role, Supervisor | ShiftLead),
     }
 }
 
@@ -147,7 +155,7 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 36);
+        assert_eq!(granted, 39);
         assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)
             || matches!(p, Permission::OrdersRead | Permission::KnowledgeRead)));
         assert!(!allows(Role::Admin, Permission::OrdersCreate));

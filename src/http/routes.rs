@@ -80,6 +80,8 @@ routes! {
     POST   "/api/v1/orders/{id}/reveal"    => Perm(CallerReveal), api::orders::reveal;
     GET    "/api/v1/orders/{id}/views"     => Perm(ViewLogRead), api::orders::views;
     GET    "/api/v1/intake/hints"          => Perm(OrdersCreate), api::orders::hints;
+    POST   "/api/v1/orders/{id}/repeat_call" => Perm(OrdersCreate), api::orders::repeat_call;
+    POST   "/api/v1/units/{id}/urge_overdue" => Perm(UrgeUnits), api::orders::urge_unit;
 
     // API: screening
     GET    "/api/v1/blacklist"             => Perm(BlacklistRead), api::blacklist::list;
@@ -104,6 +106,7 @@ routes! {
 
     // Pages: everyone's home
     GET    "/"                             => Session, pages::home::home;
+    POST   "/handover"                     => Perm(HandoverWrite), pages::home::handover_submit;
 
     // Pages: work orders
     GET    "/orders"                       => Perm(OrdersRead), pages::orders::search;
@@ -112,6 +115,8 @@ routes! {
     GET    "/orders/{id}"                  => Perm(OrdersRead), pages::orders::show;
     POST   "/orders/{id}/act/{action}"     => Perm(OrdersRead), pages::orders::act;
     POST   "/orders/{id}/reveal"           => Perm(CallerReveal), pages::orders::reveal;
+    POST   "/orders/{id}/repeat_call"      => Perm(OrdersCreate), pages::orders::repeat_call;
+    POST   "/units/{id}/urge_overdue"      => Perm(UrgeUnits), pages::orders::urge_unit;
 
     // Pages: screening
     GET    "/blacklist"                    => Perm(BlacklistRead), pages::blacklist::index;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod blacklist;
+pub mod handover;
 pub mod knowledge;
 pub mod orders;
 pub mod password;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod blacklist;
 pub mod codec;
+pub mod handover;
 pub mod kb;
 pub mod meta;
 pub mod orders;
@@ -116,6 +117,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("create the order tables", create_orders),
     ("create the blacklist tables", create_blacklist),
     ("create the knowledge base tables", create_kb),
+    ("create the handover log", create_handover),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -154,6 +156,11 @@ fn create_blacklist(tx: &WriteTx) -> Result<(), StoreError> {
 fn create_kb(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::KB_ARTICLES)?;
     tx.open_table(tables::KB_VERSIONS)?;
+    Ok(())
+}
+
+fn create_handover(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::HANDOVER)?;
     Ok(())
 }
 

@@ -55,6 +55,9 @@ pub const KB_ARTICLES: TableDefinition<u64, &[u8]> = TableDefinition::new("kb-ar
 /// (article id, version) → that version, kept for ever (answers cite them).
 pub const KB_VERSIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("kb-versions-v1");
 
+/// Sequence → shift handover note (交接班).
+pub const HANDOVER: TableDefinition<u64, &[u8]> = TableDefinition::new("handover-v1");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Table,
@@ -152,6 +155,10 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "kb-versions-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "handover-v1",
         kind: Kind::Table,
     },
 ];

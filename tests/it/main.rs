@@ -10,6 +10,7 @@ mod audit;
 mod browser;
 mod cli;
 mod demo;
+mod desk;
 mod input;
 mod knowledge;
 mod orders;

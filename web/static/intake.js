@@ -117,6 +117,37 @@
           a.target = "_blank";
           p.appendChild(a);
           p.appendChild(text("span", " 相似度 " + Math.round(o.score * 100) + "%", "muted"));
+          var merge = text("button", "合并");
+          merge.type = "button";
+          merge.title = "登记本次来电并并入该工单";
+          merge.addEventListener("click", function () {
+            document.getElementById("merge_into").value = o.number;
+            form.querySelector("input[name=outcome][value=merge]").checked = true;
+            outcome();
+            save();
+          });
+          var repeat = document.createElement("form");
+          repeat.method = "post";
+          repeat.action = "/orders/" + o.id + "/repeat_call";
+          repeat.className = "inline";
+          var csrf = document.createElement("input");
+          csrf.type = "hidden";
+          csrf.name = "csrf";
+          csrf.value = form.elements.csrf.value;
+          var note = document.createElement("input");
+          note.type = "hidden";
+          note.name = "note";
+          note.value = form.elements.content.value.slice(0, 500);
+          var btn = text("button", "作为重复来电追加");
+          btn.type = "submit";
+          repeat.appendChild(csrf);
+          repeat.appendChild(note);
+          repeat.appendChild(btn);
+          repeat.addEventListener("submit", function () {
+            try { localStorage.removeItem(DRAFT); } catch (e) { /* ignore */ }
+          });
+          p.appendChild(merge);
+          p.appendChild(repeat);
           dup.appendChild(p);
         });
       }

@@ -162,3 +162,43 @@ pub async fn categories(State(state): State<AppState>) -> Result<Json<Value>, Ap
     let total = cats.items.len();
     Ok(Json(json!({"items": cats.items, "total": total})))
 }
+
+#[derive(Deserialize)]
+pub struct NoteBody {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn repeat_call(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Json<OrderView>, AppError> {
+    let id = order_id(&id)?;
+    let view = blocking(&state, move |app| {
+        orders::repeat_call(app, &actor, id, &body.note)?;
+        orders::get_view(app, &actor, id)
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+pub async fn urge_unit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(unit): Path<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Json<Value>, AppError> {
+    let n = blocking(&state, move |app| {
+        let unit = app.store.read(|tx| {
+            crate::service::users::resolve_unit(
+                tx,
+                &crate::service::users::UnitRef::Code(unit.clone()),
+            )
+        })?;
+        orders::urge_unit_overdue(app, &actor, unit, &body.note)
+    })
+    .await?;
+    Ok(Json(json!({"urged": n})))
+}

@@ -10,6 +10,7 @@ use crate::http::extract::Q;
 use crate::http::layout::{layout, page};
 use crate::http::{AppState, blocking};
 use crate::service::Actor;
+use crate::service::handover;
 use crate::service::orders::queues;
 
 pub async fn home(
@@ -21,7 +22,48 @@ pub async fn home(
         return super::admin::overview_page(&state, &actor, flash.ok).await;
     }
     let a = actor.clone();
-    let qs = blocking(&state, move |app| queues::for_actor(app, &a)).await?;
+    let (qs, board, notes) = blocking(&state, move |app| {
+        let qs = queues::for_actor(app, &a)?;
+        let lead = matches!(a.role, Role::ShiftLead | Role::Supervisor);
+        let board = if a.role == Role::ShiftLead {
+            queues::board(app, &a)?
+        } else {
+            Vec::new()
+        };
+        let notes = if lead {
+            handover::recent(app, &a, 10)?
+        } else {
+            Vec::new()
+        };
+        Ok((qs, board, notes))
+    })
+    .await?;
     let l = layout(&state, Some(&actor), "home").with_flash(flash.ok);
-    Ok(page(l, "home.html", minijinja::context! { queues => qs })?.into_response())
+    let ctx = minijinja::context! { queues => qs, board => board, notes => notes };
+    Ok(page(l, "home.html", ctx)?.into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct HandoverForm {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    open: String,
+}
+
+pub async fn handover_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    crate::http::extract::PageForm(f): crate::http::extract::PageForm<HandoverForm>,
+) -> Result<Response, AppError> {
+    let open: Vec<String> = f
+        .open
+        .split([',', '，', ' ', '\n'])
+        .map(str::to_string)
+        .collect();
+    blocking(&state, move |app| {
+        handover::add(app, &actor, &f.text, &open)
+    })
+    .await?;
+    Ok(axum::response::Redirect::to("/?ok=handover_saved#handover").into_response())
 }

@@ -86,6 +86,7 @@ fn codes() -> Codes {
         ("register", "受理登记"),
         ("auto_urge", "自动催办"),
         ("merged_in", "并入重复件"),
+        ("repeat_call", "记录重复来电"),
     ] {
         actions.insert(k.into(), Value::String(v.into()));
     }
@@ -160,6 +161,7 @@ const INTAKE_FIELDS: &[&str] = &[
     "reject_code",
     "reject_note",
     "answer_articles",
+    "merge_into",
 ];
 
 async fn intake_page(
@@ -282,6 +284,7 @@ pub async fn intake_submit(
             Action::Dispatch,
             json!({"unit": field(&f, "dispatch_unit"), "co_units": fields(&f, "dispatch_co_units")}),
         )),
+        "merge" => Some((Action::Merge, json!({"into": field(&f, "merge_into")}))),
         "reject" => Some((
             Action::Reject,
             json!({"reason_code": field(&f, "reject_code").parse::<u8>().unwrap_or(0), "note": field(&f, "reject_note")}),
@@ -599,4 +602,37 @@ pub async fn search(
     });
     let l = layout(&state, Some(&actor), "search");
     Ok(page(l, "orders/index.html", ctx)?.into_response())
+}
+
+pub async fn repeat_call(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<Form>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let note = field(&f, "note").to_string();
+    let a = actor.clone();
+    blocking(&state, move |app| orders::repeat_call(app, &a, id, &note)).await?;
+    Ok(Redirect::to(&format!("/orders/{}?ok=repeat_call", id.0)).into_response())
+}
+
+pub async fn urge_unit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(unit): Path<String>,
+    PageForm(f): PageForm<Form>,
+) -> Result<Response, AppError> {
+    let note = field(&f, "note").to_string();
+    let n = blocking(&state, move |app| {
+        let unit = app.store.read(|tx| {
+            crate::service::users::resolve_unit(
+                tx,
+                &crate::service::users::UnitRef::Code(unit.clone()),
+            )
+        })?;
+        orders::urge_unit_overdue(app, &actor, unit, &note)
+    })
+    .await?;
+    Ok(Redirect::to(&format!("/?ok=urged_{n}")).into_response())
 }

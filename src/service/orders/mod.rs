@@ -783,3 +783,88 @@ pub fn live_hints(
         Ok(json!({"phone_valid": phone.is_some(), "history": history, "warnings": warnings, "articles": articles}))
     })
 }
+
+/// A caller rings again about an order already registered: note it there instead of
+/// registering a duplicate (作为重复来电追加).
+pub fn repeat_call(app: &App, actor: &Actor, id: OrderId, note: &str) -> Result<Order, AppError> {
+    actor.require(Permission::OrdersCreate)?;
+    let note = note.trim();
+    if note.chars().count() > 1000 {
+        return Err(AppError::invalid("note", "说明不能超过 1000 个字"));
+    }
+    let now = app.now();
+    app.store.write(|tx| -> Result<Order, AppError> {
+        let old = load_visible(tx, actor, id)?;
+        let mut o = old.clone();
+        o.flags.repeat_calls += 1;
+        o.version += 1;
+        o.updated_at = now;
+        let text = if note.is_empty() {
+            format!("来电人再次来电（第 {} 次重复来电）", o.flags.repeat_calls)
+        } else {
+            format!(
+                "来电人再次来电（第 {} 次重复来电）：{note}",
+                o.flags.repeat_calls
+            )
+        };
+        o.push_timeline(
+            now,
+            actor.id,
+            &actor.display_name,
+            actor.role,
+            "repeat_call",
+            text,
+        );
+        orders::put(tx, Some(&old), &o)?;
+        audit::append(
+            tx,
+            now,
+            actor.event(
+                "order.repeat_call",
+                Some(format!("order:{}", o.id.0)),
+                format!("重复来电 {}", o.number),
+            ),
+        )?;
+        Ok(o)
+    })
+}
+
+/// Urges every overdue order of one unit at once (一键催办); returns how many.
+pub fn urge_unit_overdue(
+    app: &App,
+    actor: &Actor,
+    unit: crate::domain::unit::UnitId,
+    note: &str,
+) -> Result<usize, AppError> {
+    actor.require(Permission::UrgeUnits)?;
+    let note = if note.trim().is_empty() {
+        "超期未办，请立即办理".to_string()
+    } else {
+        note.trim().to_string()
+    };
+    let now = app.now();
+    let ids: Vec<OrderId> = app.store.read(|tx| -> Result<Vec<OrderId>, AppError> {
+        let mut out = Vec::new();
+        for id in orders::ids_for_unit(tx, unit)? {
+            if let Some(o) = orders::get(tx, id)?
+                && o.current_round().is_some_and(|r| r.unit == unit)
+                && o.running_deadline().is_some_and(|d| now > d.due)
+            {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    })?;
+    let mut n = 0;
+    for id in ids {
+        actions::act(
+            app,
+            actor,
+            id,
+            crate::domain::order_state::Action::Urge,
+            json!({"note": note}),
+        )?;
+        n += 1;
+    }
+    Ok(n)
+}

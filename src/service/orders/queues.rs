@@ -18,6 +18,8 @@ pub struct Queue {
     pub key: &'static str,
     pub count: usize,
     pub items: Vec<OrderView>,
+    /// For the overdue queue: (unit code, unit name, orders) so a unit can be urged at once.
+    pub by_unit: Vec<(String, String, usize)>,
 }
 
 /// Rows shown per queue on the home page; the full list is one click away.
@@ -140,15 +142,78 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
         }
         Ok(lists
             .into_iter()
-            .map(|(key, v)| Queue {
-                key,
-                count: v.len(),
-                items: v
-                    .iter()
-                    .take(SHOWN)
-                    .map(|o| build(o, actor, &cfg, &units, now))
-                    .collect(),
+            .map(|(key, v)| {
+                let mut by_unit: Vec<(String, String, usize)> = Vec::new();
+                if key == "overdue" {
+                    for o in &v {
+                        let Some(u) = o.current_round().and_then(|r| units.get(&r.unit)) else {
+                            continue;
+                        };
+                        match by_unit.iter_mut().find(|g| g.0 == u.code) {
+                            Some(g) => g.2 += 1,
+                            None => by_unit.push((u.code.clone(), u.name.clone(), 1)),
+                        }
+                    }
+                }
+                Queue {
+                    key,
+                    count: v.len(),
+                    items: v
+                        .iter()
+                        .take(SHOWN)
+                        .map(|o| build(o, actor, &cfg, &units, now))
+                        .collect(),
+                    by_unit,
+                }
             })
             .collect())
+    })
+}
+
+/// One row of the shift lead's board: an operator's intake today and in the last hour.
+#[derive(Serialize)]
+pub struct SeatRow {
+    pub name: String,
+    pub today: usize,
+    pub last_hour: usize,
+}
+
+pub fn board(app: &App, actor: &Actor) -> Result<Vec<SeatRow>, AppError> {
+    if !matches!(actor.role, Role::ShiftLead | Role::Supervisor) {
+        return Err(AppError::Forbidden);
+    }
+    let now = app.now();
+    let today = now.display_cst()[..10].to_string();
+    let hour_ago = now.plus_secs(-3600);
+    app.store.read(|tx| -> Result<Vec<SeatRow>, AppError> {
+        let mut rows: Vec<(u64, SeatRow)> = crate::store::users::list(tx)?
+            .into_iter()
+            .filter(|u| u.role == Role::Operator && !u.disabled)
+            .map(|u| {
+                (
+                    u.id.0,
+                    SeatRow {
+                        name: u.display_name,
+                        today: 0,
+                        last_hour: 0,
+                    },
+                )
+            })
+            .collect();
+        for id in orders::ids_desc(tx, None, 5000)? {
+            let Some(o) = orders::get(tx, id)? else {
+                continue;
+            };
+            if o.created_at.display_cst()[..10] != today {
+                break;
+            }
+            if let Some((_, r)) = rows.iter_mut().find(|(uid, _)| *uid == o.created_by.0) {
+                r.today += 1;
+                if o.created_at >= hour_ago {
+                    r.last_hour += 1;
+                }
+            }
+        }
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
     })
 }
