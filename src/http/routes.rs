@@ -68,7 +68,10 @@ routes! {
     GET    "/api/v1/admin/limits"          => Perm(SettingsManage), pages::rules::api_get_limits;
     PUT    "/api/v1/admin/limits"          => Perm(SettingsManage), pages::rules::api_put_limits;
     GET    "/api/v1/admin/calendar"        => Perm(SettingsManage), pages::rules::api_get_calendar;
-    PUT    "/api/v1/admin/calendar/{year}" => Perm(SettingsManage), pages::rules::api_put_year;
+        PUT    "/api/v1/admin/calendar/{year}" => Perm(SettingsManage), pages::rules::api_put_year;
+    GET    "/api/v1/admin/screening"       => Perm(SettingsManage), pages::rules::api_get_screening;
+    PUT    "/api/v1/admin/screening"       => Perm(SettingsManage), pages::rules::api_put_screening;
+    POST   "/api/v1/categories"            => Perm(SettingsManage), pages::rules::api_put_category;
     PUT    "/api/v1/settings"              => Perm(SettingsManage), api::admin::put_settings;
 
     // API: work orders
@@ -142,7 +145,11 @@ routes! {
     GET    "/admin/audit"                  => Perm(AuditRead), pages::admin::audit;
     GET    "/admin/calendar"               => Perm(SettingsManage), pages::rules::calendar;
     POST   "/admin/calendar/toggle"        => Perm(SettingsManage), pages::rules::toggle;
-    GET    "/admin/limits"                 => Perm(SettingsManage), pages::rules::limits;
+        GET    "/admin/limits"                 => Perm(SettingsManage), pages::rules::limits;
+    GET    "/admin/screening"              => Perm(SettingsManage), pages::rules::screening;
+    POST   "/admin/screening"              => Perm(SettingsManage), pages::rules::save_screening;
+    GET    "/admin/categories"             => Perm(SettingsManage), pages::rules::categories;
+    POST   "/admin/categories"             => Perm(SettingsManage), pages::rules::save_category;
     POST   "/admin/limits"                 => Perm(SettingsManage), pages::rules::save_limits;
     GET    "/admin/settings"               => Perm(SettingsManage), pages::admin::settings;
     POST   "/admin/settings"               => Perm(SettingsManage), pages::admin::save_settings;

@@ -9,6 +9,7 @@ pub mod knowledge;
 pub mod orders;
 pub mod password;
 pub mod rules;
+pub mod screening_settings;
 pub mod settings;
 pub mod setup;
 pub mod system;

@@ -139,3 +139,100 @@ async fn calendar_and_limits_drive_deadlines() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("请填写整数"));
 }
+
+#[tokio::test]
+async fn emergency_words_scripts_and_categories_are_the_offices_to_edit() {
+    let c = Centre::new().await;
+    let s: Value = c
+        .admin
+        .get("/api/v1/admin/screening")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["exclusion_scripts"].as_object().unwrap().len(), 10);
+    // A new emergency word, a bad number refused, a script rewritten.
+    let r = c
+        .admin
+        .form(
+            "/admin/screening",
+            &[("words", "塌方 999"), ("script_1", "x")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .admin
+        .form(
+            "/admin/screening",
+            &[
+                ("words", "起火 119\n塌方 119"),
+                ("script_1", "请向事发地热线反映。"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let mut b = order_body("13412340000", "山体");
+    b["content"] = json!("屋后山体塌方了");
+    let v = create(&c.op, b).await;
+    let e = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "emergency")
+        .cloned();
+    assert_eq!(e.unwrap()["numbers"], json!(["119"]));
+    let page = c.op.get("/orders/new").await.text().await.unwrap();
+    assert!(
+        page.contains("请向事发地热线反映。"),
+        "the intake page reads the office's script"
+    );
+    // Categories: a third level, but not a fourth; renaming keeps the code.
+    let r = c
+        .admin
+        .post(
+            "/api/v1/categories",
+            json!({"code": "100101", "name": "早市占道", "parent": "1001"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c
+        .admin
+        .post(
+            "/api/v1/categories",
+            json!({"code": "10010101", "name": "太深", "parent": "100101"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .admin
+        .form(
+            "/admin/categories",
+            &[
+                ("code", "100101"),
+                ("name", "早市夜市占道"),
+                ("parent", "1001"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cats: Value = c.op.get("/api/v1/categories").await.json().await.unwrap();
+    let found = cats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "100101")
+        .cloned()
+        .unwrap();
+    assert_eq!(found["name"], "早市夜市占道");
+    let mut b = order_body("13412340001", "三级分类");
+    b["category"] = json!("100101");
+    let id = create(&c.op, b).await["id"].as_u64().unwrap();
+    let o = crate::orders::get(&c.op, id).await;
+    assert_eq!(o["category_path"], "城市管理 / 占道经营 / 早市夜市占道");
+    assert_eq!(
+        c.op.post("/api/v1/categories", json!({"code": "99", "name": "x"}))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}

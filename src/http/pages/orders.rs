@@ -67,7 +67,7 @@ struct Codes {
     genders: Vec<(&'static str, &'static str)>,
     satisfactions: Vec<(&'static str, &'static str)>,
     states: Vec<(&'static str, &'static str)>,
-    exclusions: &'static [crate::domain::exclusion::Exclusion],
+    exclusions: Vec<Value>,
     actions: Map<String, Value>,
 }
 
@@ -75,6 +75,22 @@ macro_rules! pairs {
     ($t:ty) => {
         <$t>::ALL.iter().map(|v| (v.code(), v.label())).collect()
     };
+}
+
+/// The code lists; exclusion scripts as the office has written them.
+fn codes_with(scripts: &std::collections::BTreeMap<String, String>) -> Codes {
+    let mut c = codes();
+    c.exclusions = EXCLUSIONS
+        .iter()
+        .map(|e| {
+            let script = scripts
+                .get(&e.code.to_string())
+                .map(String::as_str)
+                .unwrap_or(e.script);
+            json!({"code": e.code, "label": e.label, "script": script})
+        })
+        .collect();
+    c
 }
 
 fn codes() -> Codes {
@@ -102,7 +118,10 @@ fn codes() -> Codes {
             .iter()
             .map(|s| (s.code(), s.label()))
             .collect(),
-        exclusions: &EXCLUSIONS,
+        exclusions: EXCLUSIONS
+            .iter()
+            .map(|e| json!({"code": e.code, "label": e.label, "script": e.script}))
+            .collect(),
         actions,
     }
 }
@@ -177,12 +196,15 @@ async fn intake_page(
             .or_insert(Value::String(String::new()));
     }
     let a = actor.clone();
-    let (units, cats) = blocking(state, move |app| {
+    let (units, cats, scripts) = blocking(state, move |app| {
         let units = crate::service::units::list(app, &a)?;
-        let cats = app
-            .store
-            .read(|tx| -> Result<_, AppError> { Ok(orders::config(tx)?.categories) })?;
-        Ok((units, cats))
+        let (cats, scripts) = app.store.read(|tx| -> Result<_, AppError> {
+            Ok((
+                orders::config(tx)?.categories,
+                crate::service::screening_settings::load(tx)?.exclusion_scripts,
+            ))
+        })?;
+        Ok((units, cats, scripts))
     })
     .await?;
     let token = values
@@ -191,7 +213,7 @@ async fn intake_page(
         .map(str::to_string)
         .unwrap_or(auth::random_token()?);
     let ctx = json!({
-        "codes": codes(),
+                "codes": codes_with(&scripts),
         "units": units.into_iter().filter(|u| !u.disabled).collect::<Vec<_>>(),
         "categories": cats.items.iter().map(|c| json!({"code": c.code, "path": cats.path(&c.code)})).collect::<Vec<_>>(),
         "v": values,
@@ -362,14 +384,25 @@ async fn detail_page(
     revealed: Option<Value>,
 ) -> Result<Response, AppError> {
     let a = actor.clone();
-    let (view, units) = blocking(state, move |app| {
+    let (view, units, views, scripts) = blocking(state, move |app| {
         let v = orders::get_view(app, &a, id)?;
+        let views: Vec<Value> = if crate::domain::role::allows(a.role, crate::domain::role::Permission::ViewLogRead) {
+            orders::views(app, &a, id)?
+                .into_iter()
+                .rev()
+                .take(100)
+                .map(|r| json!({"at": r.at.display_cst(), "user_name": r.user_name, "kind": r.kind, "reason": r.reason}))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let units = if a.role == crate::domain::role::Role::Unit {
             Vec::new()
         } else {
             crate::service::units::list(app, &a)?
         };
-        Ok((v, units))
+                let scripts = app.store.read(crate::service::screening_settings::load)?.exclusion_scripts;
+        Ok((v, units, views, scripts))
     })
     .await?;
     let status = match &error {
@@ -380,11 +413,12 @@ async fn detail_page(
     };
     let ctx = json!({
         "o": view,
-        "codes": codes(),
+                "codes": codes_with(&scripts),
         "units": units.into_iter().filter(|u| !u.disabled).collect::<Vec<_>>(),
         "error_action": error.as_ref().map(|(a, _)| a.clone()),
         "error": error.as_ref().map(|(_, e)| e.to_string()),
         "revealed": revealed,
+        "views": views,
     });
     let l = layout(state, Some(actor), "orders").with_flash(flash);
     Ok((status, page(l, "orders/show.html", ctx)?).into_response())

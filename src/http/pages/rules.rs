@@ -335,3 +335,185 @@ pub async fn api_put_year(
     let y = blocking(&state, move |app| rules::put_year(app, &actor, year, b)).await?;
     Ok(axum::Json(serde_json::json!(y)))
 }
+
+// ---- screening words and scripts ----
+
+use crate::service::screening_settings::{self, Screening};
+
+async fn screening_page(
+    state: &AppState,
+    actor: &Actor,
+    s: Screening,
+    status: StatusCode,
+    error: Option<AppError>,
+    flash: Option<String>,
+) -> Result<Response, AppError> {
+    let words: Vec<String> = s
+        .emergency_words
+        .iter()
+        .map(|w| format!("{} {}", w.word, w.number))
+        .collect();
+    let scripts: Vec<serde_json::Value> = crate::domain::exclusion::EXCLUSIONS
+        .iter()
+        .map(|e| serde_json::json!({"code": e.code, "label": e.label, "script": s.exclusion_scripts.get(&e.code.to_string()).cloned().unwrap_or_default()}))
+        .collect();
+    let ctx = minijinja::context! { words => words.join("\n"), scripts => scripts, error => error.as_ref().map(|e| e.to_string()) };
+    let l = layout(state, Some(actor), "screening").with_flash(flash);
+    Ok((status, page(l, "admin/screening.html", ctx)?).into_response())
+}
+
+pub async fn screening(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<YearQuery>,
+) -> Result<Response, AppError> {
+    actor.require(crate::domain::role::Permission::SettingsManage)?;
+    let s = blocking(&state, |app| app.store.read(screening_settings::load)).await?;
+    screening_page(&state, &actor, s, StatusCode::OK, None, q.ok).await
+}
+
+fn parse_screening(form: &BTreeMap<String, String>) -> Screening {
+    let emergency_words = form
+        .get("words")
+        .map(String::as_str)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            let word = it.next()?.to_string();
+            let number = it.next().unwrap_or("").to_string();
+            Some(crate::domain::intake::EmergencyWord { word, number })
+        })
+        .collect();
+    let exclusion_scripts = form
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("script_")
+                .map(|c| (c.to_string(), v.clone()))
+        })
+        .collect();
+    Screening {
+        emergency_words,
+        exclusion_scripts,
+    }
+}
+
+pub async fn save_screening(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let s = parse_screening(&form);
+    let a = actor.clone();
+    let kept = s.clone();
+    match blocking(&state, move |app| screening_settings::save(app, &a, s)).await {
+        Ok(_) => Ok(Redirect::to("/admin/screening?ok=settings_saved").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            screening_page(
+                &state,
+                &actor,
+                kept,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(e),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn api_get_screening(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<axum::Json<Screening>, AppError> {
+    actor.require(crate::domain::role::Permission::SettingsManage)?;
+    Ok(axum::Json(
+        blocking(&state, |app| app.store.read(screening_settings::load)).await?,
+    ))
+}
+
+pub async fn api_put_screening(
+    State(state): State<AppState>,
+    actor: Actor,
+    crate::http::extract::ApiJson(b): crate::http::extract::ApiJson<Screening>,
+) -> Result<axum::Json<Screening>, AppError> {
+    Ok(axum::Json(
+        blocking(&state, move |app| screening_settings::save(app, &actor, b)).await?,
+    ))
+}
+
+// ---- categories ----
+
+async fn categories_page(
+    state: &AppState,
+    actor: &Actor,
+    status: StatusCode,
+    error: Option<AppError>,
+    flash: Option<String>,
+) -> Result<Response, AppError> {
+    let cats = blocking(state, |app| {
+        app.store.read(|tx| -> Result<_, AppError> {
+            Ok(crate::service::orders::config(tx)?.categories)
+        })
+    })
+    .await?;
+    let rows: Vec<serde_json::Value> = cats
+        .items
+        .iter()
+        .map(|c| serde_json::json!({"code": c.code, "name": c.name, "parent": c.parent, "path": cats.path(&c.code)}))
+        .collect();
+    let ctx = minijinja::context! { rows => rows, error => error.as_ref().map(|e| e.to_string()), error_field => error.as_ref().and_then(|e| e.field()) };
+    let l = layout(state, Some(actor), "categories").with_flash(flash);
+    Ok((status, page(l, "admin/categories.html", ctx)?).into_response())
+}
+
+pub async fn categories(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<YearQuery>,
+) -> Result<Response, AppError> {
+    actor.require(crate::domain::role::Permission::SettingsManage)?;
+    categories_page(&state, &actor, StatusCode::OK, None, q.ok).await
+}
+
+pub async fn save_category(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(c): PageForm<crate::domain::category::Category>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    match blocking(&state, move |app| {
+        screening_settings::put_category(app, &a, c)
+    })
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/categories?ok=settings_saved").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            categories_page(
+                &state,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(e),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn api_put_category(
+    State(state): State<AppState>,
+    actor: Actor,
+    crate::http::extract::ApiJson(c): crate::http::extract::ApiJson<
+        crate::domain::category::Category,
+    >,
+) -> Result<axum::Json<crate::domain::category::Categories>, AppError> {
+    Ok(axum::Json(
+        blocking(&state, move |app| {
+            screening_settings::put_category(app, &actor, c)
+        })
+        .await?,
+    ))
+}

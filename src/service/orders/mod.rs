@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{Actor, App};
 use crate::domain::calendar::Calendar;
 use crate::domain::category::Categories;
-use crate::domain::intake::{EmergencyWord, default_emergency_words, emergency_hits, similarity};
+use crate::domain::intake::{EmergencyWord, emergency_hits, similarity};
 use crate::domain::limits::Limits;
 use crate::domain::order::{
     Address, Caller, Channel, Deputy, Enterprise, Flags, Gender, Kind, Line, Order, OrderId,
@@ -37,7 +37,7 @@ pub fn config(tx: &impl Tx) -> Result<OrderConfig, AppError> {
         calendar: meta::get(tx, "calendar")?.unwrap_or_default(),
         limits: meta::get(tx, "limits")?.unwrap_or_default(),
         categories: meta::get(tx, "categories")?.unwrap_or_default(),
-        emergency: default_emergency_words(),
+        emergency: crate::service::screening_settings::load(tx)?.emergency_words,
     })
 }
 

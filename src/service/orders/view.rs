@@ -115,6 +115,8 @@ pub struct OrderView {
     pub closed_at: Option<String>,
     pub due: Option<DueView>,
     pub actions: Vec<&'static str>,
+    /// Unreachable callback attempts in the current round (the third moves on).
+    pub callback_attempts: usize,
 }
 
 /// Remaining time in words, in working time for working-day limits.
@@ -346,5 +348,6 @@ pub fn build(
         closed_at: o.closed_at.map(|t| t.rfc3339_cst()),
         due,
         actions,
+        callback_attempts: o.callback_attempts(),
     }
 }
