@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no I/O, no storage, no HTTP.
 
+pub mod attachment;
 pub mod audit;
 pub mod blacklist;
 pub mod calendar;

@@ -288,6 +288,8 @@ pub struct Order {
     pub reject_code: Option<u8>,
     pub answer: Option<String>,
     pub articles: Vec<u64>,
+    #[serde(default)]
+    pub attachments: Vec<super::attachment::AttachmentRef>,
     /// (article id, version) the direct answer cited.
     #[serde(default)]
     pub cited: Vec<(u64, u32)>,

@@ -157,11 +157,23 @@ async fn check_csrf(req: Request, actor: &Actor, api: bool) -> Result<Request, R
             Err(denied())
         };
     }
-    let is_form = req
+    let ctype = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or("")
+        .to_string();
+    // A file upload from a page cannot put the token in a header: it rides in the query.
+    if !api && ctype.starts_with("multipart/form-data") {
+        let q: CsrfField =
+            serde_urlencoded_from(req.uri().query().unwrap_or("").as_bytes()).ok_or_else(denied)?;
+        return if auth::tokens_equal(&q.csrf, &actor.csrf_token) {
+            Ok(req)
+        } else {
+            Err(denied())
+        };
+    }
+    let is_form = ctype.starts_with("application/x-www-form-urlencoded");
     if api || !is_form {
         return Err(denied());
     }

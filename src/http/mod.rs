@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod attachments;
 pub mod extract;
 pub mod guard;
 pub mod layout;

@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::routing::{MethodFilter, on};
 
-use super::{AppState, api, assets, pages};
+use super::{AppState, api, assets, attachments, pages};
 use crate::domain::role::Permission;
 
 /// Who may call a route.
@@ -83,7 +83,8 @@ routes! {
     POST   "/api/v1/orders/{id}/reveal"    => Perm(CallerReveal), api::orders::reveal;
     GET    "/api/v1/orders/{id}/views"     => Perm(ViewLogRead), api::orders::views;
     GET    "/api/v1/intake/hints"          => Perm(OrdersCreate), api::orders::hints;
-    POST   "/api/v1/orders/{id}/repeat_call" => Perm(OrdersCreate), api::orders::repeat_call;
+        POST   "/api/v1/orders/{id}/repeat_call" => Perm(OrdersCreate), api::orders::repeat_call;
+    POST   "/api/v1/orders/{id}/attachments" => Perm(OrdersRead), attachments::api_upload;
     POST   "/api/v1/units/{id}/urge_overdue" => Perm(UrgeUnits), api::orders::urge_unit;
 
     // API: screening
@@ -118,7 +119,9 @@ routes! {
     GET    "/orders/{id}"                  => Perm(OrdersRead), pages::orders::show;
     POST   "/orders/{id}/act/{action}"     => Perm(OrdersRead), pages::orders::act;
     POST   "/orders/{id}/reveal"           => Perm(CallerReveal), pages::orders::reveal;
-    POST   "/orders/{id}/repeat_call"      => Perm(OrdersCreate), pages::orders::repeat_call;
+        POST   "/orders/{id}/repeat_call"      => Perm(OrdersCreate), pages::orders::repeat_call;
+    POST   "/orders/{id}/attachments"      => Perm(OrdersRead), attachments::page_upload;
+    GET    "/orders/{id}/attachments/{hash}" => Perm(OrdersRead), attachments::download;
     POST   "/units/{id}/urge_overdue"      => Perm(UrgeUnits), pages::orders::urge_unit;
 
     // Pages: screening

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod blacklist;
+pub mod blobs;
 pub mod codec;
 pub mod handover;
 pub mod kb;
@@ -118,6 +119,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("create the blacklist tables", create_blacklist),
     ("create the knowledge base tables", create_kb),
     ("create the handover log", create_handover),
+    ("create the attachment store", create_blobs),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -156,6 +158,11 @@ fn create_blacklist(tx: &WriteTx) -> Result<(), StoreError> {
 fn create_kb(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::KB_ARTICLES)?;
     tx.open_table(tables::KB_VERSIONS)?;
+    Ok(())
+}
+
+fn create_blobs(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::BLOBS)?;
     Ok(())
 }
 

@@ -55,6 +55,8 @@ pub const KB_ARTICLES: TableDefinition<u64, &[u8]> = TableDefinition::new("kb-ar
 /// (article id, version) → that version, kept for ever (answers cite them).
 pub const KB_VERSIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("kb-versions-v1");
 
+/// SHA-256 (hex) of an attachment → its bytes, stored once however many orders hold it.
+pub const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs-v1");
 /// Sequence → shift handover note (交接班).
 pub const HANDOVER: TableDefinition<u64, &[u8]> = TableDefinition::new("handover-v1");
 
@@ -159,6 +161,10 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "handover-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "blobs-v1",
         kind: Kind::Table,
     },
 ];

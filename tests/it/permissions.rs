@@ -13,6 +13,7 @@ fn concrete(path: &str) -> String {
         .replace("{name}", "app.css")
         .replace("{action}", "urge")
         .replace("{year}", "2027")
+        .replace("{hash}", &"0".repeat(64))
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, r: &RouteSpec) -> StatusCode {

@@ -103,6 +103,7 @@ fn codes() -> Codes {
         ("auto_urge", "自动催办"),
         ("merged_in", "并入重复件"),
         ("repeat_call", "记录重复来电"),
+        ("attach", "上传附件"),
     ] {
         actions.insert(k.into(), Value::String(v.into()));
     }

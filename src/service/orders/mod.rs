@@ -282,6 +282,7 @@ fn validate(new: &NewOrder, cfg: &OrderConfig) -> Result<Order, AppError> {
         answer: None,
         articles: Vec::new(),
         cited: Vec::new(),
+        attachments: Vec::new(),
         closure: None,
         created_at: Timestamp(0),
         created_by: crate::domain::user::UserId(0),
@@ -867,4 +868,94 @@ pub fn urge_unit_overdue(
         n += 1;
     }
     Ok(n)
+}
+
+/// Attaches a file to an order: typed by content, size-limited, stored once by hash.
+pub fn attach(
+    app: &App,
+    actor: &Actor,
+    id: OrderId,
+    name: &str,
+    bytes: &[u8],
+) -> Result<crate::domain::attachment::AttachmentRef, AppError> {
+    use crate::domain::attachment::{AttachmentRef, MAX_BYTES, MAX_PER_ORDER, clean_name, sniff};
+    if bytes.is_empty() {
+        return Err(AppError::invalid("file", "请选择要上传的文件"));
+    }
+    if bytes.len() > MAX_BYTES {
+        return Err(AppError::TooLarge);
+    }
+    let mime = sniff(bytes).ok_or_else(|| {
+        AppError::invalid("file", "只能上传图片（JPG、PNG、GIF、WebP）或 PDF 文件")
+    })?;
+    let hash =
+        crate::domain::audit::hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    let now = app.now();
+    app.store.write(|tx| -> Result<AttachmentRef, AppError> {
+        let old = load_visible(tx, actor, id)?;
+        if !old.state.is_open() && actor.role == Role::Unit {
+            return Err(AppError::conflict(
+                "wrong_state",
+                "工单已办结，不能再上传附件",
+            ));
+        }
+        if old.attachments.len() >= MAX_PER_ORDER {
+            return Err(AppError::invalid(
+                "file",
+                format!("每件工单最多 {MAX_PER_ORDER} 个附件"),
+            ));
+        }
+        crate::store::blobs::put(tx, &hash, bytes)?;
+        let r = AttachmentRef {
+            hash: hash.clone(),
+            name: clean_name(name),
+            mime: mime.to_string(),
+            size: bytes.len() as u64,
+            at: now,
+            by: actor.display_name.clone(),
+        };
+        let mut o = old.clone();
+        o.attachments.push(r.clone());
+        o.version += 1;
+        o.updated_at = now;
+        o.push_timeline(
+            now,
+            actor.id,
+            &actor.display_name,
+            actor.role,
+            "attach",
+            format!("上传附件 {}", r.name),
+        );
+        orders::put(tx, Some(&old), &o)?;
+        audit::append(
+            tx,
+            now,
+            actor.event(
+                "order.attach",
+                Some(format!("order:{}", id.0)),
+                format!("上传附件 {}", o.number),
+            ),
+        )?;
+        Ok(r)
+    })
+}
+
+/// An attachment's bytes, for someone who may see the order.
+pub fn attachment(
+    app: &App,
+    actor: &Actor,
+    id: OrderId,
+    hash: &str,
+) -> Result<(crate::domain::attachment::AttachmentRef, Vec<u8>), AppError> {
+    app.store.read(|tx| -> Result<_, AppError> {
+        let o = load_visible(tx, actor, id)?;
+        let r = o
+            .attachments
+            .iter()
+            .find(|a| a.hash == hash)
+            .cloned()
+            .ok_or(AppError::NotFound)?;
+        let bytes = crate::store::blobs::get(tx, hash)?.ok_or(AppError::NotFound)?;
+        Ok((r, bytes))
+    })
 }

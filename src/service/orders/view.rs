@@ -117,6 +117,7 @@ pub struct OrderView {
     pub actions: Vec<&'static str>,
     /// Unreachable callback attempts in the current round (the third moves on).
     pub callback_attempts: usize,
+    pub attachments: Vec<crate::domain::attachment::AttachmentRef>,
 }
 
 /// Remaining time in words, in working time for working-day limits.
@@ -349,5 +350,6 @@ pub fn build(
         due,
         actions,
         callback_attempts: o.callback_attempts(),
+        attachments: o.attachments.clone(),
     }
 }
