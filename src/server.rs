@@ -53,9 +53,23 @@ impl Running {
 async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut index_tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    index_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
+            _ = index_tick.tick() => {
+                let a = app.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Some(ix) = a.search.get()
+                        && let Err(e) = ix.catch_up(&a.store)
+                    {
+                        tracing::error!(error = %e, "search index catch-up failed");
+                    }
+                })
+                .await;
+                continue;
+            }
             _ = stop.changed() => return,
         }
         let a = app.clone();
@@ -103,6 +117,15 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     let setup_code = setup::prepare(&app).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let index =
+        Arc::new(crate::search::SearchIndex::open(&opts.data).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let caught_up = index
+        .catch_up(&app.store)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if caught_up > 0 {
+        tracing::info!(orders = caught_up, "search index caught up");
+    }
+    let _ = app.search.set(index);
 
     let (tls_config, resolver, summary, created) = if opts.plain_http {
         (None, None, None, false)

@@ -41,6 +41,8 @@ pub struct App {
     settings: RwLock<Settings>,
     pub data_dir: PathBuf,
     pub started_at: Timestamp,
+    /// The full-text index, when the server runs (offline commands do without).
+    pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
 }
 
 /// The signed-in user behind a request.
@@ -96,6 +98,7 @@ impl App {
             settings: RwLock::new(settings.unwrap_or_default()),
             data_dir,
             started_at,
+            search: std::sync::OnceLock::new(),
         })
     }
 

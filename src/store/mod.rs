@@ -120,6 +120,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("create the knowledge base tables", create_kb),
     ("create the handover log", create_handover),
     ("create the attachment store", create_blobs),
+    (
+        "create the order change log for the search index",
+        create_changes,
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -158,6 +162,23 @@ fn create_blacklist(tx: &WriteTx) -> Result<(), StoreError> {
 fn create_kb(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::KB_ARTICLES)?;
     tx.open_table(tables::KB_VERSIONS)?;
+    Ok(())
+}
+
+/// Creates the change log and enters every existing order once, so the index can be built.
+fn create_changes(tx: &WriteTx) -> Result<(), StoreError> {
+    let ids: Vec<u64> = {
+        let t = tx.open_table(tables::ORDERS)?;
+        let mut v = Vec::new();
+        for row in t.iter()? {
+            v.push(row?.0.value());
+        }
+        v
+    };
+    let mut changes = tx.open_table(tables::ORDER_CHANGES)?;
+    for (i, id) in ids.into_iter().enumerate() {
+        changes.insert(i as u64 + 1, id)?;
+    }
     Ok(())
 }
 

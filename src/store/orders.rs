@@ -4,8 +4,8 @@ use redb::ReadableTable;
 
 use super::codec::{decode, encode};
 use super::tables::{
-    ORDER_BY_PHONE, ORDER_BY_STATE, ORDER_BY_UNIT, ORDER_DUE, ORDER_EXTERNAL, ORDER_NUMBERS,
-    ORDER_SERIALS, ORDER_VIEWS, ORDERS,
+    ORDER_BY_PHONE, ORDER_BY_STATE, ORDER_BY_UNIT, ORDER_CHANGES, ORDER_DUE, ORDER_EXTERNAL,
+    ORDER_NUMBERS, ORDER_SERIALS, ORDER_VIEWS, ORDERS,
 };
 use super::{StoreError, Tx, WriteTx};
 use crate::domain::order::{Order, OrderId};
@@ -52,6 +52,11 @@ fn due_key(o: &Order) -> Option<i64> {
 pub fn put(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreError> {
     tx.open_table(ORDERS)?
         .insert(new.id.0, encode(new)?.as_slice())?;
+    {
+        let mut changes = tx.open_table(ORDER_CHANGES)?;
+        let seq = changes.last()?.map(|(k, _)| k.value()).unwrap_or(0) + 1;
+        changes.insert(seq, new.id.0)?;
+    }
     let id = new.id.0;
     if old.is_none() {
         tx.open_table(ORDER_NUMBERS)?
@@ -201,6 +206,24 @@ pub fn views(tx: &impl Tx, id: OrderId) -> Result<Vec<Vec<u8>>, StoreError> {
     let mut out = Vec::new();
     for row in t.range((id.0, 0)..=(id.0, u64::MAX))? {
         out.push(row?.1.value().to_vec());
+    }
+    Ok(out)
+}
+
+/// Order changes after `after` (exclusive), oldest first: (sequence, order).
+pub fn changes_after(
+    tx: &impl Tx,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<(u64, OrderId)>, StoreError> {
+    let t = tx.open(ORDER_CHANGES)?;
+    let mut out = Vec::new();
+    for row in t.range(after.saturating_add(1)..)? {
+        let (k, v) = row?;
+        out.push((k.value(), OrderId(v.value())));
+        if out.len() >= limit {
+            break;
+        }
     }
     Ok(out)
 }

@@ -55,6 +55,8 @@ pub const KB_ARTICLES: TableDefinition<u64, &[u8]> = TableDefinition::new("kb-ar
 /// (article id, version) → that version, kept for ever (answers cite them).
 pub const KB_VERSIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("kb-versions-v1");
 
+/// Change sequence → OrderId: every order write, in order; the search index follows it.
+pub const ORDER_CHANGES: TableDefinition<u64, u64> = TableDefinition::new("order-changes-v1");
 /// SHA-256 (hex) of an attachment → its bytes, stored once however many orders hold it.
 pub const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs-v1");
 /// Sequence → shift handover note (交接班).
@@ -165,6 +167,10 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "blobs-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-changes-v1",
         kind: Kind::Table,
     },
 ];

@@ -210,3 +210,16 @@ pub async fn error_code(r: Response) -> String {
     let v: Value = r.json().await.unwrap();
     v["error"]["code"].as_str().unwrap_or_default().to_string()
 }
+
+/// Percent-encodes a query value.
+pub fn urlenc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

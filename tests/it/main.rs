@@ -19,6 +19,7 @@ mod pages;
 mod permissions;
 mod rules;
 mod screening;
+mod search;
 mod server;
 mod session;
 mod setup;

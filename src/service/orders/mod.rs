@@ -595,7 +595,18 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
         } else {
             unit
         };
-        let candidates: Box<dyn Iterator<Item = OrderId>> = if let Some(p) = &phone {
+        // Words go to the full-text index (ranked); without it, a plain scan below.
+        let ranked = match (&q, app.search.get()) {
+            (Some(text), Some(ix)) => {
+                ix.catch_up(&app.store)?;
+                Some(ix.search(text, 5000)?)
+            }
+            _ => None,
+        };
+        let q = if ranked.is_some() { None } else { q };
+        let candidates: Box<dyn Iterator<Item = OrderId>> = if let Some(r) = ranked {
+            Box::new(r.into_iter())
+        } else if let Some(p) = &phone {
             Box::new(orders::ids_for_phone(tx, p)?.into_iter())
         } else if let Some(u) = unit {
             Box::new(orders::ids_for_unit(tx, u)?.into_iter())

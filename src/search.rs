@@ -1,0 +1,295 @@
+//! The full-text index over orders (title, content, address, replies): derived data in
+//! `DATA/index`, rebuilt from redb when missing or unreadable, and caught up from the order
+//! change log beyond the watermark kept in its own commit payload — so a crash never leaves
+//! it behind. Chinese text is indexed as character bigrams; other words whole, lowercased.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+use crate::domain::order::{Order, OrderId};
+use crate::error::AppError;
+use crate::store::{Store, orders};
+
+const TOKENIZER: &str = "cjk_bigram";
+/// The writer's memory budget: small, for a small box.
+const WRITER_BYTES: usize = 15_000_000;
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+/// Splits text into CJK bigrams (a lone character stays a unigram) and lowercase words.
+pub fn tokens(text: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let end_of = |i: usize| chars.get(i).map(|(o, _)| *o).unwrap_or(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i].1;
+        if is_cjk(c) {
+            let start = i;
+            while i < chars.len() && is_cjk(chars[i].1) {
+                i += 1;
+            }
+            if i - start == 1 {
+                out.push((chars[start].0, end_of(start + 1), c.to_string()));
+            } else {
+                for k in start..i - 1 {
+                    let s: String = [chars[k].1, chars[k + 1].1].iter().collect();
+                    out.push((chars[k].0, end_of(k + 2), s));
+                }
+            }
+        } else if c.is_alphanumeric() {
+            let start = i;
+            while i < chars.len() && chars[i].1.is_alphanumeric() && !is_cjk(chars[i].1) {
+                i += 1;
+            }
+            let w: String = chars[start..i]
+                .iter()
+                .map(|(_, c)| *c)
+                .collect::<String>()
+                .to_lowercase();
+            out.push((chars[start].0, end_of(i), w));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[derive(Clone, Default)]
+struct CjkBigram;
+
+struct VecStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for VecStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+impl Tokenizer for CjkBigram {
+    type TokenStream<'a> = VecStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
+        let tokens = tokens(text)
+            .into_iter()
+            .enumerate()
+            .map(|(position, (from, to, text))| Token {
+                offset_from: from,
+                offset_to: to,
+                position,
+                text,
+                position_length: 1,
+            })
+            .collect();
+        VecStream { tokens, next: 0 }
+    }
+}
+
+/// What is searchable of an order. Never the caller's name, phone or ID number.
+fn order_text(o: &Order) -> String {
+    let mut t = format!("{} {} {}", o.number, o.title, o.content);
+    for part in [&o.address.town, &o.address.village, &o.address.detail]
+        .into_iter()
+        .flatten()
+    {
+        t.push(' ');
+        t.push_str(part);
+    }
+    for r in &o.rounds {
+        for reply in &r.replies {
+            t.push(' ');
+            t.push_str(&reply.result);
+        }
+    }
+    if let Some(a) = &o.answer {
+        t.push(' ');
+        t.push_str(a);
+    }
+    t
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("search index: {e}"))
+}
+
+pub struct SearchIndex {
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    id: Field,
+    text: Field,
+    watermark: AtomicU64,
+}
+
+fn schema() -> (Schema, Field, Field) {
+    let mut sb = Schema::builder();
+    let id = sb.add_u64_field("id", INDEXED | STORED);
+    let opts = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let text = sb.add_text_field("text", opts);
+    (sb.build(), id, text)
+}
+
+impl SearchIndex {
+    /// Opens `dir/index`, or builds a fresh one (from watermark 0) when it is missing or bad.
+    pub fn open(dir: &Path) -> Result<SearchIndex, AppError> {
+        let path = dir.join("index");
+        let (schema, id, text) = schema();
+        let open = || -> tantivy::Result<Index> {
+            std::fs::create_dir_all(&path)?;
+            let d = MmapDirectory::open(&path)
+                .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+            Index::open_or_create(d, schema.clone())
+        };
+        let index = match open() {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(error = %e, "search index unreadable; rebuilding it from the database");
+                let _ = std::fs::remove_dir_all(&path);
+                open().map_err(internal)?
+            }
+        };
+        index
+            .tokenizers()
+            .register(TOKENIZER, TextAnalyzer::builder(CjkBigram).build());
+        let writer = index
+            .writer_with_num_threads(1, WRITER_BYTES)
+            .map_err(internal)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(internal)?;
+        let watermark = index
+            .load_metas()
+            .map_err(internal)?
+            .payload
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        Ok(SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            id,
+            text,
+            watermark: AtomicU64::new(watermark),
+        })
+    }
+
+    pub fn watermark(&self) -> u64 {
+        self.watermark.load(Ordering::SeqCst)
+    }
+
+    /// Indexes every order changed since the watermark and commits the new watermark.
+    pub fn catch_up(&self, store: &Store) -> Result<usize, AppError> {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut wm = self.watermark();
+        let mut done = 0;
+        loop {
+            let batch = store.read(|tx| orders::changes_after(tx, wm, 2000))?;
+            let Some(&(last, _)) = batch.last() else {
+                break;
+            };
+            let ids: BTreeSet<OrderId> = batch.iter().map(|(_, id)| *id).collect();
+            let docs = store.read(|tx| -> Result<Vec<Order>, AppError> {
+                let mut v = Vec::new();
+                for id in &ids {
+                    if let Some(o) = orders::get(tx, *id)? {
+                        v.push(o);
+                    }
+                }
+                Ok(v)
+            })?;
+            for o in docs {
+                writer.delete_term(Term::from_field_u64(self.id, o.id.0));
+                writer
+                    .add_document(doc!(self.id => o.id.0, self.text => order_text(&o)))
+                    .map_err(internal)?;
+            }
+            done += ids.len();
+            wm = last;
+        }
+        if done > 0 {
+            let mut prepared = writer.prepare_commit().map_err(internal)?;
+            prepared.set_payload(&wm.to_string());
+            prepared.commit().map_err(internal)?;
+            self.reader.reload().map_err(internal)?;
+            self.watermark.store(wm, Ordering::SeqCst);
+        }
+        Ok(done)
+    }
+
+    /// Orders containing every bigram and word of `q`, best first.
+    pub fn search(&self, q: &str, limit: usize) -> Result<Vec<OrderId>, AppError> {
+        let terms: BTreeSet<String> = tokens(q).into_iter().map(|(_, _, t)| t).collect();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|t| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(self.text, &t),
+                    IndexRecordOption::WithFreqs,
+                ));
+                (Occur::Must, q)
+            })
+            .collect();
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .map_err(internal)?;
+        let mut out = Vec::with_capacity(hits.len());
+        for (_, addr) in hits {
+            let d: TantivyDocument = searcher.doc(addr).map_err(internal)?;
+            if let Some(id) = d.get_first(self.id).and_then(|v| v.as_u64()) {
+                out.push(OrderId(id));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tokens;
+
+    #[test]
+    fn bigrams_and_words() {
+        let t: Vec<String> = tokens("占道经营 HD2026 路")
+            .into_iter()
+            .map(|(_, _, s)| s)
+            .collect();
+        assert_eq!(t, vec!["占道", "道经", "经营", "hd2026", "路"]);
+        let t: Vec<String> = tokens("Wi-Fi，断网！")
+            .into_iter()
+            .map(|(_, _, s)| s)
+            .collect();
+        assert_eq!(t, vec!["wi", "fi", "断网"]);
+        assert!(tokens("，。！").is_empty());
+    }
+}
