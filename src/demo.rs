@@ -300,6 +300,7 @@ fn actor_for(app: &App, username: &str) -> Result<Actor> {
         session_key: Vec::new(),
         csrf_token: String::new(),
         ip: None,
+        channel: None,
     })
 }
 
@@ -403,6 +404,7 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
             session_key: Vec::new(),
             csrf_token: String::new(),
             ip: None,
+            channel: None,
         }
     };
 

@@ -69,7 +69,10 @@ routes! {
     PUT    "/api/v1/admin/limits"          => Perm(SettingsManage), pages::rules::api_put_limits;
     GET    "/api/v1/admin/calendar"        => Perm(SettingsManage), pages::rules::api_get_calendar;
         PUT    "/api/v1/admin/calendar/{year}" => Perm(SettingsManage), pages::rules::api_put_year;
-    GET    "/api/v1/admin/screening"       => Perm(SettingsManage), pages::rules::api_get_screening;
+        GET    "/api/v1/admin/screening"       => Perm(SettingsManage), pages::rules::api_get_screening;
+    GET    "/api/v1/admin/tokens"          => Perm(SettingsManage), api::admin::list_tokens;
+    POST   "/api/v1/admin/tokens"          => Perm(SettingsManage), api::admin::issue_token;
+    POST   "/api/v1/admin/tokens/{id}/revoke" => Perm(SettingsManage), api::admin::revoke_token;
     PUT    "/api/v1/admin/screening"       => Perm(SettingsManage), pages::rules::api_put_screening;
     POST   "/api/v1/categories"            => Perm(SettingsManage), pages::rules::api_put_category;
     PUT    "/api/v1/settings"              => Perm(SettingsManage), api::admin::put_settings;

@@ -46,6 +46,7 @@ fn actor_for(user: &User, key: Vec<u8>, session: &Session, ip: Option<IpAddr>) -
         session_key: key,
         csrf_token: session.csrf_token.clone(),
         ip,
+        channel: None,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod settings;
 pub mod setup;
 pub mod system;
 pub mod throttle;
+pub mod tokens;
 pub mod units;
 pub mod users;
 
@@ -58,6 +59,8 @@ pub struct Actor {
     pub session_key: Vec<u8>,
     pub csrf_token: String,
     pub ip: Option<IpAddr>,
+    /// Set for an integration token: the one channel it may register and read.
+    pub channel: Option<crate::domain::order::Channel>,
 }
 
 impl Actor {

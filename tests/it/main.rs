@@ -24,3 +24,4 @@ mod server;
 mod session;
 mod setup;
 mod store;
+mod tokens;

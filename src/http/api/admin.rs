@@ -124,3 +124,46 @@ pub async fn put_settings(
     let s = blocking(&state, move |app| settings::update(app, &actor, body)).await?;
     Ok(Json(s))
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    name: String,
+    channel: crate::domain::order::Channel,
+}
+
+pub async fn issue_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(b): ApiJson<TokenBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let (v, token) = blocking(&state, move |app| {
+        crate::service::tokens::issue(app, &actor, &b.name, b.channel)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"token": token, "item": v})),
+    ))
+}
+
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<List<crate::service::tokens::TokenView>>, AppError> {
+    let items = blocking(&state, move |app| crate::service::tokens::list(app, &actor)).await?;
+    Ok(Json(List::of(items)))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    IdPath(id): IdPath,
+) -> Result<Json<crate::service::tokens::TokenView>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| {
+            crate::service::tokens::revoke(app, &actor, id)
+        })
+        .await?,
+    ))
+}
