@@ -126,3 +126,23 @@ async fn repeat_calls_merge_urge_by_unit_handover_and_board() {
     assert!(home.contains("白班交接") && home.contains(number));
     assert!(home.contains("席位动态"));
 }
+
+#[tokio::test]
+async fn the_supervisor_sees_supervised_and_urged_orders() {
+    let c = Centre::new().await;
+    let id = create(&c.op, order_body("13512349999", "督办件")).await["id"]
+        .as_u64()
+        .unwrap();
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(
+        &c.sup,
+        id,
+        "supervise",
+        json!({"level": "重点督办", "note": "媒体关注"}),
+    )
+    .await;
+    ok(&c.sup, id, "urge", json!({"note": "请加快"})).await;
+    let home = c.sup.get("/").await.text().await.unwrap();
+    assert!(home.contains("督办中") && home.contains("催办记录"));
+    assert!(home.contains("督办件"));
+}

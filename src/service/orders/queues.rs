@@ -109,6 +109,22 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                 });
                 lists.push(("overdue", overdue));
                 lists.push(("due_soon", soon));
+                // 督办 and 催办 records: every open order under supervision or urged.
+                let mut supervised = Vec::new();
+                let mut urged = Vec::new();
+                for s in State::ALL.into_iter().filter(|s| s.is_open()) {
+                    for o in in_state(tx, s)? {
+                        if o.flags.supervised.is_some() {
+                            supervised.push(o.clone());
+                        }
+                        if o.flags.urge_count > 0 {
+                            urged.push(o);
+                        }
+                    }
+                }
+                urged.sort_by_key(|o| std::cmp::Reverse(o.flags.urge_count));
+                lists.push(("supervised", supervised));
+                lists.push(("urged", urged));
             }
             Role::Unit => {
                 let Some(unit) = actor.unit else {
