@@ -59,6 +59,23 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Back up the data directory offline (`--out FILE`), or check a backup (`verify FILE`).
+    #[command(args_conflicts_with_subcommands = true)]
+    Backup {
+        #[command(subcommand)]
+        command: Option<BackupCommand>,
+        #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
+        data: PathBuf,
+        /// Where to write the backup file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Restore a backup into the data directory (the server must be stopped).
+    Restore {
+        file: PathBuf,
+        #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
+        data: PathBuf,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -101,6 +118,12 @@ pub enum UserCommand {
 }
 
 #[derive(Subcommand)]
+pub enum BackupCommand {
+    /// Check a backup file: trailer, SHA-256, and every table's row count.
+    Verify { file: PathBuf },
+}
+
+#[derive(Subcommand)]
 pub enum AuditCommand {
     /// Walk the hash chain; exit 0 when intact, 1 naming the first bad entry.
     Verify {
@@ -121,6 +144,16 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Audit {
             command: AuditCommand::Verify { data },
         } => audit_verify(&data),
+        Command::Backup {
+            command: Some(BackupCommand::Verify { file }),
+            ..
+        } => backup_verify(&file),
+        Command::Backup {
+            command: None,
+            data,
+            out,
+        } => backup_offline(&data, out),
+        Command::Restore { file, data } => restore(&file, &data),
     }
 }
 
@@ -372,4 +405,112 @@ fn bad_seq(b: &crate::domain::audit::ChainBreak) -> u64 {
             *seq
         }
     }
+}
+
+fn backup_offline(data: &Path, out: Option<PathBuf>) -> Result<i32> {
+    use crate::clock::Clock as _;
+    let out = out.context("give --out FILE (or use `hotline backup verify FILE`)")?;
+    if !data.join(crate::store::DB_FILE).exists() {
+        bail!("no database in {}", data.display());
+    }
+    let store = Store::open(data).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let m = store
+        .backup_to(&out, SystemClock.now().secs())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "backup written to {} ({} bytes, schema {}, SHA-256 {})",
+        out.display(),
+        m.bytes,
+        m.schema_version,
+        m.sha256
+    );
+    Ok(0)
+}
+
+fn backup_verify(file: &Path) -> Result<i32> {
+    match crate::store::backup::verify(file) {
+        Ok(m) => {
+            println!(
+                "backup OK: hotline {} schema {}, {} bytes, SHA-256 {}",
+                m.program_version, m.schema_version, m.bytes, m.sha256
+            );
+            for (t, n) in &m.counts {
+                println!("  {t:<20} {n}");
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            println!("backup BAD: {e}");
+            Ok(1)
+        }
+    }
+}
+
+/// Restores into place atomically: the backup is checked, extracted beside the database,
+/// opened, and renamed over it; the replaced database is kept in `backups/`.
+fn restore(file: &Path, data: &Path) -> Result<i32> {
+    let m = crate::store::backup::verify(file)
+        .map_err(|e| anyhow::anyhow!("the backup does not verify: {e}"))?;
+    if m.schema_version > crate::store::SCHEMA_VERSION {
+        bail!(
+            "the backup has schema {}, newer than this program ({})",
+            m.schema_version,
+            crate::store::SCHEMA_VERSION
+        );
+    }
+    std::fs::create_dir_all(data)?;
+    let live = data.join(crate::store::DB_FILE);
+    if live.exists() {
+        // Refuse while a server holds the data.
+        match redb::Database::open(&live) {
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                bail!("the database is in use: stop `hotline serve` first");
+            }
+            Err(e) => bail!("the current database cannot be opened: {e}"),
+            Ok(db) => drop(db),
+        }
+    }
+    let staging = data.join("hotline.redb.restoring");
+    crate::store::backup::extract_db(file, m.bytes, &staging)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    drop(redb::Database::open(&staging).context("the restored database does not open")?);
+    if live.exists() {
+        let keep = data.join("backups");
+        std::fs::create_dir_all(&keep)?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        std::fs::rename(&live, keep.join(format!("before-restore-{stamp}.redb")))?;
+    }
+    std::fs::rename(&staging, &live)?;
+    // The search index is derived: rebuilt from the restored data at the next start.
+    let _ = std::fs::remove_dir_all(data.join("index"));
+    let store = Store::open(data).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = {
+        use crate::clock::Clock as _;
+        SystemClock.now()
+    };
+    store
+        .write(|tx| {
+            crate::store::audit::append(
+                tx,
+                now,
+                AuditEvent {
+                    actor: "console".into(),
+                    action: "backup.restore".into(),
+                    detail: format!("从备份恢复（创建于 unix {}）", m.created_at),
+                    ..AuditEvent::default()
+                },
+            )
+            .map(|_| ())
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "restored {} into {}; the previous database is kept in {}/backups",
+        file.display(),
+        data.display(),
+        data.display()
+    );
+    Ok(0)
 }

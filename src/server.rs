@@ -51,7 +51,11 @@ impl Running {
 
 /// Once a minute: urge overdue orders and purge dead sessions. Ends at shutdown.
 async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    // The first minute tick comes a minute after start: the box settles before catching up.
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(60),
+    );
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut index_tick = tokio::time::interval(std::time::Duration::from_secs(2));
     index_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -74,6 +78,12 @@ async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
         }
         let a = app.clone();
         let done = tokio::task::spawn_blocking(move || {
+            if crate::service::backups::due(&a, 2, 30) {
+                match crate::service::backups::run(&a) {
+                    Ok((info, _)) => tracing::info!(file = %info.name, "nightly backup written"),
+                    Err(e) => tracing::error!(error = %e, "nightly backup failed"),
+                }
+            }
             let urged = crate::service::orders::actions::urge_overdue(&a);
             let now = a.now();
             let idle = a.settings().idle_secs();

@@ -70,7 +70,9 @@ routes! {
     GET    "/api/v1/admin/calendar"        => Perm(SettingsManage), pages::rules::api_get_calendar;
         PUT    "/api/v1/admin/calendar/{year}" => Perm(SettingsManage), pages::rules::api_put_year;
         GET    "/api/v1/admin/screening"       => Perm(SettingsManage), pages::rules::api_get_screening;
-    GET    "/api/v1/admin/tokens"          => Perm(SettingsManage), api::admin::list_tokens;
+        GET    "/api/v1/admin/tokens"          => Perm(SettingsManage), api::admin::list_tokens;
+    GET    "/api/v1/admin/backups"         => Perm(SettingsManage), pages::backups::api_list;
+    POST   "/api/v1/admin/backups"         => Perm(SettingsManage), pages::backups::api_run;
     POST   "/api/v1/admin/tokens"          => Perm(SettingsManage), api::admin::issue_token;
     POST   "/api/v1/admin/tokens/{id}/revoke" => Perm(SettingsManage), api::admin::revoke_token;
     PUT    "/api/v1/admin/screening"       => Perm(SettingsManage), pages::rules::api_put_screening;
@@ -157,6 +159,9 @@ routes! {
     GET    "/admin/categories"             => Perm(SettingsManage), pages::rules::categories;
     POST   "/admin/categories"             => Perm(SettingsManage), pages::rules::save_category;
     POST   "/admin/limits"                 => Perm(SettingsManage), pages::rules::save_limits;
+        GET    "/admin/backups"                => Perm(SettingsManage), pages::backups::index;
+    POST   "/admin/backups"                => Perm(SettingsManage), pages::backups::run;
+    GET    "/admin/backups/{name}"         => Perm(SettingsManage), pages::backups::download;
     GET    "/admin/settings"               => Perm(SettingsManage), pages::admin::settings;
     POST   "/admin/settings"               => Perm(SettingsManage), pages::admin::save_settings;
 }

@@ -1,6 +1,7 @@
 //! The one store: a redb file in the data directory. The only module that names redb.
 
 pub mod audit;
+pub mod backup;
 pub mod blacklist;
 pub mod blobs;
 pub mod codec;
@@ -294,5 +295,14 @@ impl Store {
             }
         }
         Ok((counts, unknown))
+    }
+}
+
+impl Store {
+    /// A verified backup of a consistent snapshot, written while the server keeps serving.
+    pub fn backup_to(&self, out: &Path, created_at: i64) -> Result<backup::Manifest, StoreError> {
+        let tx = self.db.begin_read()?;
+        let schema = meta::schema_version(&tx)?;
+        backup::write(&tx, schema, created_at, out)
     }
 }

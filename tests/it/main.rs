@@ -8,6 +8,7 @@ mod helpers;
 
 mod attachments;
 mod audit;
+mod backups;
 mod browser;
 mod cli;
 mod demo;

@@ -34,10 +34,11 @@ pub async fn overview_page(
     flash: Option<String>,
 ) -> Result<Response, AppError> {
     let a = actor.clone();
-    let (info, calendar_warning) = blocking(state, move |app| {
+    let (info, calendar_warning, last_backup) = blocking(state, move |app| {
         Ok((
             system::info(app, &a)?,
             crate::service::rules::calendar_warning(app)?,
+            crate::service::backups::last_run(app)?,
         ))
     })
     .await?;
@@ -50,7 +51,16 @@ pub async fn overview_page(
     Ok(page(
         l,
         "admin/overview.html",
-        minijinja::context! { info => info, cert => cert, calendar_warning => calendar_warning },
+        minijinja::context! {
+            info => info,
+            cert => cert,
+            calendar_warning => calendar_warning,
+            last_backup => serde_json::json!({
+                "at": last_backup.at.map(|t| t.display_cst()),
+                "ok": last_backup.ok,
+                "error": last_backup.error,
+            }),
+        },
     )?
     .into_response())
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backups;
 pub mod blacklist;
 pub mod home;
 pub mod kb;

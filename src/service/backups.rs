@@ -1,0 +1,255 @@
+//! Backups of the box: online (from a read snapshot while serving), nightly with catch-up,
+//! rotated 7 daily / 4 weekly / 12 monthly; pre-update and pre-migration copies are kept aside.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{Actor, App};
+use crate::domain::role::Permission;
+use crate::domain::time::Timestamp;
+use crate::error::AppError;
+use crate::store::backup::{EXT, Manifest};
+
+pub fn dir(app: &App) -> PathBuf {
+    app.data_dir.join("backups")
+}
+
+/// `hotline-YYYYMMDD-HHMMSS.hlbak`, in Beijing time.
+pub fn file_name(at: Timestamp) -> String {
+    let s = at.display_cst();
+    format!(
+        "hotline-{}{}{}-{}{}{}.{EXT}",
+        &s[0..4],
+        &s[5..7],
+        &s[8..10],
+        &s[11..13],
+        &s[14..16],
+        &s[17..19]
+    )
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupInfo {
+    pub name: String,
+    pub bytes: u64,
+    pub created_at: String,
+    /// Unix seconds, from the file name.
+    pub at: i64,
+}
+
+/// Parses `hotline-YYYYMMDD-HHMMSS.hlbak` back into an instant.
+fn parse_name(name: &str) -> Option<Timestamp> {
+    let core = name
+        .strip_prefix("hotline-")?
+        .strip_suffix(&format!(".{EXT}"))?;
+    let (d, t) = core.split_once('-')?;
+    if d.len() != 8 || t.len() != 6 {
+        return None;
+    }
+    let day = Timestamp::parse_cst_date(&format!("{}-{}-{}", &d[0..4], &d[4..6], &d[6..8]))?;
+    let h: i64 = t[0..2].parse().ok()?;
+    let m: i64 = t[2..4].parse().ok()?;
+    let s: i64 = t[4..6].parse().ok()?;
+    Some(day.plus_secs(h * 3600 + m * 60 + s))
+}
+
+pub fn list_files(dir: &Path) -> Vec<BackupInfo> {
+    let mut out: Vec<BackupInfo> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let at = parse_name(&name)?;
+            let bytes = e.metadata().ok()?.len();
+            Some(BackupInfo {
+                name,
+                bytes,
+                created_at: at.display_cst(),
+                at: at.secs(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|f| std::cmp::Reverse(f.at));
+    out
+}
+
+/// Which backups rotation keeps: the newest 7 days' newest, 4 weeks' newest, 12 months' newest.
+pub fn to_keep(files: &[BackupInfo]) -> Vec<String> {
+    let mut keep = Vec::new();
+    let mut take = |key: &dyn Fn(&BackupInfo) -> String, n: usize| {
+        let mut seen: Vec<String> = Vec::new();
+        for f in files {
+            let k = key(f);
+            if !seen.contains(&k) {
+                seen.push(k);
+                if seen.len() > n {
+                    break;
+                }
+                if !keep.contains(&f.name) {
+                    keep.push(f.name.clone());
+                }
+            }
+        }
+    };
+    take(&|f| f.created_at[..10].to_string(), 7);
+    take(
+        &|f| ((f.at + 8 * 3600 + 3 * 86400) / (7 * 86400)).to_string(),
+        4,
+    );
+    take(&|f| f.created_at[..7].to_string(), 12);
+    keep
+}
+
+fn rotate(dir: &Path) -> usize {
+    let files = list_files(dir);
+    let keep = to_keep(&files);
+    let mut removed = 0;
+    for f in files.iter().filter(|f| !keep.contains(&f.name)) {
+        if std::fs::remove_file(dir.join(&f.name)).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+#[derive(Clone, Debug, Serialize, serde::Deserialize, Default)]
+pub struct LastRun {
+    pub at: Option<Timestamp>,
+    pub ok: bool,
+    pub name: Option<String>,
+    pub error: Option<String>,
+}
+
+impl crate::store::codec::Record for LastRun {
+    const KIND: &'static str = "backup_last_run";
+    const VERSION: u8 = 1;
+}
+
+pub fn last_run(app: &App) -> Result<LastRun, AppError> {
+    Ok(app
+        .store
+        .read(|tx| crate::store::meta::get::<LastRun>(tx, "backup_last_run"))?
+        .unwrap_or_default())
+}
+
+/// Takes a backup now (online), rotates, records the outcome. Blocking.
+pub fn run(app: &App) -> Result<(BackupInfo, Manifest), AppError> {
+    let now = app.now();
+    let dir = dir(app);
+    let result = (|| -> Result<(BackupInfo, Manifest), AppError> {
+        std::fs::create_dir_all(&dir).map_err(|e| AppError::Internal(e.to_string()))?;
+        let name = file_name(now);
+        let path = dir.join(&name);
+        let manifest = app.store.backup_to(&path, now.secs())?;
+        rotate(&dir);
+        Ok((
+            BackupInfo {
+                name,
+                bytes: manifest.bytes,
+                created_at: now.display_cst(),
+                at: now.secs(),
+            },
+            manifest,
+        ))
+    })();
+    let last = match &result {
+        Ok((info, _)) => LastRun {
+            at: Some(now),
+            ok: true,
+            name: Some(info.name.clone()),
+            error: None,
+        },
+        Err(e) => LastRun {
+            at: Some(now),
+            ok: false,
+            name: None,
+            error: Some(e.to_string()),
+        },
+    };
+    app.store.write(|tx| -> Result<(), AppError> {
+        crate::store::meta::put(tx, "backup_last_run", &last)?;
+        crate::store::audit::append(
+            tx,
+            now,
+            crate::domain::audit::AuditEvent {
+                actor: "system".into(),
+                action: if last.ok {
+                    "backup.ok".into()
+                } else {
+                    "backup.failed".into()
+                },
+                detail: last.name.clone().or(last.error.clone()).unwrap_or_default(),
+                ..Default::default()
+            },
+        )?;
+        Ok(())
+    })?;
+    result
+}
+
+pub fn run_as(app: &App, actor: &Actor) -> Result<(BackupInfo, Manifest), AppError> {
+    actor.require(Permission::SettingsManage)?;
+    run(app)
+}
+
+pub fn list(app: &App, actor: &Actor) -> Result<Vec<BackupInfo>, AppError> {
+    actor.require(Permission::SettingsManage)?;
+    Ok(list_files(&dir(app)))
+}
+
+/// Whether the nightly job should run now: past the configured local time today without a
+/// backup since, or the newest one is older than 26 hours (catch-up).
+pub fn due(app: &App, hour: u32, minute: u32) -> bool {
+    let now = app.now();
+    let newest = list_files(&dir(app)).first().map(|f| f.at);
+    let Some(newest) = newest else { return true };
+    if now.secs() - newest > 26 * 3600 {
+        return true;
+    }
+    let today = Timestamp::parse_cst_date(&now.display_cst()[..10])
+        .map(|t| t.secs())
+        .unwrap_or(0);
+    let slot = today + i64::from(hour) * 3600 + i64::from(minute) * 60;
+    now.secs() >= slot && newest < slot
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(day: i64, hour: i64) -> BackupInfo {
+        // Days after Monday 2026-01-05 00:00 Beijing.
+        let at = Timestamp::from_secs(1_767_542_400 + day * 86400 + hour * 3600);
+        BackupInfo {
+            name: file_name(at),
+            bytes: 1,
+            created_at: at.display_cst(),
+            at: at.secs(),
+        }
+    }
+
+    #[test]
+    fn rotation_keeps_7_daily_4_weekly_12_monthly() {
+        // Two backups a day for 400 days, newest first.
+        let mut files: Vec<BackupInfo> = (0..400).flat_map(|d| [file(d, 2), file(d, 14)]).collect();
+        files.sort_by_key(|f| std::cmp::Reverse(f.at));
+        let keep = to_keep(&files);
+        // The newest of each of the last 7 days…
+        for d in 393..400 {
+            assert!(keep.contains(&file(d, 14).name), "day {d}");
+        }
+        assert!(
+            !keep.contains(&file(399, 2).name),
+            "only the newest of a day"
+        );
+        // …and no more than 7 + 4 + 12 files in all.
+        assert!(keep.len() <= 23, "{}", keep.len());
+        assert!(keep.len() >= 12);
+        assert_eq!(
+            parse_name(&file(3, 2).name).map(|t| t.secs()),
+            Some(file(3, 2).at)
+        );
+    }
+}
