@@ -250,7 +250,27 @@ fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool, demo: bool) -> Res
             );
         }
         tracing::info!(addr = %running.addr, "server started");
+        crate::notify::ready();
+        // The watchdog is fed only while the server answers its own health check.
+        if let Some(every) = crate::notify::watchdog_interval() {
+            let app = running.app.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let a = app.clone();
+                    let healthy = tokio::task::spawn_blocking(move || {
+                        a.store.read(crate::store::meta::schema_version).is_ok()
+                    })
+                    .await
+                    .unwrap_or(false);
+                    if healthy {
+                        crate::notify::watchdog();
+                    }
+                }
+            });
+        }
         wait_for_signal().await;
+        crate::notify::stopping();
         tracing::info!("shutting down");
         running.shutdown().await;
         tracing::info!("stopped");

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod notify;
 pub mod search;
 pub mod server;
 pub mod service;

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod extract;
 pub mod guard;
 pub mod layout;
+pub mod metrics;
 pub mod pages;
 pub mod render;
 pub mod routes;

@@ -75,6 +75,7 @@ pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next)
     secure_headers(&mut resp, state.tls);
 
     let status = resp.status().as_u16();
+    super::metrics::COUNTERS.record(status, started.elapsed().as_micros() as u64);
     let user = note.0.user.load(Ordering::Relaxed);
     let route = note.0.route.get().copied().unwrap_or("-");
     let ms = started.elapsed().as_secs_f64() * 1000.0;

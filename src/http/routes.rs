@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::routing::{MethodFilter, on};
 
-use super::{AppState, api, assets, attachments, pages};
+use super::{AppState, api, assets, attachments, metrics, pages};
 use crate::domain::role::Permission;
 
 /// Who may call a route.
@@ -45,7 +45,8 @@ use Permission::*;
 
 routes! {
     // Operations
-    GET    "/healthz"                      => Public, api::ops::healthz;
+        GET    "/healthz"                      => Public, api::ops::healthz;
+    GET    "/metrics"                      => Public, metrics::metrics;
     GET    "/static/{name}"                => Public, assets::serve;
 
     // API: first boot and session

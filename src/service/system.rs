@@ -34,7 +34,7 @@ fn human_duration(secs: i64) -> String {
     }
 }
 
-fn disk_free_mb(path: &std::path::Path) -> Option<u64> {
+pub fn disk_free_mb(path: &std::path::Path) -> Option<u64> {
     // `df` is on every box this ships to and saves an FFI dependency.
     let out = std::process::Command::new("df")
         .args(["-Pk"])

@@ -174,3 +174,32 @@ async fn online_backup_verify_tamper_and_restore() {
         0
     );
 }
+
+#[tokio::test]
+async fn metrics_report_requests_orders_backups_and_certificate() {
+    let c = Centre::new().await;
+    create(&c.op, order_body("13012349999", "指标")).await;
+    c.admin
+        .post("/api/v1/admin/backups", serde_json::json!({}))
+        .await;
+    let r = c.admin.get("/metrics").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = r.text().await.unwrap();
+    for needle in [
+        "hotline_build_info{version=",
+        "hotline_http_requests_total{class=\"2xx\"}",
+        "hotline_orders{state=\"registered\"} 1",
+        "hotline_backup_last_ok 1",
+        "hotline_backup_age_seconds 0",
+        "hotline_certificate_expiry_timestamp_seconds",
+        "hotline_disk_free_bytes",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}

@@ -1,0 +1,101 @@
+//! `GET /metrics`: Prometheus text for the admin (session) or from the box itself (loopback).
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use super::extract::Peer;
+use super::{AppState, blocking};
+use crate::domain::order_state::State as OrderState;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::service::{Actor, backups, system};
+use crate::store::orders;
+
+/// Requests by status class (1xx…5xx) and their total duration.
+pub struct Counters {
+    by_class: [AtomicU64; 5],
+    micros: AtomicU64,
+}
+
+pub static COUNTERS: Counters = Counters {
+    by_class: [
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+    ],
+    micros: AtomicU64::new(0),
+};
+
+impl Counters {
+    pub fn record(&self, status: u16, micros: u64) {
+        let class = usize::from((status / 100).clamp(1, 5)) - 1;
+        self.by_class[class].fetch_add(1, Ordering::Relaxed);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+    }
+}
+
+pub async fn metrics(
+    State(state): State<AppState>,
+    actor: Option<Actor>,
+    Peer(ip): Peer,
+) -> Result<Response, AppError> {
+    let admin = actor.as_ref().is_some_and(|a| a.role == Role::Admin);
+    let local = ip.is_some_and(|i| i.is_loopback());
+    if !admin && !local {
+        return Err(match actor {
+            Some(_) => AppError::Forbidden,
+            None => AppError::Unauthenticated,
+        });
+    }
+    let cert_expiry = state.cert_summary.as_ref().map(|c| c.not_after_unix);
+    let body = blocking(&state, move |app| {
+        let mut s = String::new();
+        let _ = writeln!(s, "# HELP hotline_build_info Version and commit of the running binary.\n# TYPE hotline_build_info gauge");
+        let _ = writeln!(s, "hotline_build_info{{version=\"{}\",commit=\"{}\"}} 1", system::VERSION, system::COMMIT);
+        let _ = writeln!(s, "# TYPE hotline_uptime_seconds gauge\nhotline_uptime_seconds {}", app.now().secs() - app.started_at.secs());
+        let _ = writeln!(s, "# HELP hotline_http_requests_total Requests answered, by status class.\n# TYPE hotline_http_requests_total counter");
+        let mut total = 0;
+        for (i, c) in COUNTERS.by_class.iter().enumerate() {
+            let n = c.load(Ordering::Relaxed);
+            total += n;
+            let _ = writeln!(s, "hotline_http_requests_total{{class=\"{}xx\"}} {n}", i + 1);
+        }
+        let _ = writeln!(s, "# HELP hotline_http_request_duration_seconds Time spent answering.\n# TYPE hotline_http_request_duration_seconds summary");
+        let _ = writeln!(s, "hotline_http_request_duration_seconds_sum {:.6}", COUNTERS.micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(s, "hotline_http_request_duration_seconds_count {total}");
+        let _ = writeln!(s, "# HELP hotline_orders Orders by state.\n# TYPE hotline_orders gauge");
+        app.store.read(|tx| -> Result<(), AppError> {
+            for st in OrderState::ALL {
+                let _ = writeln!(s, "hotline_orders{{state=\"{}\"}} {}", st.code(), orders::count_in_state(tx, st.code())?);
+            }
+            Ok(())
+        })?;
+        let last = backups::last_run(app)?;
+        let newest = backups::list_files(&backups::dir(app)).first().map(|f| f.at);
+        let _ = writeln!(s, "# HELP hotline_backup_last_ok Whether the last backup run succeeded.\n# TYPE hotline_backup_last_ok gauge");
+        let _ = writeln!(s, "hotline_backup_last_ok {}", u8::from(last.ok || last.at.is_none()));
+        if let Some(t) = newest {
+            let _ = writeln!(s, "# TYPE hotline_backup_age_seconds gauge\nhotline_backup_age_seconds {}", app.now().secs() - t);
+        }
+        if let Some(mb) = system::disk_free_mb(&app.data_dir) {
+            let _ = writeln!(s, "# TYPE hotline_disk_free_bytes gauge\nhotline_disk_free_bytes {}", mb * 1024 * 1024);
+        }
+        if let Some(t) = cert_expiry {
+            let _ = writeln!(s, "# TYPE hotline_certificate_expiry_timestamp_seconds gauge\nhotline_certificate_expiry_timestamp_seconds {t}");
+        }
+        Ok(s)
+    })
+    .await?;
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(resp)
+}
