@@ -12,7 +12,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(env::var("OUT_DIR")?);
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     println!("cargo:rerun-if-changed=web");
+    println!("cargo:rerun-if-changed=keys/update-keys.txt");
     emit_git_commit(&root);
+    println!("cargo:rustc-env=HOTLINE_TARGET={}", env::var("TARGET")?);
+    emit_update_keys(&root, &out)?;
 
     let mut code = String::new();
     code.push_str("pub static TEMPLATES: &[(&str, &str)] = &[\n");
@@ -50,6 +53,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     code.push_str("];\n");
     fs::write(out.join("embedded.rs"), code)?;
+    Ok(())
+}
+
+/// The trusted update keys: hex ed25519 public keys, one per line (at most two slots);
+/// `#` starts a comment.
+fn emit_update_keys(root: &Path, out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let text = fs::read_to_string(root.join("keys/update-keys.txt")).unwrap_or_default();
+    let keys: Vec<String> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_lowercase())
+        .filter(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .take(2)
+        .collect();
+    let list = keys
+        .iter()
+        .map(|k| format!("{k:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    fs::write(
+        out.join("update_keys.rs"),
+        format!(
+            "/// Trusted update signing keys (hex ed25519), from keys/update-keys.txt.\npub const TRUSTED_KEYS: &[&str] = &[{list}];\n"
+        ),
+    )?;
     Ok(())
 }
 

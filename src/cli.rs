@@ -29,7 +29,6 @@ const LONG_VERSION: &str = concat!(
     name = "hotline",
     version = LONG_VERSION,
     about = "衡东县 12345 政务服务便民热线 work-order system",
-    propagate_version = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -76,6 +75,11 @@ pub enum Command {
         #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
         data: PathBuf,
     },
+    /// Signed update bundles: make keys, sign, verify.
+    Update {
+        #[command(subcommand)]
+        command: UpdateCommand,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -118,6 +122,30 @@ pub enum UserCommand {
 }
 
 #[derive(Subcommand)]
+pub enum UpdateCommand {
+    /// Make a signing key pair: DIR/update.key (keep it off the box) and DIR/update.pub.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Make a bundle of a binary, signed with KEY.
+    Sign {
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        binary: PathBuf,
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Exit 0 only for a bundle signed by a compiled-in key, for this target, intact.
+    Verify { file: PathBuf },
+}
+
+#[derive(Subcommand)]
 pub enum BackupCommand {
     /// Check a backup file: trailer, SHA-256, and every table's row count.
     Verify { file: PathBuf },
@@ -154,6 +182,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             out,
         } => backup_offline(&data, out),
         Command::Restore { file, data } => restore(&file, &data),
+        Command::Update { command } => update(command),
     }
 }
 
@@ -533,4 +562,68 @@ fn restore(file: &Path, data: &Path) -> Result<i32> {
         data.display()
     );
     Ok(0)
+}
+
+fn update(cmd: UpdateCommand) -> Result<i32> {
+    use crate::update;
+    match cmd {
+        UpdateCommand::Keygen { out } => {
+            let public = update::keygen(&out).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "wrote {0}/update.key (private: keep it off the box) and {0}/update.pub",
+                out.display()
+            );
+            println!("public key: {public}");
+            println!("to trust it, add that line to keys/update-keys.txt and rebuild");
+            Ok(0)
+        }
+        UpdateCommand::Sign {
+            key,
+            binary,
+            version,
+            target,
+            out,
+        } => {
+            let bytes =
+                std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
+            let bundle = update::sign(&key, &bytes, &version, &target)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::write(&out, bundle)?;
+            println!(
+                "signed {} {} for {} into {}",
+                binary.display(),
+                version,
+                target,
+                out.display()
+            );
+            Ok(0)
+        }
+        UpdateCommand::Verify { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            match update::verify(&bytes) {
+                Ok((h, _)) => {
+                    println!(
+                        "bundle OK: version {} for {}, SHA-256 {}",
+                        h.version, h.target, h.sha256
+                    );
+                    Ok(0)
+                }
+                Err(e) => {
+                    println!("bundle REFUSED: {e}");
+                    Ok(1)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks the whole command tree (duplicate flags, e.g. `--version`) in one place.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

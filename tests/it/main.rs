@@ -26,3 +26,4 @@ mod session;
 mod setup;
 mod store;
 mod tokens;
+mod update;
