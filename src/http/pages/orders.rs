@@ -351,29 +351,8 @@ pub async fn intake_submit(
     let Some((action, body)) = follow else {
         return Ok(Redirect::to(&format!("/orders/{}?ok=registered", id.0)).into_response());
     };
-    let a = actor.clone();
-    match blocking(&state, move |app| {
-        orders::actions::act(app, &a, id, action, body)
-    })
-    .await
-    {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/orders/{}?ok={}", id.0, action.code())).into_response())
-        }
-        // Registered, the outcome failed: the order is safe; say what went wrong there.
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            detail_page(
-                &state,
-                &actor,
-                id,
-                None,
-                Some((action.code().to_string(), e)),
-                None,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    // Registered; if the outcome fails the order is safe and the page says what went wrong.
+    apply_and_show(&state, &actor, id, action, body).await
 }
 
 async fn detail_page(
@@ -495,8 +474,20 @@ pub async fn act(
         .await;
     }
     let body = action_body(action, &f);
+    apply_and_show(&state, &actor, id, action, body).await
+}
+
+/// Takes an action, then shows the order with the outcome: a flash on success (after a
+/// redirect), or the page again with the reason next to the action's form.
+async fn apply_and_show(
+    state: &AppState,
+    actor: &Actor,
+    id: OrderId,
+    action: Action,
+    body: Value,
+) -> Result<Response, AppError> {
     let a = actor.clone();
-    match blocking(&state, move |app| {
+    match blocking(state, move |app| {
         orders::actions::act(app, &a, id, action, body)
     })
     .await
@@ -506,11 +497,11 @@ pub async fn act(
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             detail_page(
-                &state,
-                &actor,
+                state,
+                actor,
                 id,
                 None,
-                Some((action.code().into(), e)),
+                Some((action.code().to_string(), e)),
                 None,
             )
             .await
