@@ -14,10 +14,6 @@ use crate::domain::order::OrderId;
 use crate::error::AppError;
 use crate::service::{Actor, orders};
 
-fn order_id(raw: &str) -> Result<OrderId, AppError> {
-    raw.parse().map(OrderId).map_err(|_| AppError::NotFound)
-}
-
 #[derive(Deserialize, Default)]
 pub struct NameQuery {
     #[serde(default)]
@@ -32,7 +28,7 @@ pub async fn api_upload(
     Q(q): Q<NameQuery>,
     req: Request,
 ) -> Result<(StatusCode, axum::Json<serde_json::Value>), AppError> {
-    let id = order_id(&id)?;
+    let id = OrderId(super::extract::path_id(&id)?);
     let bytes = to_bytes(req.into_body(), MAX_BYTES + 1)
         .await
         .map_err(|_| AppError::TooLarge)?;
@@ -51,7 +47,7 @@ pub async fn page_upload(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let id = order_id(&id)?;
+    let id = OrderId(super::extract::path_id(&id)?);
     let boundary = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -103,7 +99,7 @@ pub async fn download(
     actor: Actor,
     Path((id, hash)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let id = order_id(&id)?;
+    let id = OrderId(super::extract::path_id(&id)?);
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }

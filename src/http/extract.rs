@@ -81,6 +81,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
     }
 }
 
+/// A numeric id from a path segment; anything else is a 404, never a 400 or a 500.
+pub fn path_id(raw: &str) -> Result<u64, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
 /// A numeric id from the path.
 pub struct IdPath(pub u64);
 
@@ -92,7 +97,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| AppError::NotFound)?;
-        raw.parse().map(IdPath).map_err(|_| AppError::NotFound)
+        path_id(&raw).map(IdPath)
     }
 }
 

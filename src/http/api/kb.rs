@@ -37,16 +37,12 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!(a))))
 }
 
-fn id_of(raw: &str) -> Result<u64, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let id = id_of(&id)?;
+    let id = crate::http::extract::path_id(&id)?;
     let (a, versions) = blocking(&state, move |app| knowledge::get(app, &actor, id)).await?;
     Ok(Json(json!({"article": a, "versions": versions})))
 }
@@ -57,7 +53,7 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ArticleInput>,
 ) -> Result<Json<Value>, AppError> {
-    let id = id_of(&id)?;
+    let id = crate::http::extract::path_id(&id)?;
     let a = blocking(&state, move |app| knowledge::save(app, &actor, Some(id), b)).await?;
     Ok(Json(json!(a)))
 }

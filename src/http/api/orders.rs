@@ -14,10 +14,6 @@ use crate::http::{AppState, blocking};
 use crate::service::Actor;
 use crate::service::orders::{self, ListFilter, NewOrder, view::OrderView};
 
-fn order_id(raw: &str) -> Result<OrderId, AppError> {
-    raw.parse().map(OrderId).map_err(|_| AppError::NotFound)
-}
-
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -46,7 +42,7 @@ pub async fn get(
     actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, AppError> {
-    let id = order_id(&id)?;
+    let id = OrderId(crate::http::extract::path_id(&id)?);
     Ok(Json(
         blocking(&state, move |app| orders::get_view(app, &actor, id)).await?,
     ))
@@ -80,7 +76,7 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<OrderView>, AppError> {
-    let id = order_id(&id)?;
+    let id = OrderId(crate::http::extract::path_id(&id)?);
     let action = Action::parse(&action).ok_or(AppError::NotFound)?;
     if !body.is_object() {
         return Err(AppError::BadRequest("请求体应为 JSON 对象".into()));
@@ -133,7 +129,7 @@ pub async fn reveal(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RevealBody>,
 ) -> Result<Json<Value>, AppError> {
-    let id = order_id(&id)?;
+    let id = OrderId(crate::http::extract::path_id(&id)?);
     Ok(Json(
         blocking(&state, move |app| {
             orders::reveal(app, &actor, id, &body.reason)
@@ -147,7 +143,7 @@ pub async fn views(
     actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let id = order_id(&id)?;
+    let id = OrderId(crate::http::extract::path_id(&id)?);
     let items = blocking(&state, move |app| orders::views(app, &actor, id)).await?;
     let total = items.len();
     Ok(Json(json!({"items": items, "total": total})))
@@ -175,7 +171,7 @@ pub async fn repeat_call(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<OrderView>, AppError> {
-    let id = order_id(&id)?;
+    let id = OrderId(crate::http::extract::path_id(&id)?);
     let view = blocking(&state, move |app| {
         orders::repeat_call(app, &actor, id, &body.note)?;
         orders::get_view(app, &actor, id)

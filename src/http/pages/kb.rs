@@ -102,17 +102,13 @@ pub async fn create(
     }
 }
 
-fn id_of(raw: &str) -> Result<u64, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 pub async fn show(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
     Q(flash): Q<Flash>,
 ) -> Result<Response, AppError> {
-    let id = id_of(&id)?;
+    let id = crate::http::extract::path_id(&id)?;
     let a = actor.clone();
     let (art, _) = blocking(&state, move |app| knowledge::get(app, &a, id)).await?;
     let input = ArticleInput {
@@ -142,7 +138,7 @@ pub async fn update(
     Path(id): Path<String>,
     PageForm(f): PageForm<ArticleInput>,
 ) -> Result<Response, AppError> {
-    let id = id_of(&id)?;
+    let id = crate::http::extract::path_id(&id)?;
     let a = actor.clone();
     let input = f.clone();
     match blocking(&state, move |app| knowledge::save(app, &a, Some(id), input)).await {

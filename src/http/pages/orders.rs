@@ -404,17 +404,21 @@ async fn detail_page(
     Ok((status, page(l, "orders/show.html", ctx)?).into_response())
 }
 
-fn parse_id(raw: &str) -> Result<OrderId, AppError> {
-    raw.parse().map(OrderId).map_err(|_| AppError::NotFound)
-}
-
 pub async fn show(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
     Q(flash): Q<Flash>,
 ) -> Result<Response, AppError> {
-    detail_page(&state, &actor, parse_id(&id)?, flash.ok, None, None).await
+    detail_page(
+        &state,
+        &actor,
+        OrderId(crate::http::extract::path_id(&id)?),
+        flash.ok,
+        None,
+        None,
+    )
+    .await
 }
 
 /// Turns an action form into the JSON body the action takes.
@@ -459,7 +463,7 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     PageForm(f): PageForm<Form>,
 ) -> Result<Response, AppError> {
-    let id = parse_id(&id)?;
+    let id = OrderId(crate::http::extract::path_id(&id)?);
     let action = Action::parse(&action).ok_or(AppError::NotFound)?;
     if action == Action::Dispatch && field(&f, "unit").is_empty() {
         let e = AppError::invalid("unit", "请选择承办单位");
@@ -516,7 +520,7 @@ pub async fn reveal(
     Path(id): Path<String>,
     PageForm(f): PageForm<Form>,
 ) -> Result<Response, AppError> {
-    let id = parse_id(&id)?;
+    let id = OrderId(crate::http::extract::path_id(&id)?);
     let reason = field(&f, "reason").to_string();
     let a = actor.clone();
     match blocking(&state, move |app| orders::reveal(app, &a, id, &reason)).await {
@@ -636,7 +640,7 @@ pub async fn repeat_call(
     Path(id): Path<String>,
     PageForm(f): PageForm<Form>,
 ) -> Result<Response, AppError> {
-    let id = parse_id(&id)?;
+    let id = OrderId(crate::http::extract::path_id(&id)?);
     let note = field(&f, "note").to_string();
     let a = actor.clone();
     blocking(&state, move |app| orders::repeat_call(app, &a, id, &note)).await?;
