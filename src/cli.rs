@@ -69,11 +69,15 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Restore a backup into the data directory (the server must be stopped).
+    /// Restore a backup into the data directory (the server must be stopped). An encrypted
+    /// copy from the USB stick (`*.hlbak.age`) needs the office's key file (`--identity`).
     Restore {
         file: PathBuf,
         #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
         data: PathBuf,
+        /// The age key file that decrypts a `.age` copy.
+        #[arg(long)]
+        identity: Option<PathBuf>,
     },
     /// Signed update bundles: make keys, sign, verify.
     Update {
@@ -84,6 +88,13 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Start on DATA (a copy), serve /healthz on loopback once, and stop: how an update
+    /// checks a staged binary before swapping it in.
+    #[command(hide = true)]
+    Selfcheck {
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -143,12 +154,31 @@ pub enum UpdateCommand {
     },
     /// Exit 0 only for a bundle signed by a compiled-in key, for this target, intact.
     Verify { file: PathBuf },
+    /// Install a bundle (the server must be stopped): verify, back up, check the new binary
+    /// on a copy of the data, swap it in and keep the previous one. The next start is the
+    /// new binary's trial; after two failed starts the previous binary comes back by itself.
+    Apply {
+        file: PathBuf,
+        #[arg(long, env = "HOTLINE_DATA", default_value = "./hotline-data")]
+        data: PathBuf,
+        /// Install even when the bundle is not newer (downgrade or reinstall); needs --reason.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum BackupCommand {
     /// Check a backup file: trailer, SHA-256, and every table's row count.
     Verify { file: PathBuf },
+    /// Make the office's age key pair for the encrypted USB copies: writes the private key
+    /// file (keep it off the box) and prints the public key to enter on the backups page.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -181,8 +211,17 @@ pub fn run(cli: Cli) -> Result<i32> {
             data,
             out,
         } => backup_offline(&data, out),
-        Command::Restore { file, data } => restore(&file, &data),
+        Command::Backup {
+            command: Some(BackupCommand::Keygen { out }),
+            ..
+        } => backup_keygen(&out),
+        Command::Restore {
+            file,
+            data,
+            identity,
+        } => restore_any(&file, &data, identity.as_deref()),
         Command::Update { command } => update(command),
+        Command::Selfcheck { data } => selfcheck(data),
     }
 }
 
@@ -219,9 +258,65 @@ fn init_logging(data: &Path) -> Result<tracing_appender::non_blocking::WorkerGua
     Ok(guard)
 }
 
+/// A trial start of a newly installed binary failed: roll back after the second failure,
+/// or try once more (systemd restarts by itself).
+fn trial_failed(data: &Path, why: &str) {
+    use crate::update::install;
+    tracing::error!(error = why, "the new binary failed its start self-check");
+    if install::failed_start(data, why).is_some() || !install::under_systemd() {
+        install::restart(1);
+    }
+}
+
+/// Records a finished update (confirmed or rolled back) in the audit log once.
+fn audit_update_outcome(app: &App) {
+    use crate::update::install::{self, Phase};
+    let Some(state) = install::take_unaudited(&app.data_dir) else {
+        return;
+    };
+    let (action, detail) = match state.phase {
+        Phase::Confirmed => (
+            "update.confirmed",
+            format!(
+                "升级 {} → {} 启动自检通过",
+                state.from_version, state.to_version
+            ),
+        ),
+        _ => ("update.rolled_back", state.note.clone().unwrap_or_default()),
+    };
+    let now = app.now();
+    let written = app.store.write(|tx| {
+        crate::store::audit::append(
+            tx,
+            now,
+            AuditEvent {
+                actor: "system".into(),
+                action: action.into(),
+                detail,
+                ..AuditEvent::default()
+            },
+        )
+    });
+    if let Err(e) = written {
+        tracing::error!(error = %e, "cannot audit the update outcome");
+    }
+}
+
 fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool, demo: bool) -> Result<i32> {
+    use crate::update::install::{self, StartGuard};
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
     let _guard = init_logging(&data)?;
+    let trial = match install::on_start(&data) {
+        StartGuard::RolledBack(state) => {
+            eprintln!("{}", state.note.as_deref().unwrap_or("update rolled back"));
+            install::restart(1);
+        }
+        StartGuard::Trial => {
+            tracing::info!("first start of a newly installed binary: checking it");
+            true
+        }
+        StartGuard::Normal => false,
+    };
     let demo_accounts = if demo {
         use crate::clock::Clock as _;
         println!("正在载入演示数据 loading the demo county…");
@@ -234,13 +329,33 @@ fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool, demo: bool) -> Res
         .max_blocking_threads(16)
         .build()?;
     rt.block_on(async move {
-        let running = start(ServeOptions {
+        let started = start(ServeOptions {
             data: data.clone(),
             listen,
             plain_http,
             clock: Arc::new(SystemClock),
+            search: true,
         })
-        .await?;
+        .await;
+        let running = match started {
+            Ok(r) => r,
+            Err(e) => {
+                if trial {
+                    trial_failed(&data, &format!("{e:#}"));
+                }
+                return Err(e);
+            }
+        };
+        if trial {
+            if let Err(e) = running.probe_healthz().await {
+                running.shutdown().await;
+                trial_failed(&data, &format!("{e:#}"));
+                return Err(e);
+            }
+            install::confirm(&data);
+            tracing::info!("the new binary passed its start self-check");
+        }
+        audit_update_outcome(&running.app);
         let scheme = if plain_http { "http" } else { "https" };
         println!("hotline {} (commit {})", system::VERSION, system::COMMIT);
         println!("数据目录 data: {}", data.display());
@@ -298,14 +413,42 @@ fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool, demo: bool) -> Res
                 }
             });
         }
-        wait_for_signal().await;
+        let restart = tokio::select! {
+            _ = wait_for_signal() => false,
+            _ = running.app.restart.notified() => true,
+        };
         crate::notify::stopping();
-        tracing::info!("shutting down");
+        tracing::info!(restart, "shutting down");
         running.shutdown().await;
         tracing::info!("stopped");
+        if restart {
+            install::restart(0);
+        }
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
+}
+
+fn selfcheck(data: PathBuf) -> Result<i32> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let running = start(ServeOptions {
+            data,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            plain_http: true,
+            clock: Arc::new(SystemClock),
+            search: false,
+        })
+        .await?;
+        let probe = running.probe_healthz().await;
+        running.shutdown().await;
+        probe?;
+        println!("self-check OK: data opened, templates rendered, /healthz answered");
+        Ok(0)
+    })
 }
 
 async fn wait_for_signal() {
@@ -495,6 +638,58 @@ fn backup_verify(file: &Path) -> Result<i32> {
     }
 }
 
+fn backup_keygen(out: &Path) -> Result<i32> {
+    use age::secrecy::ExposeSecret as _;
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let identity = age::x25519::Identity::generate();
+    let public = identity.to_public().to_string();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .with_context(|| format!("creating {} (it must not exist yet)", out.display()))?;
+    writeln!(f, "# hotline backup key, public key: {public}")?;
+    writeln!(f, "{}", identity.to_string().expose_secret())?;
+    f.sync_all()?;
+    println!(
+        "wrote the private key to {} (keep it off the box, in a safe place)",
+        out.display()
+    );
+    println!("public key (enter it on the backups page): {public}");
+    Ok(0)
+}
+
+/// Restores a `.hlbak`, or an encrypted `.hlbak.age` copy decrypted with `identity` first.
+fn restore_any(file: &Path, data: &Path, identity: Option<&Path>) -> Result<i32> {
+    let encrypted = file.extension().is_some_and(|e| e == "age");
+    if !encrypted {
+        return restore(file, data);
+    }
+    let identity = identity.context("an encrypted copy needs --identity KEYFILE")?;
+    let ids = age::IdentityFile::from_file(identity.display().to_string())
+        .with_context(|| format!("reading {}", identity.display()))?
+        .into_identities()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::create_dir_all(data)?;
+    let plain = data.join("restore-decrypted.hlbak");
+    let decrypt = || -> Result<()> {
+        let input = std::io::BufReader::new(std::fs::File::open(file)?);
+        let d = age::Decryptor::new_buffered(input).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut r = d
+            .decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity))
+            .map_err(|e| anyhow::anyhow!("cannot decrypt with this key: {e}"))?;
+        let mut out = std::fs::File::create(&plain)?;
+        std::io::copy(&mut r, &mut out)?;
+        out.sync_all()?;
+        Ok(())
+    };
+    let result = decrypt().and_then(|_| restore(&plain, data));
+    let _ = std::fs::remove_file(&plain);
+    result
+}
+
 /// Restores into place atomically: the backup is checked, extracted beside the database,
 /// opened, and renamed over it; the replaced database is kept in `backups/`.
 fn restore(file: &Path, data: &Path) -> Result<i32> {
@@ -597,6 +792,60 @@ fn update(cmd: UpdateCommand) -> Result<i32> {
                 out.display()
             );
             Ok(0)
+        }
+        UpdateCommand::Apply {
+            file,
+            data,
+            force,
+            reason,
+        } => {
+            use crate::clock::Clock as _;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            if !data.join(crate::store::DB_FILE).exists() {
+                bail!("no database in {}", data.display());
+            }
+            let store = match Store::open(&data) {
+                Err(crate::store::StoreError::Locked) => bail!(
+                    "the server holds the data: install from the admin page (系统管理 → 升级), \
+                     or stop the service first"
+                ),
+                other => other.map_err(|e| anyhow::anyhow!("{e}"))?,
+            };
+            let outcome = crate::service::updates::apply_bundle(
+                &store,
+                &data,
+                &bytes,
+                crate::service::updates::ApplyRequest {
+                    force,
+                    reason: &reason,
+                    actor: AuditEvent {
+                        actor: "console".into(),
+                        ..AuditEvent::default()
+                    },
+                },
+                SystemClock.now(),
+            );
+            match outcome {
+                Ok(s) => {
+                    println!(
+                        "installed {} -> {} at {}; the previous binary is kept as {}",
+                        s.from_version,
+                        s.to_version,
+                        s.binary.display(),
+                        s.previous.display()
+                    );
+                    println!(
+                        "start the service now (systemctl start hotline): its first start is \
+                         checked, and after two failed starts the previous binary comes back"
+                    );
+                    Ok(0)
+                }
+                Err(e) => {
+                    println!("update REFUSED: {e}");
+                    Ok(1)
+                }
+            }
         }
         UpdateCommand::Verify { file } => {
             let bytes =

@@ -19,6 +19,8 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     pub plain_http: bool,
     pub clock: Arc<dyn Clock>,
+    /// Build and keep the full-text index (the update self-check on a data copy does without).
+    pub search: bool,
 }
 
 /// A running server.
@@ -41,6 +43,49 @@ impl Running {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+    }
+
+    /// The start self-check: one real request to this server's own `/healthz` through its
+    /// listener (over TLS when it serves TLS, trusting exactly the certificate it serves).
+    pub async fn probe_healthz(&self) -> Result<()> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        let request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        let exchange = async {
+            let tcp = tokio::net::TcpStream::connect(addr).await?;
+            let mut reply = Vec::new();
+            match &self.cert {
+                None => {
+                    let mut tcp = tcp;
+                    tcp.write_all(request).await?;
+                    tcp.read_to_end(&mut reply).await?;
+                }
+                Some(cert) => {
+                    let connector = tls::pinned_connector(&cert.fingerprint_sha256)?;
+                    let name = rustls::pki_types::ServerName::try_from("localhost")?;
+                    let mut s = connector.connect(name, tcp).await?;
+                    s.write_all(request).await?;
+                    // A peer closing without close_notify is fine here: the status line is in.
+                    let _ = s.read_to_end(&mut reply).await;
+                }
+            }
+            anyhow::Ok(reply)
+        };
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(10), exchange)
+            .await
+            .context("/healthz did not answer within 10 s")??;
+        let head = String::from_utf8_lossy(&reply[..reply.len().min(64)]).to_string();
+        if !head.starts_with("HTTP/1.1 200") {
+            bail!("/healthz answered {:?}", head.lines().next().unwrap_or(""));
+        }
+        Ok(())
     }
 
     /// Waits for the server to end by itself.
@@ -78,7 +123,8 @@ async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
         }
         let a = app.clone();
         let done = tokio::task::spawn_blocking(move || {
-            if crate::service::backups::due(&a, 2, 30) {
+            let (hour, minute) = a.settings().backup_hm();
+            if crate::service::backups::due(&a, hour, minute) {
                 match crate::service::backups::run(&a) {
                     Ok((info, _)) => tracing::info!(file = %info.name, "nightly backup written"),
                     Err(e) => tracing::error!(error = %e, "nightly backup failed"),
@@ -127,15 +173,18 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     let setup_code = setup::prepare(&app).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let index =
-        Arc::new(crate::search::SearchIndex::open(&opts.data).map_err(|e| anyhow::anyhow!("{e}"))?);
-    let caught_up = index
-        .catch_up(&app.store)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if caught_up > 0 {
-        tracing::info!(orders = caught_up, "search index caught up");
+    if opts.search {
+        let index = Arc::new(
+            crate::search::SearchIndex::open(&opts.data).map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        let caught_up = index
+            .catch_up(&app.store)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if caught_up > 0 {
+            tracing::info!(orders = caught_up, "search index caught up");
+        }
+        let _ = app.search.set(index);
     }
-    let _ = app.search.set(index);
 
     let (tls_config, resolver, summary, created) = if opts.plain_http {
         (None, None, None, false)

@@ -17,6 +17,15 @@ pub struct Settings {
     pub idle_timeout_minutes: u32,
     /// Two-letter prefix of order numbers.
     pub number_prefix: String,
+    /// Local time (Asia/Shanghai) of the nightly backup, `HH:MM`.
+    pub backup_time: String,
+    /// Where the nightly backup is copied (encrypted) when that directory is present, e.g. a
+    /// USB stick's mount point. Empty: no copy.
+    pub backup_copy_dir: String,
+    /// The office's age public key (`age1…`); copies are encrypted to it.
+    pub backup_age_recipient: String,
+    /// Where the updates page looks for `*.hotline-update` bundles (mounted USB sticks).
+    pub update_paths: Vec<String>,
 }
 
 impl Default for Settings {
@@ -26,6 +35,10 @@ impl Default for Settings {
             role_names: BTreeMap::new(),
             idle_timeout_minutes: 30,
             number_prefix: "HD".to_string(),
+            backup_time: "02:30".to_string(),
+            backup_copy_dir: String::new(),
+            backup_age_recipient: String::new(),
+            update_paths: ["/media", "/mnt", "/run/media"].map(String::from).to_vec(),
         }
     }
 }
@@ -37,6 +50,11 @@ impl Settings {
             .filter(|s| !s.trim().is_empty())
             .cloned()
             .unwrap_or_else(|| role.default_label().to_string())
+    }
+
+    /// The nightly backup time as (hour, minute); the default when unreadable.
+    pub fn backup_hm(&self) -> (u32, u32) {
+        parse_hm(&self.backup_time).unwrap_or((2, 30))
     }
 
     pub fn idle_secs(&self) -> i64 {
@@ -52,6 +70,14 @@ pub enum SettingsInvalid {
     IdleTimeout,
     #[error("角色名称须为 1–16 个字符")]
     RoleName,
+    #[error("备份时间须为 时:分，例如 02:30")]
+    BackupTime,
+    #[error("备份副本目录须为绝对路径，例如 /media/usb")]
+    BackupCopyDir,
+    #[error("备份副本必须加密：请填写办公室的 age 公钥（age1 开头）")]
+    AgeRecipient,
+    #[error("升级包目录须为绝对路径，每行一个，最多 8 个")]
+    UpdatePaths,
 }
 
 impl SettingsInvalid {
@@ -60,6 +86,10 @@ impl SettingsInvalid {
             SettingsInvalid::OrgName => "org_name",
             SettingsInvalid::IdleTimeout => "idle_timeout_minutes",
             SettingsInvalid::RoleName => "role_names",
+            SettingsInvalid::BackupTime => "backup_time",
+            SettingsInvalid::BackupCopyDir => "backup_copy_dir",
+            SettingsInvalid::AgeRecipient => "backup_age_recipient",
+            SettingsInvalid::UpdatePaths => "update_paths",
         }
     }
 }
@@ -77,5 +107,33 @@ pub fn validate(s: &Settings) -> Result<(), SettingsInvalid> {
             return Err(SettingsInvalid::RoleName);
         }
     }
+    if parse_hm(&s.backup_time).is_none() {
+        return Err(SettingsInvalid::BackupTime);
+    }
+    let absolute = |p: &str| p.starts_with('/') && !p.contains('\0') && p.len() <= 256;
+    if !s.backup_copy_dir.is_empty() && !absolute(&s.backup_copy_dir) {
+        return Err(SettingsInvalid::BackupCopyDir);
+    }
+    let recipient_ok = s
+        .backup_age_recipient
+        .parse::<age::x25519::Recipient>()
+        .is_ok();
+    if (!s.backup_age_recipient.is_empty() || !s.backup_copy_dir.is_empty()) && !recipient_ok {
+        return Err(SettingsInvalid::AgeRecipient);
+    }
+    if s.update_paths.len() > 8 || s.update_paths.iter().any(|p| !absolute(p)) {
+        return Err(SettingsInvalid::UpdatePaths);
+    }
     Ok(())
+}
+
+/// `HH:MM` (24-hour) into (hour, minute).
+pub fn parse_hm(s: &str) -> Option<(u32, u32)> {
+    let (h, m) = s.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let h: u32 = h.parse().ok()?;
+    let m: u32 = m.parse().ok()?;
+    (h < 24 && m < 60).then_some((h, m))
 }

@@ -162,6 +162,7 @@ routes! {
     POST   "/admin/limits"                 => Perm(SettingsManage), pages::rules::save_limits;
         GET    "/admin/backups"                => Perm(SettingsManage), pages::backups::index;
     POST   "/admin/backups"                => Perm(SettingsManage), pages::backups::run;
+    POST   "/admin/backups/settings"       => Perm(SettingsManage), pages::backups::save_settings;
     GET    "/admin/backups/{name}"         => Perm(SettingsManage), pages::backups::download;
     GET    "/admin/settings"               => Perm(SettingsManage), pages::admin::settings;
     POST   "/admin/settings"               => Perm(SettingsManage), pages::admin::save_settings;

@@ -38,10 +38,12 @@ pub struct BackupInfo {
     pub at: i64,
 }
 
-/// Parses `hotline-YYYYMMDD-HHMMSS.hlbak` back into an instant.
-fn parse_name(name: &str) -> Option<Timestamp> {
+/// Parses `hotline-YYYYMMDD-HHMMSS.hlbak` + `suffix` (`.age` for encrypted copies) back into
+/// an instant.
+fn parse_name_with(name: &str, suffix: &str) -> Option<Timestamp> {
     let core = name
         .strip_prefix("hotline-")?
+        .strip_suffix(suffix)?
         .strip_suffix(&format!(".{EXT}"))?;
     let (d, t) = core.split_once('-')?;
     if d.len() != 8 || t.len() != 6 {
@@ -55,13 +57,17 @@ fn parse_name(name: &str) -> Option<Timestamp> {
 }
 
 pub fn list_files(dir: &Path) -> Vec<BackupInfo> {
+    list_files_with(dir, "")
+}
+
+fn list_files_with(dir: &Path, suffix: &str) -> Vec<BackupInfo> {
     let mut out: Vec<BackupInfo> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().to_string();
-            let at = parse_name(&name)?;
+            let at = parse_name_with(&name, suffix)?;
             let bytes = e.metadata().ok()?.len();
             Some(BackupInfo {
                 name,
@@ -103,7 +109,11 @@ pub fn to_keep(files: &[BackupInfo]) -> Vec<String> {
 }
 
 fn rotate(dir: &Path) -> usize {
-    let files = list_files(dir);
+    rotate_with(dir, "")
+}
+
+fn rotate_with(dir: &Path, suffix: &str) -> usize {
+    let files = list_files_with(dir, suffix);
     let keep = to_keep(&files);
     let mut removed = 0;
     for f in files.iter().filter(|f| !keep.contains(&f.name)) {
@@ -115,11 +125,59 @@ fn rotate(dir: &Path) -> usize {
 }
 
 #[derive(Clone, Debug, Serialize, serde::Deserialize, Default)]
+#[serde(default)]
 pub struct LastRun {
     pub at: Option<Timestamp>,
     pub ok: bool,
     pub name: Option<String>,
     pub error: Option<String>,
+    /// The encrypted copy's path, when one was written.
+    pub copy: Option<String>,
+    /// Why no copy was written although one is configured (stick absent, write failed).
+    pub copy_error: Option<String>,
+}
+
+/// Folder on the copy target (the USB stick) that holds the encrypted copies.
+pub const COPY_FOLDER: &str = "hotline-backups";
+
+/// Encrypts a backup with age to `recipient` into `copy_dir/hotline-backups/NAME.age`
+/// (through a temp file and a rename) and rotates the copies there like the originals.
+pub fn copy_encrypted(backup: &Path, copy_dir: &Path, recipient: &str) -> Result<PathBuf, String> {
+    use std::io::Write as _;
+    let recipient: age::x25519::Recipient =
+        recipient.parse().map_err(|_| "age 公钥无效".to_string())?;
+    if !copy_dir.is_dir() {
+        return Err(format!(
+            "未找到备份副本目录 {}（U 盘未插入？）",
+            copy_dir.display()
+        ));
+    }
+    let folder = copy_dir.join(COPY_FOLDER);
+    std::fs::create_dir_all(&folder).map_err(|e| format!("无法写入 {}：{e}", folder.display()))?;
+    let name = backup
+        .file_name()
+        .map(|n| format!("{}.age", n.to_string_lossy()))
+        .ok_or("备份文件名无效")?;
+    let target = folder.join(&name);
+    let tmp = folder.join(format!(".{name}.tmp"));
+    let write = || -> Result<(), Box<dyn std::error::Error>> {
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))?;
+        let out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        let mut w = encryptor.wrap_output(out)?;
+        std::io::copy(&mut std::fs::File::open(backup)?, &mut w)?;
+        let mut out = w.finish()?;
+        out.flush()?;
+        out.get_ref().sync_all()?;
+        std::fs::rename(&tmp, &target)?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("写入备份副本失败：{e}"));
+    }
+    rotate_with(&folder, ".age");
+    Ok(target)
 }
 
 impl crate::store::codec::Record for LastRun {
@@ -138,12 +196,21 @@ pub fn last_run(app: &App) -> Result<LastRun, AppError> {
 pub fn run(app: &App) -> Result<(BackupInfo, Manifest), AppError> {
     let now = app.now();
     let dir = dir(app);
+    let mut copy: Option<Result<PathBuf, String>> = None;
     let result = (|| -> Result<(BackupInfo, Manifest), AppError> {
         std::fs::create_dir_all(&dir).map_err(|e| AppError::Internal(e.to_string()))?;
         let name = file_name(now);
         let path = dir.join(&name);
         let manifest = app.store.backup_to(&path, now.secs())?;
         rotate(&dir);
+        let settings = app.settings();
+        if !settings.backup_copy_dir.is_empty() {
+            copy = Some(copy_encrypted(
+                &path,
+                Path::new(&settings.backup_copy_dir),
+                &settings.backup_age_recipient,
+            ));
+        }
         Ok((
             BackupInfo {
                 name,
@@ -160,12 +227,18 @@ pub fn run(app: &App) -> Result<(BackupInfo, Manifest), AppError> {
             ok: true,
             name: Some(info.name.clone()),
             error: None,
+            copy: copy
+                .as_ref()
+                .and_then(|c| c.as_ref().ok())
+                .map(|p| p.display().to_string()),
+            copy_error: copy.as_ref().and_then(|c| c.as_ref().err()).cloned(),
         },
         Err(e) => LastRun {
             at: Some(now),
             ok: false,
             name: None,
             error: Some(e.to_string()),
+            ..Default::default()
         },
     };
     app.store.write(|tx| -> Result<(), AppError> {
@@ -180,7 +253,12 @@ pub fn run(app: &App) -> Result<(BackupInfo, Manifest), AppError> {
                 } else {
                     "backup.failed".into()
                 },
-                detail: last.name.clone().or(last.error.clone()).unwrap_or_default(),
+                detail: match (&last.name, &last.error, &last.copy, &last.copy_error) {
+                    (Some(n), _, Some(c), _) => format!("{n}；加密副本 {c}"),
+                    (Some(n), _, None, Some(ce)) => format!("{n}；{ce}"),
+                    (Some(n), ..) => n.clone(),
+                    (None, e, ..) => e.clone().unwrap_or_default(),
+                },
                 ..Default::default()
             },
         )?;
@@ -248,7 +326,7 @@ mod tests {
         assert!(keep.len() <= 23, "{}", keep.len());
         assert!(keep.len() >= 12);
         assert_eq!(
-            parse_name(&file(3, 2).name).map(|t| t.secs()),
+            parse_name_with(&file(3, 2).name, "").map(|t| t.secs()),
             Some(file(3, 2).at)
         );
     }

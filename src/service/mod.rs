@@ -17,6 +17,7 @@ pub mod system;
 pub mod throttle;
 pub mod tokens;
 pub mod units;
+pub mod updates;
 pub mod users;
 
 use std::net::IpAddr;
@@ -45,6 +46,8 @@ pub struct App {
     pub started_at: Timestamp,
     /// The full-text index, when the server runs (offline commands do without).
     pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
+    /// Asks `serve` to stop gracefully and start again (after an update is installed).
+    pub restart: tokio::sync::Notify,
 }
 
 /// The signed-in user behind a request.
@@ -103,6 +106,7 @@ impl App {
             data_dir,
             started_at,
             search: std::sync::OnceLock::new(),
+            restart: tokio::sync::Notify::new(),
         })
     }
 

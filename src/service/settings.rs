@@ -14,6 +14,15 @@ pub fn update(app: &App, actor: &Actor, new: Settings) -> Result<Settings, AppEr
     for v in new.role_names.values_mut() {
         *v = v.trim().to_string();
     }
+    new.backup_time = new.backup_time.trim().to_string();
+    new.backup_copy_dir = new.backup_copy_dir.trim().to_string();
+    new.backup_age_recipient = new.backup_age_recipient.trim().to_string();
+    new.update_paths = new
+        .update_paths
+        .iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
     validate(&new)?;
     let now = app.now();
     app.store.write(|tx| -> Result<(), AppError> {

@@ -208,7 +208,17 @@ impl Store {
         store.migrate()?;
         Ok(store)
     }
+}
 
+/// The schema version of the database in `dir`, read without migrating it (for deciding
+/// whether a rolled-back binary can still open it).
+pub fn peek_schema_version(dir: &Path) -> Result<u64, StoreError> {
+    let db = Database::open(dir.join(DB_FILE))?;
+    let tx = db.begin_read()?;
+    meta::schema_version(&tx)
+}
+
+impl Store {
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -39,6 +39,7 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().unwrap(),
             plain_http: false,
             clock: clock.clone(),
+            search: true,
         })
         .await
         .unwrap();

@@ -14,6 +14,7 @@ mod cli;
 mod demo;
 mod desk;
 mod input;
+mod install;
 mod knowledge;
 mod orders;
 mod pages;

@@ -16,6 +16,7 @@ async fn in_flight_requests_finish_before_the_server_stops() {
         listen: "127.0.0.1:0".parse().unwrap(),
         plain_http: true,
         clock: Arc::new(SystemClock),
+        search: true,
     })
     .await
     .unwrap();

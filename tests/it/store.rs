@@ -61,6 +61,7 @@ async fn plain_http_is_refused_off_loopback() {
         listen: "0.0.0.0:0".parse().unwrap(),
         plain_http: true,
         clock: Arc::new(SystemClock),
+        search: true,
     })
     .await
     .err()
@@ -77,6 +78,7 @@ async fn plain_http_works_on_loopback() {
         listen: "127.0.0.1:0".parse().unwrap(),
         plain_http: true,
         clock: Arc::new(SystemClock),
+        search: true,
     })
     .await
     .unwrap();

@@ -6,12 +6,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
+use serde::{Deserialize, Serialize};
+
 use super::Flash;
+use crate::domain::settings::Settings;
 use crate::error::AppError;
-use crate::http::extract::Q;
+use crate::http::extract::{PageForm, Q};
 use crate::http::layout::{layout, page};
 use crate::http::{AppState, blocking};
-use crate::service::{Actor, backups, system};
+use crate::service::{Actor, backups, settings, system};
 
 pub async fn api_run(
     State(state): State<AppState>,
@@ -40,13 +43,73 @@ pub async fn api_list(
     ))
 }
 
+/// The backup settings as the form shows them.
+#[derive(Serialize, Deserialize, Default)]
+pub struct BackupSettingsForm {
+    #[serde(default)]
+    backup_time: String,
+    #[serde(default)]
+    backup_copy_dir: String,
+    #[serde(default)]
+    backup_age_recipient: String,
+}
+
+impl BackupSettingsForm {
+    fn from_settings(s: &Settings) -> Self {
+        Self {
+            backup_time: s.backup_time.clone(),
+            backup_copy_dir: s.backup_copy_dir.clone(),
+            backup_age_recipient: s.backup_age_recipient.clone(),
+        }
+    }
+}
+
 pub async fn index(
     State(state): State<AppState>,
     actor: Actor,
     Q(f): Q<Flash>,
 ) -> Result<Response, AppError> {
+    let form = BackupSettingsForm::from_settings(&state.app.settings());
+    backups_page(&state, &actor, f.ok, StatusCode::OK, form, None).await
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(f): PageForm<BackupSettingsForm>,
+) -> Result<Response, AppError> {
+    let mut s = state.app.settings();
+    s.backup_time = f.backup_time.clone();
+    s.backup_copy_dir = f.backup_copy_dir.clone();
+    s.backup_age_recipient = f.backup_age_recipient.clone();
     let a = actor.clone();
-    let (items, last, info) = blocking(&state, move |app| {
+    match blocking(&state, move |app| settings::update(app, &a, s)).await {
+        Ok(_) => Ok(Redirect::to("/admin/backups?ok=settings_saved").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            backups_page(
+                &state,
+                &actor,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                f,
+                Some(e),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn backups_page(
+    state: &AppState,
+    actor: &Actor,
+    flash: Option<String>,
+    status: StatusCode,
+    form: BackupSettingsForm,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let (items, last, info) = blocking(state, move |app| {
         Ok((
             backups::list(app, &a)?,
             backups::last_run(app)?,
@@ -54,13 +117,24 @@ pub async fn index(
         ))
     })
     .await?;
+    let current = state.app.settings();
+    let copy_dir = current.backup_copy_dir.clone();
     let ctx = minijinja::context! {
         items => items,
-        last => json!({"at": last.at.map(|t| t.display_cst()), "ok": last.ok, "name": last.name, "error": last.error}),
+        last => json!({
+            "at": last.at.map(|t| t.display_cst()), "ok": last.ok, "name": last.name,
+            "error": last.error, "copy": last.copy, "copy_error": last.copy_error,
+        }),
         disk_free_mb => info.disk_free_mb,
+        backup_time => current.backup_time,
+        copy_dir_present => !copy_dir.is_empty() && std::path::Path::new(&copy_dir).is_dir(),
+        copy_dir => copy_dir,
+        form => form,
+        error_field => error.as_ref().and_then(|e| e.field().map(str::to_string)),
+        error => error.map(|e| e.to_string()),
     };
-    let l = layout(&state, Some(&actor), "backups").with_flash(f.ok);
-    Ok(page(l, "admin/backups.html", ctx)?.into_response())
+    let l = layout(state, Some(actor), "backups").with_flash(flash);
+    Ok((status, page(l, "admin/backups.html", ctx)?).into_response())
 }
 
 pub async fn run(State(state): State<AppState>, actor: Actor) -> Result<Response, AppError> {

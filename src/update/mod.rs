@@ -5,6 +5,8 @@
 //! Layout: `MAGIC | u32 LE header length | header JSON | binary | 64-byte signature`, where
 //! the signature covers the header JSON, and the header holds the binary's SHA-256 and size.
 
+pub mod install;
+
 use std::path::Path;
 
 use ring::digest::{SHA256, digest};
