@@ -203,3 +203,158 @@ async fn metrics_report_requests_orders_backups_and_certificate() {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn backups_are_copied_to_the_usb_path_encrypted_to_the_office_key() {
+    use crate::helpers::TestApp;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let usb = tempfile::tempdir().unwrap();
+    let usb_path = usb.path().to_str().unwrap().to_string();
+    let identity = age::x25519::Identity::generate();
+    let public = identity.to_public().to_string();
+    let save = |time: &'static str, dir: String, key: String| {
+        let admin = &admin;
+        async move {
+            admin
+                .form(
+                    "/admin/backups/settings",
+                    &[
+                        ("backup_time", time),
+                        ("backup_copy_dir", &dir),
+                        ("backup_age_recipient", &key),
+                    ],
+                )
+                .await
+        }
+    };
+
+    // Bad input is refused with the reason on the page and changes nothing.
+    for (time, dir, key, reason) in [
+        ("25:00", String::new(), String::new(), "备份时间须为"),
+        ("02:30", usb_path.clone(), String::new(), "必须加密"),
+        ("02:30", usb_path.clone(), "age1notakey".to_string(), "必须加密"),
+        ("02:30", "relative/dir".to_string(), public.clone(), "绝对路径"),
+    ] {
+        let r = save(time, dir, key).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = r.text().await.unwrap();
+        assert!(page.contains(reason), "{reason}");
+    }
+    let s: Value = admin.get("/api/v1/settings").await.json().await.unwrap();
+    assert_eq!(s["backup_time"], "02:30");
+    assert_eq!(s["backup_copy_dir"], "");
+
+    let r = save("03:15", usb_path.clone(), public.clone()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let s: Value = admin.get("/api/v1/settings").await.json().await.unwrap();
+    assert_eq!(s["backup_time"], "03:15");
+
+    let r = admin.post("/api/v1/admin/backups", serde_json::json!({})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: Value = r.json().await.unwrap();
+    let name = made["name"].as_str().unwrap();
+    let list: Value = admin.get("/api/v1/admin/backups").await.json().await.unwrap();
+    let copy = list["last_run"]["copy"].as_str().unwrap().to_string();
+    assert_eq!(
+        copy,
+        format!("{usb_path}/hotline-backups/{name}.age"),
+        "{list}"
+    );
+
+    // Only the office key opens it, and it is the backup byte for byte.
+    let encrypted = std::fs::read(&copy).unwrap();
+    assert!(encrypted.starts_with(b"age-encryption.org/v1"));
+    let decryptor = age::Decryptor::new_buffered(&encrypted[..]).unwrap();
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut decryptor
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .unwrap(),
+        &mut plain,
+    )
+    .unwrap();
+    let original = std::fs::read(app.data().join("backups").join(name)).unwrap();
+    assert_eq!(plain, original);
+    let stranger = age::x25519::Identity::generate();
+    assert!(
+        age::Decryptor::new_buffered(&encrypted[..])
+            .unwrap()
+            .decrypt(std::iter::once(&stranger as &dyn age::Identity))
+            .is_err()
+    );
+    let page = admin.get("/admin/backups").await.text().await.unwrap();
+    assert!(page.contains("已就绪"), "{page}");
+    assert!(page.contains("每天 03:15"));
+
+    // Stick pulled out: the backup still succeeds, the missing copy is reported.
+    let gone = usb.path().to_path_buf();
+    drop(usb);
+    assert!(!gone.exists());
+    let r = admin.post("/api/v1/admin/backups", serde_json::json!({})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let list: Value = admin.get("/api/v1/admin/backups").await.json().await.unwrap();
+    assert_eq!(list["last_run"]["ok"], true);
+    assert!(list["last_run"]["copy"].is_null());
+    assert!(
+        list["last_run"]["copy_error"]
+            .as_str()
+            .unwrap()
+            .contains("U 盘未插入"),
+        "{list}"
+    );
+    let page = admin.get("/admin/backups").await.text().await.unwrap();
+    assert!(page.contains("请插入 U 盘"));
+}
+
+#[test]
+fn an_encrypted_usb_copy_restores_with_the_office_key_file() {
+    let b = crate::install::TestBox::new();
+    let key = b.dir.path().join("office.agekey");
+    let (code, out) = b.run(&["backup", "keygen", "--out", key.to_str().unwrap()], false);
+    assert_eq!(code, 0, "{out}");
+    let public = out
+        .split("public key (enter it on the backups page): ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(public.starts_with("age1"), "{public}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Never overwrites a key.
+    let (code, _) = b.run(&["backup", "keygen", "--out", key.to_str().unwrap()], false);
+    assert_ne!(code, 0);
+
+    let plain = b.dir.path().join("hotline-20261130-090000.hlbak");
+    let (code, out) = b.run(&["backup", "--out", plain.to_str().unwrap()], true);
+    assert_eq!(code, 0, "{out}");
+    let usb = tempfile::tempdir().unwrap();
+    let copy = hotline::service::backups::copy_encrypted(&plain, usb.path(), &public).unwrap();
+
+    let fresh = b.dir.path().join("new-box");
+    let args = ["restore", copy.to_str().unwrap(), "--data", fresh.to_str().unwrap()];
+    let (code, out) = b.run(&args, false);
+    assert_ne!(code, 0);
+    assert!(out.contains("--identity"), "{out}");
+    let wrong = b.dir.path().join("other.agekey");
+    b.run(&["backup", "keygen", "--out", wrong.to_str().unwrap()], false);
+    let mut with_wrong = args.to_vec();
+    with_wrong.extend(["--identity", wrong.to_str().unwrap()]);
+    let (code, out) = b.run(&with_wrong, false);
+    assert_ne!(code, 0);
+    assert!(out.contains("cannot decrypt"), "{out}");
+    assert!(!fresh.join("hotline.redb").exists());
+
+    let mut with_key = args.to_vec();
+    with_key.extend(["--identity", key.to_str().unwrap()]);
+    let (code, out) = b.run(&with_key, false);
+    assert_eq!(code, 0, "{out}");
+    assert!(fresh.join("hotline.redb").exists());
+    assert!(!fresh.join("restore-decrypted.hlbak").exists());
+    let (code, out) = b.run(&["audit", "verify", "--data", fresh.to_str().unwrap()], false);
+    assert_eq!(code, 0, "{out}");
+}
