@@ -190,7 +190,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
         (None, None, None, false)
     } else {
         let (key, summary, created) = tls::load_or_create(&opts.data)?;
-        let resolver = Arc::new(tls::CertResolver::new(key));
+        let resolver = Arc::new(tls::CertResolver::new(key, summary.clone()));
         let cfg = Arc::new(tls::server_config(resolver.clone())?);
         (Some(cfg), Some(resolver), Some(summary), created)
     };
@@ -203,7 +203,6 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
         app: app.clone(),
         tls: tls_config.is_some(),
         cert: resolver,
-        cert_summary: summary.clone(),
     };
     let router = http::router(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();

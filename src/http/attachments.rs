@@ -4,7 +4,6 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::extract::Q;
@@ -48,44 +47,11 @@ pub async fn page_upload(
     req: Request,
 ) -> Result<Response, AppError> {
     let id = OrderId(super::extract::path_id(&id)?);
-    let boundary = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|ct| multer::parse_boundary(ct).ok())
-        .ok_or(AppError::UnsupportedMedia("multipart/form-data"))?;
-    let limits = multer::Constraints::new().size_limit(
-        multer::SizeLimit::new()
-            .whole_stream(MAX_BYTES as u64 + 64 * 1024)
-            .per_field(MAX_BYTES as u64),
-    );
-    let stream = req
-        .into_body()
-        .into_data_stream()
-        .map(|r| r.map_err(std::io::Error::other));
-    let mut mp = multer::Multipart::with_constraints(stream, boundary, limits);
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(
-                multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. },
-            ) => {
-                return Err(AppError::TooLarge);
-            }
-            Err(e) => return Err(AppError::BadRequest(format!("上传内容无效（{e}）"))),
-        };
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|e| match e {
-                multer::Error::FieldSizeExceeded { .. }
-                | multer::Error::StreamSizeExceeded { .. } => AppError::TooLarge,
-                other => AppError::BadRequest(format!("上传内容无效（{other}）")),
-            })?;
-            file = Some((name, bytes.to_vec()));
-        }
-    }
+    let fields = super::extract::multipart(req, MAX_BYTES as u64).await?;
+    let file = fields
+        .into_iter()
+        .find(|f| f.name == "file")
+        .map(|f| (f.file_name, f.bytes));
     let (name, bytes) = file.ok_or_else(|| AppError::invalid("file", "请选择要上传的文件"))?;
     blocking(&state, move |app| {
         orders::attach(app, &actor, id, &name, &bytes)

@@ -134,3 +134,50 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Actor {
         Ok(parts.extensions.get::<Actor>().cloned())
     }
 }
+
+/// One part of a multipart form.
+pub struct Part {
+    pub name: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a whole multipart form (the page forms that upload files; the CSRF token rides in
+/// the query string). A part over `max_part` bytes is `413`.
+pub async fn multipart(req: axum::extract::Request, max_part: u64) -> Result<Vec<Part>, AppError> {
+    use futures_util::StreamExt as _;
+    let boundary = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+        .ok_or(AppError::UnsupportedMedia("multipart/form-data"))?;
+    let limits = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(max_part * 2 + 64 * 1024)
+            .per_field(max_part),
+    );
+    let stream = req
+        .into_body()
+        .into_data_stream()
+        .map(|r| r.map_err(std::io::Error::other));
+    let mut mp = multer::Multipart::with_constraints(stream, boundary, limits);
+    let bad = |e: multer::Error| match e {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
+            AppError::TooLarge
+        }
+        other => AppError::BadRequest(format!("上传内容无效（{other}）")),
+    };
+    let mut parts = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().unwrap_or("").to_string();
+        let bytes = field.bytes().await.map_err(bad)?.to_vec();
+        parts.push(Part {
+            name,
+            file_name,
+            bytes,
+        });
+    }
+    Ok(parts)
+}

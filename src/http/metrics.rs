@@ -53,7 +53,7 @@ pub async fn metrics(
             None => AppError::Unauthenticated,
         });
     }
-    let cert_expiry = state.cert_summary.as_ref().map(|c| c.not_after_unix);
+    let cert_expiry = state.cert_summary().map(|c| c.not_after_unix);
     let body = blocking(&state, move |app| {
         let mut s = String::new();
         let _ = writeln!(s, "# HELP hotline_build_info Version and commit of the running binary.\n# TYPE hotline_build_info gauge");

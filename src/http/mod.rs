@@ -35,7 +35,13 @@ pub struct AppState {
     /// Whether the listener speaks TLS (decides the expected Origin scheme).
     pub tls: bool,
     pub cert: Option<Arc<tls::CertResolver>>,
-    pub cert_summary: Option<tls::CertSummary>,
+}
+
+impl AppState {
+    /// The certificate being served now (it can be swapped at run time).
+    pub fn cert_summary(&self) -> Option<tls::CertSummary> {
+        self.cert.as_ref().map(|r| r.summary())
+    }
 }
 
 /// The address of the peer, put on each request by the connection loop.

@@ -164,6 +164,12 @@ routes! {
     POST   "/admin/backups"                => Perm(SettingsManage), pages::backups::run;
     POST   "/admin/backups/settings"       => Perm(SettingsManage), pages::backups::save_settings;
     GET    "/admin/backups/{name}"         => Perm(SettingsManage), pages::backups::download;
+    GET    "/admin/tls"                    => Perm(SettingsManage), pages::appliance::tls_index;
+    POST   "/admin/tls"                    => Perm(SettingsManage), pages::appliance::tls_upload;
+    POST   "/admin/tls/local"              => Perm(SettingsManage), pages::appliance::tls_local;
+    GET    "/admin/updates"                => Perm(SettingsManage), pages::appliance::updates_index;
+    POST   "/admin/updates/upload"         => Perm(SettingsManage), pages::appliance::updates_upload;
+    POST   "/admin/updates/apply"          => Perm(SettingsManage), pages::appliance::updates_apply;
     GET    "/admin/settings"               => Perm(SettingsManage), pages::admin::settings;
     POST   "/admin/settings"               => Perm(SettingsManage), pages::admin::save_settings;
 }

@@ -22,6 +22,9 @@ const CA_KEY: &str = "ca.key";
 const SERVER_CERT: &str = "server.pem";
 const SERVER_KEY: &str = "server.key";
 const SERVER_INFO: &str = "server.json";
+/// A certificate the admin uploaded (used instead of the local one while valid).
+const CUSTOM_CERT: &str = "custom.pem";
+const CUSTOM_KEY: &str = "custom.key";
 /// Leaf certificates are reissued when this close to expiry.
 const RENEW_BEFORE_DAYS: i64 = 30;
 const LEAF_DAYS: i64 = 825;
@@ -40,24 +43,34 @@ pub struct CertSummary {
     pub fingerprint_sha256: String,
     pub ca_fingerprint_sha256: Option<String>,
     pub not_after_unix: i64,
+    /// Uploaded by the admin, rather than made by the box.
+    pub uploaded: bool,
 }
 
 /// Hands rustls the current certificate; `replace` swaps it for new connections.
 #[derive(Debug)]
 pub struct CertResolver {
-    current: RwLock<Arc<CertifiedKey>>,
+    current: RwLock<(Arc<CertifiedKey>, CertSummary)>,
 }
 
 impl CertResolver {
-    pub fn new(key: CertifiedKey) -> Self {
+    pub fn new(key: CertifiedKey, summary: CertSummary) -> Self {
         Self {
-            current: RwLock::new(Arc::new(key)),
+            current: RwLock::new((Arc::new(key), summary)),
         }
     }
-    pub fn replace(&self, key: CertifiedKey) {
+    pub fn replace(&self, key: CertifiedKey, summary: CertSummary) {
+        let new = (Arc::new(key), summary);
         match self.current.write() {
-            Ok(mut g) => *g = Arc::new(key),
-            Err(p) => *p.into_inner() = Arc::new(key),
+            Ok(mut g) => *g = new,
+            Err(p) => *p.into_inner() = new,
+        }
+    }
+    /// What the admin sees about the certificate in use.
+    pub fn summary(&self) -> CertSummary {
+        match self.current.read() {
+            Ok(g) => g.1.clone(),
+            Err(p) => p.into_inner().1.clone(),
         }
     }
 }
@@ -65,8 +78,8 @@ impl CertResolver {
 impl ResolvesServerCert for CertResolver {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(match self.current.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
+            Ok(g) => g.0.clone(),
+            Err(p) => p.into_inner().0.clone(),
         })
     }
 }
@@ -201,6 +214,14 @@ pub fn load_or_create(data: &Path) -> Result<(CertifiedKey, CertSummary, bool)> 
         issue_leaf(&dir, &ca_key, &names)?;
         created = true;
     }
+    if dir.join(CUSTOM_CERT).exists() {
+        match load_custom(&dir) {
+            Ok((key, summary)) => return Ok((key, summary, created)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the uploaded certificate is not usable; serving the local one")
+            }
+        }
+    }
     let (key, summary) = load_pair(&dir.join(SERVER_CERT), &dir.join(SERVER_KEY))?;
     let not_after_unix = std::fs::read(dir.join(SERVER_INFO))
         .ok()
@@ -275,7 +296,8 @@ pub fn load_pair(cert: &Path, key: &Path) -> Result<(CertifiedKey, CertSummary)>
     let summary = CertSummary {
         fingerprint_sha256: fingerprint(first.as_ref()),
         ca_fingerprint_sha256: None,
-        not_after_unix: 0,
+        not_after_unix: validity(first.as_ref()).map(|v| v.1).unwrap_or(0),
+        uploaded: false,
     };
     let key =
         PrivateKeyDer::from_pem_file(key).with_context(|| format!("reading {}", key.display()))?;
@@ -285,6 +307,150 @@ pub fn load_pair(cert: &Path, key: &Path) -> Result<(CertifiedKey, CertSummary)>
     ck.keys_match()
         .map_err(|e| anyhow::anyhow!("certificate and key do not match: {e}"))?;
     Ok((ck, summary))
+}
+
+fn load_custom(dir: &Path) -> Result<(CertifiedKey, CertSummary)> {
+    let cert = std::fs::read(dir.join(CUSTOM_CERT))?;
+    let key = std::fs::read(dir.join(CUSTOM_KEY))?;
+    check_pair(&cert, &key, now_unix()).map_err(|e| anyhow::anyhow!(e))
+}
+
+/// Checks an uploaded PEM certificate (chain) and key: both parse, the key is supported and
+/// belongs to the certificate, and the certificate is valid now. The message is Chinese.
+pub fn check_pair(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+    now: i64,
+) -> Result<(CertifiedKey, CertSummary), String> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|_| "证书文件不是 PEM 格式的证书".to_string())?;
+    let first = chain
+        .first()
+        .ok_or_else(|| "证书文件中没有证书（应以 -----BEGIN CERTIFICATE----- 开头）".to_string())?;
+    let (not_before, not_after) = validity(first.as_ref())
+        .ok_or_else(|| "无法读取证书的有效期，文件可能已损坏".to_string())?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|_| "私钥文件不是 PEM 格式的私钥（支持 PKCS#8、RSA、EC）".to_string())?;
+    let signing = rustls::crypto::ring::sign::any_supported_type(&key)
+        .map_err(|_| "不支持该私钥类型".to_string())?;
+    let ck = CertifiedKey::new(chain.clone(), signing);
+    ck.keys_match()
+        .map_err(|_| "证书与私钥不匹配".to_string())?;
+    let day = |t: i64| crate::domain::time::Timestamp::from_secs(t).display_cst()[..10].to_string();
+    if not_after <= now {
+        return Err(format!("证书已于 {} 过期", day(not_after)));
+    }
+    if not_before > now + 86400 {
+        return Err(format!("证书要到 {} 才生效", day(not_before)));
+    }
+    let summary = CertSummary {
+        fingerprint_sha256: fingerprint(first.as_ref()),
+        ca_fingerprint_sha256: chain
+            .last()
+            .filter(|_| chain.len() > 1)
+            .map(|c| fingerprint(c.as_ref())),
+        not_after_unix: not_after,
+        uploaded: true,
+    };
+    Ok((ck, summary))
+}
+
+/// Keeps an uploaded certificate and key in `DATA/tls` after checking them; nothing is
+/// written when they do not check.
+pub fn install_upload(
+    data: &Path,
+    cert_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<(CertifiedKey, CertSummary), String> {
+    let checked = check_pair(cert_pem, key_pem, now_unix())?;
+    let dir = tls_dir(data);
+    let cert = std::str::from_utf8(cert_pem).map_err(|_| "证书文件编码无效".to_string())?;
+    let key = std::str::from_utf8(key_pem).map_err(|_| "私钥文件编码无效".to_string())?;
+    write_private(&dir.join(CUSTOM_KEY), key).map_err(|e| format!("保存失败：{e}"))?;
+    write_private(&dir.join(CUSTOM_CERT), cert).map_err(|e| format!("保存失败：{e}"))?;
+    Ok(checked)
+}
+
+/// Forgets the uploaded certificate and returns to the box's own.
+pub fn remove_upload(data: &Path) -> Result<(CertifiedKey, CertSummary)> {
+    let dir = tls_dir(data);
+    for f in [CUSTOM_CERT, CUSTOM_KEY] {
+        match std::fs::remove_file(dir.join(f)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    let (key, summary, _) = load_or_create(data)?;
+    Ok((key, summary))
+}
+
+/// Reads one DER element: (tag, contents, rest).
+fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at_checked(n)?;
+        (
+            bytes.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b)),
+            rest,
+        )
+    };
+    let (body, rest) = rest.split_at_checked(len)?;
+    Some((tag, body, rest))
+}
+
+/// An X.509 time (UTCTime or GeneralizedTime, in Z) as unix seconds.
+fn der_time(tag: u8, body: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(body).ok()?.strip_suffix('Z')?;
+    let (year, rest) = match tag {
+        0x17 => {
+            let yy: i32 = s.get(0..2)?.parse().ok()?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, s.get(2..)?)
+        }
+        0x18 => (s.get(0..4)?.parse().ok()?, s.get(4..)?),
+        _ => return None,
+    };
+    let n = |r: std::ops::Range<usize>| rest.get(r).and_then(|x| x.parse::<u8>().ok());
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(n(0..2)?).ok()?, n(2..4)?)
+            .ok()?;
+    let t = time::Time::from_hms(n(4..6)?, n(6..8)?, n(8..10).unwrap_or(0)).ok()?;
+    Some(
+        time::PrimitiveDateTime::new(date, t)
+            .assume_utc()
+            .unix_timestamp(),
+    )
+}
+
+/// A certificate's (notBefore, notAfter) in unix seconds, read from its DER.
+pub fn validity(cert: &[u8]) -> Option<(i64, i64)> {
+    let (0x30, cert, _) = der(cert)? else {
+        return None;
+    };
+    let (0x30, tbs, _) = der(cert)? else {
+        return None;
+    };
+    let (tag, _, mut rest) = der(tbs)?;
+    if tag == 0xa0 {
+        // [0] version; the serial number follows.
+        rest = der(rest)?.2;
+    }
+    // signature algorithm, issuer, then validity.
+    let rest = der(rest)?.2;
+    let rest = der(rest)?.2;
+    let (0x30, validity, _) = der(rest)? else {
+        return None;
+    };
+    let (t1, b1, r) = der(validity)?;
+    let (t2, b2, _) = der(r)?;
+    Some((der_time(t1, b1)?, der_time(t2, b2)?))
 }
 
 /// The rustls server configuration: ring provider only, TLS 1.2 and 1.3, h2 and http/1.1.
@@ -375,5 +541,25 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_validity_of_a_certificate() {
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(vec!["example.test".to_string()]).unwrap();
+        p.not_before = time::macros::datetime!(2026-01-02 03:04:05 UTC);
+        p.not_after = time::macros::datetime!(2051-06-30 23:59:59 UTC);
+        let cert = p.self_signed(&key).unwrap();
+        assert_eq!(
+            validity(cert.der()),
+            Some((p.not_before.unix_timestamp(), p.not_after.unix_timestamp()))
+        );
+        assert_eq!(validity(b"\x30\x03abc"), None);
+        assert_eq!(validity(&[]), None);
     }
 }

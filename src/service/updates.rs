@@ -14,8 +14,9 @@ use crate::store::Store;
 use crate::update::install::{self, InstallError, UpdateState};
 use crate::update::{self as bundle, EXT};
 
-/// Bundles larger than this are not read (the static binary is ~15 MiB).
-pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
+/// Bundles larger than this are not read (the static release binary is ~15 MiB; a debug
+/// build, as the tests install, ~130 MiB).
+pub const MAX_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
 /// Pre-update backups kept.
 const KEEP_PRE_UPDATE: usize = 5;
 /// How deep below a mount path bundles are looked for (`/media/USER/STICK/x.hotline-update`).

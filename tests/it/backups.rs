@@ -233,8 +233,18 @@ async fn backups_are_copied_to_the_usb_path_encrypted_to_the_office_key() {
     for (time, dir, key, reason) in [
         ("25:00", String::new(), String::new(), "备份时间须为"),
         ("02:30", usb_path.clone(), String::new(), "必须加密"),
-        ("02:30", usb_path.clone(), "age1notakey".to_string(), "必须加密"),
-        ("02:30", "relative/dir".to_string(), public.clone(), "绝对路径"),
+        (
+            "02:30",
+            usb_path.clone(),
+            "age1notakey".to_string(),
+            "必须加密",
+        ),
+        (
+            "02:30",
+            "relative/dir".to_string(),
+            public.clone(),
+            "绝对路径",
+        ),
     ] {
         let r = save(time, dir, key).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -250,11 +260,18 @@ async fn backups_are_copied_to_the_usb_path_encrypted_to_the_office_key() {
     let s: Value = admin.get("/api/v1/settings").await.json().await.unwrap();
     assert_eq!(s["backup_time"], "03:15");
 
-    let r = admin.post("/api/v1/admin/backups", serde_json::json!({})).await;
+    let r = admin
+        .post("/api/v1/admin/backups", serde_json::json!({}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let made: Value = r.json().await.unwrap();
     let name = made["name"].as_str().unwrap();
-    let list: Value = admin.get("/api/v1/admin/backups").await.json().await.unwrap();
+    let list: Value = admin
+        .get("/api/v1/admin/backups")
+        .await
+        .json()
+        .await
+        .unwrap();
     let copy = list["last_run"]["copy"].as_str().unwrap().to_string();
     assert_eq!(
         copy,
@@ -291,9 +308,16 @@ async fn backups_are_copied_to_the_usb_path_encrypted_to_the_office_key() {
     let gone = usb.path().to_path_buf();
     drop(usb);
     assert!(!gone.exists());
-    let r = admin.post("/api/v1/admin/backups", serde_json::json!({})).await;
+    let r = admin
+        .post("/api/v1/admin/backups", serde_json::json!({}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let list: Value = admin.get("/api/v1/admin/backups").await.json().await.unwrap();
+    let list: Value = admin
+        .get("/api/v1/admin/backups")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["last_run"]["ok"], true);
     assert!(list["last_run"]["copy"].is_null());
     assert!(
@@ -336,12 +360,20 @@ fn an_encrypted_usb_copy_restores_with_the_office_key_file() {
     let copy = hotline::service::backups::copy_encrypted(&plain, usb.path(), &public).unwrap();
 
     let fresh = b.dir.path().join("new-box");
-    let args = ["restore", copy.to_str().unwrap(), "--data", fresh.to_str().unwrap()];
+    let args = [
+        "restore",
+        copy.to_str().unwrap(),
+        "--data",
+        fresh.to_str().unwrap(),
+    ];
     let (code, out) = b.run(&args, false);
     assert_ne!(code, 0);
     assert!(out.contains("--identity"), "{out}");
     let wrong = b.dir.path().join("other.agekey");
-    b.run(&["backup", "keygen", "--out", wrong.to_str().unwrap()], false);
+    b.run(
+        &["backup", "keygen", "--out", wrong.to_str().unwrap()],
+        false,
+    );
     let mut with_wrong = args.to_vec();
     with_wrong.extend(["--identity", wrong.to_str().unwrap()]);
     let (code, out) = b.run(&with_wrong, false);
@@ -355,6 +387,9 @@ fn an_encrypted_usb_copy_restores_with_the_office_key_file() {
     assert_eq!(code, 0, "{out}");
     assert!(fresh.join("hotline.redb").exists());
     assert!(!fresh.join("restore-decrypted.hlbak").exists());
-    let (code, out) = b.run(&["audit", "verify", "--data", fresh.to_str().unwrap()], false);
+    let (code, out) = b.run(
+        &["audit", "verify", "--data", fresh.to_str().unwrap()],
+        false,
+    );
     assert_eq!(code, 0, "{out}");
 }

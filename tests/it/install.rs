@@ -140,8 +140,32 @@ impl TestBox {
         self.run(&args, true)
     }
 
+    /// Starts `serve` over HTTPS on a free loopback port; the receiver yields the port of
+    /// every (re)start, as the process prints it.
+    pub fn serve_tls(&self) -> (Server, std::sync::mpsc::Receiver<u16>) {
+        let mut child = self
+            .command(&["serve", "--listen", "127.0.0.1:0"], true)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if let Some(rest) = line.split("https://127.0.0.1:").nth(1)
+                    && let Ok(port) = rest.trim().parse::<u16>()
+                {
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        (Server(Some(child)), rx)
+    }
+
     /// Starts `serve` on a free loopback port (plain HTTP); returns once it listens.
-    pub fn serve(&self) -> (Child, u16) {
+    pub fn serve(&self) -> (Server, u16) {
         let mut child = self
             .command(&["serve", "--listen", "127.0.0.1:0", "--plain-http"], true)
             .stdout(Stdio::piped())
@@ -161,11 +185,27 @@ impl TestBox {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        (child, port)
+        (Server(Some(child)), port)
     }
 }
 
-pub fn stop(mut child: Child) {
+/// A server process that is killed if the test ends early (a panicking test must not leave
+/// it running, holding the test harness's output pipe).
+pub struct Server(Option<Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn stop(mut server: Server) {
+    let Some(mut child) = server.0.take() else {
+        return;
+    };
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -322,4 +362,159 @@ fn downgrades_need_force_and_a_reason_and_tampered_bundles_change_nothing() {
     assert_eq!(code, 0, "{out}");
     assert!(b.state().unwrap().forced);
     assert_eq!(b.installed(), b.newer_binary("0.0.1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admin_installs_a_bundle_from_the_usb_stick_and_the_box_restarts_into_it() {
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+    let b = TestBox::new();
+    let (child, ports) = b.serve_tls();
+    let port = ports.recv_timeout(Duration::from_secs(60)).unwrap();
+    let ca = std::fs::read(b.data.join("tls/ca.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .tls_built_in_root_certs(false)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = |port: u16| format!("https://127.0.0.1:{port}");
+    let r = client
+        .post(format!("{}/api/v1/session", base(port)))
+        .json(&json!({"username": "admin1", "password": "Admin-pass-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = client
+        .post(format!("{}/api/v1/session/password", base(port)))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"old_password": "Admin-pass-123", "new_password": "Admin-pass-456"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    // The stick: one good bundle, one tampered.
+    let usb = b.dir.path().join("media/usb0");
+    std::fs::create_dir_all(&usb).unwrap();
+    let new = b.newer_binary("9.9.9");
+    let good = b.bundle("good", &new, "9.9.9");
+    std::fs::copy(&good, usb.join("hotline-9.9.9.hotline-update")).unwrap();
+    // A small bundle, altered after signing.
+    let mut bad = std::fs::read(b.bundle("small", b"#!/bin/sh\nexit 0\n", "9.9.8")).unwrap();
+    let n = bad.len();
+    bad[n - 10] ^= 1;
+    std::fs::write(usb.join("hotline-evil.hotline-update"), &bad).unwrap();
+    let mut settings: Value = client
+        .get(format!("{}/api/v1/settings", base(port)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["update_paths"] = json!([b.dir.path().join("media").to_str().unwrap()]);
+    let r = client
+        .put(format!("{}/api/v1/settings", base(port)))
+        .header("x-csrf-token", &csrf)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+
+    let page = client
+        .get(format!("{}/admin/updates", base(port)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("hotline-9.9.9.hotline-update"), "{page}");
+    assert!(page.contains("升级到 9.9.9"), "{page}");
+    assert!(
+        page.contains("签名不符"),
+        "the tampered one is flagged: {page}"
+    );
+    assert!(page.contains("停止服务"), "the warning is on the page");
+
+    // An upload that does not verify is refused and not kept.
+    let form = reqwest::multipart::Form::new().part(
+        "bundle",
+        reqwest::multipart::Part::bytes(bad.clone()).file_name("x.hotline-update"),
+    );
+    let r = client
+        .post(format!("{}/admin/updates/upload?csrf={csrf}", base(port)))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("签名不符"));
+    assert!(
+        !b.data.join("updates").exists()
+            || std::fs::read_dir(b.data.join("updates"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+
+    // 升级 needs the warning ticked; then it installs and restarts.
+    let path = usb.join("hotline-9.9.9.hotline-update");
+    let apply = |confirm: bool| {
+        let mut fields = vec![
+            ("csrf", csrf.clone()),
+            ("path", path.to_str().unwrap().to_string()),
+        ];
+        if confirm {
+            fields.push(("confirm", "1".to_string()));
+        }
+        client
+            .post(format!("{}/admin/updates/apply", base(port)))
+            .form(&fields)
+            .send()
+    };
+    let r = apply(false).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(b.installed(), b.original);
+    let r = apply(true).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("系统正在重启"));
+
+    // The same process restarts into the new binary, checks itself and confirms.
+    let port = ports.recv_timeout(Duration::from_secs(90)).unwrap();
+    wait_for("the new binary to confirm", || {
+        b.state()
+            .is_some_and(|s| s.phase == Phase::Confirmed && s.audited)
+    });
+    assert_eq!(b.installed(), new);
+    assert_eq!(b.previous().as_deref(), Some(&b.original[..]));
+    let page = client
+        .get(format!("{}/admin/updates", base(port)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("启动自检通过"), "{page}");
+    let audit: Value = client
+        .get(format!("{}/api/v1/audit", base(port)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = audit.to_string();
+    assert!(text.contains("update.installed"), "{text}");
+    assert!(text.contains("update.confirmed"), "{text}");
+    stop(child);
 }

@@ -26,5 +26,6 @@ mod server;
 mod session;
 mod setup;
 mod store;
+mod tls;
 mod tokens;
 mod update;

@@ -42,7 +42,7 @@ pub async fn overview_page(
         ))
     })
     .await?;
-    let cert = state.cert_summary.as_ref().map(|c| Cert {
+    let cert = state.cert_summary().map(|c| Cert {
         fingerprint: c.fingerprint_sha256.clone(),
         ca_fingerprint: c.ca_fingerprint_sha256.clone(),
         expires: crate::domain::time::Timestamp::from_secs(c.not_after_unix).display_cst(),

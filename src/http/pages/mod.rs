@@ -1,6 +1,7 @@
 //! Server-rendered pages, in Simplified Chinese.
 
 pub mod admin;
+pub mod appliance;
 pub mod auth;
 pub mod backups;
 pub mod blacklist;
