@@ -123,12 +123,10 @@ async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
         }
         let a = app.clone();
         let done = tokio::task::spawn_blocking(move || {
-            let (hour, minute) = a.settings().backup_hm();
-            if crate::service::backups::due(&a, hour, minute) {
-                match crate::service::backups::run(&a) {
-                    Ok((info, _)) => tracing::info!(file = %info.name, "nightly backup written"),
-                    Err(e) => tracing::error!(error = %e, "nightly backup failed"),
-                }
+            match crate::service::backups::nightly(&a) {
+                Some(Ok(info)) => tracing::info!(file = %info.name, "nightly backup written"),
+                Some(Err(e)) => tracing::error!(error = %e, "nightly backup failed"),
+                None => {}
             }
             let urged = crate::service::orders::actions::urge_overdue(&a);
             let now = a.now();

@@ -137,3 +137,25 @@ pub fn parse_hm(s: &str) -> Option<(u32, u32)> {
     let m: u32 = m.parse().ok()?;
     (h < 24 && m < 60).then_some((h, m))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_time_is_hh_mm() {
+        assert_eq!(parse_hm("02:30"), Some((2, 30)));
+        assert_eq!(parse_hm(" 3:05 "), Some((3, 5)));
+        assert_eq!(parse_hm("23:59"), Some((23, 59)));
+        for bad in ["24:00", "2:3", "02:60", "0230", "", "aa:bb", "-1:30"] {
+            assert_eq!(parse_hm(bad), None, "{bad}");
+        }
+        let s = Settings {
+            backup_time: "nonsense".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.backup_hm(), (2, 30));
+        assert_eq!(validate(&s), Err(SettingsInvalid::BackupTime));
+        assert_eq!(validate(&Settings::default()), Ok(()));
+    }
+}

@@ -277,6 +277,13 @@ pub fn list(app: &App, actor: &Actor) -> Result<Vec<BackupInfo>, AppError> {
     Ok(list_files(&dir(app)))
 }
 
+/// The nightly job's step (run every minute): takes a backup when one is due at the
+/// configured time or for catch-up.
+pub fn nightly(app: &App) -> Option<Result<BackupInfo, AppError>> {
+    let (hour, minute) = app.settings().backup_hm();
+    due(app, hour, minute).then(|| run(app).map(|(info, _)| info))
+}
+
 /// Whether the nightly job should run now: past the configured local time today without a
 /// backup since, or the newest one is older than 26 hours (catch-up).
 pub fn due(app: &App, hour: u32, minute: u32) -> bool {

@@ -393,3 +393,38 @@ fn an_encrypted_usb_copy_restores_with_the_office_key_file() {
     );
     assert_eq!(code, 0, "{out}");
 }
+
+#[tokio::test]
+async fn the_nightly_backup_runs_at_the_configured_time_and_catches_up() {
+    use crate::helpers::TestApp;
+    use hotline::service::backups::nightly;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let running = app.running.as_ref().unwrap().app.clone();
+    // A fresh box has no backup: the first tick catches up at once (Monday 09:00).
+    assert!(nightly(&running).unwrap().is_ok());
+    assert!(nightly(&running).is_none(), "not twice");
+
+    let r = admin
+        .form(
+            "/admin/backups/settings",
+            &[
+                ("backup_time", "23:45"),
+                ("backup_copy_dir", ""),
+                ("backup_age_recipient", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.clock.advance_secs(14 * 3600 + 44 * 60); // 23:44
+    assert!(nightly(&running).is_none(), "before the configured time");
+    app.clock.advance_secs(2 * 60); // 23:46
+    let info = nightly(&running).unwrap().unwrap();
+    assert_eq!(info.name, "hotline-20261130-234600.hlbak");
+    app.clock.advance_secs(60);
+    assert!(nightly(&running).is_none(), "once a night");
+    // Off for more than 26 hours (the box was switched off): caught up at the next tick.
+    app.clock.advance_secs(27 * 3600);
+    let info = nightly(&running).unwrap().unwrap();
+    assert_eq!(info.name, "hotline-20261202-024700.hlbak");
+}

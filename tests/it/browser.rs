@@ -216,6 +216,21 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // End the WebDriver session first so chromedriver closes Chromium (killing only the
+        // driver leaves the browser processes running).
+        if let Some(rest) = self.base.strip_prefix("http://")
+            && let Some((host, path)) = rest.split_once('/')
+            && let Ok(mut s) = std::net::TcpStream::connect(host)
+        {
+            use std::io::{Read as _, Write as _};
+            let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = write!(
+                s,
+                "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            );
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
