@@ -80,6 +80,14 @@ pub async fn metrics(
         let newest = backups::list_files(&backups::dir(app)).first().map(|f| f.at);
         let _ = writeln!(s, "# HELP hotline_backup_last_ok Whether the last backup run succeeded.\n# TYPE hotline_backup_last_ok gauge");
         let _ = writeln!(s, "hotline_backup_last_ok {}", u8::from(last.ok || last.at.is_none()));
+        if last.at.is_some() && !app.settings().backup_copy_dir.is_empty() {
+            let _ = writeln!(s, "# HELP hotline_backup_copy_last_ok Whether the last backup was copied to the USB path.\n# TYPE hotline_backup_copy_last_ok gauge");
+            let _ = writeln!(s, "hotline_backup_copy_last_ok {}", u8::from(last.copy.is_some()));
+        }
+        if let Some(u) = crate::update::install::read_state(&app.data_dir) {
+            let _ = writeln!(s, "# HELP hotline_update_rolled_back Whether the last update was rolled back.\n# TYPE hotline_update_rolled_back gauge");
+            let _ = writeln!(s, "hotline_update_rolled_back {}", u8::from(u.phase == crate::update::install::Phase::RolledBack));
+        }
         if let Some(t) = newest {
             let _ = writeln!(s, "# TYPE hotline_backup_age_seconds gauge\nhotline_backup_age_seconds {}", app.now().secs() - t);
         }

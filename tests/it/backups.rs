@@ -329,6 +329,15 @@ async fn backups_are_copied_to_the_usb_path_encrypted_to_the_office_key() {
     );
     let page = admin.get("/admin/backups").await.text().await.unwrap();
     assert!(page.contains("请插入 U 盘"));
+    let home = admin.get("/admin").await.text().await.unwrap();
+    assert!(home.contains("最近一次备份未能写入 U 盘"), "{home}");
+    assert!(home.contains("未插入"));
+    let metrics = admin.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("hotline_backup_copy_last_ok 0"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hotline_backup_last_ok 1"));
 }
 
 #[test]

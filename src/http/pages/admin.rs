@@ -34,14 +34,30 @@ pub async fn overview_page(
     flash: Option<String>,
 ) -> Result<Response, AppError> {
     let a = actor.clone();
-    let (info, calendar_warning, last_backup) = blocking(state, move |app| {
+    let (info, calendar_warning, last_backup, update) = blocking(state, move |app| {
         Ok((
             system::info(app, &a)?,
             crate::service::rules::calendar_warning(app)?,
             crate::service::backups::last_run(app)?,
+            crate::service::updates::state(app),
         ))
     })
     .await?;
+    let copy_dir = state.app.settings().backup_copy_dir;
+    let usb = serde_json::json!({
+        "configured": !copy_dir.is_empty(),
+        "present": !copy_dir.is_empty() && std::path::Path::new(&copy_dir).is_dir(),
+        "dir": copy_dir,
+        "last_copy_error": last_backup.copy_error,
+    });
+    let update = update.map(|u| {
+        serde_json::json!({
+            "rolled_back": u.phase == crate::update::install::Phase::RolledBack,
+            "to_version": u.to_version,
+            "from_version": u.from_version,
+            "note": u.note,
+        })
+    });
     let cert = state.cert_summary().map(|c| Cert {
         fingerprint: c.fingerprint_sha256.clone(),
         ca_fingerprint: c.ca_fingerprint_sha256.clone(),
@@ -55,6 +71,8 @@ pub async fn overview_page(
             info => info,
             cert => cert,
             calendar_warning => calendar_warning,
+            usb => usb,
+            update => update,
             last_backup => serde_json::json!({
                 "at": last_backup.at.map(|t| t.display_cst()),
                 "ok": last_backup.ok,
