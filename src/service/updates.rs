@@ -130,19 +130,27 @@ fn read_bundle(path: &Path) -> Result<Vec<u8>, AppError> {
     std::fs::read(path).map_err(|e| AppError::conflict("unreadable", format!("读取失败：{e}")))
 }
 
-/// Every bundle on the configured mount paths and among the uploads, newest version first.
-pub fn scan(app: &App, actor: &Actor) -> Result<Vec<Found>, AppError> {
-    actor.require(Permission::SettingsManage)?;
+/// The bundle files on the configured mount paths and among the uploads.
+fn bundle_paths(app: &App) -> Vec<(PathBuf, &'static str)> {
     let mut usb = Vec::new();
     for p in &app.settings().update_paths {
         walk(Path::new(p), SCAN_DEPTH, &mut usb);
     }
     let mut uploads = Vec::new();
     walk(&uploads_dir(&app.data_dir), 0, &mut uploads);
-    let mut out: Vec<Found> = usb
+    usb.into_iter()
+        .map(|p| (p, "usb"))
+        .chain(uploads.into_iter().map(|p| (p, "upload")))
+        .collect()
+}
+
+/// Every bundle on the configured mount paths and among the uploads, checked, newest
+/// version first.
+pub fn scan(app: &App, actor: &Actor) -> Result<Vec<Found>, AppError> {
+    actor.require(Permission::SettingsManage)?;
+    let mut out: Vec<Found> = bundle_paths(app)
         .iter()
-        .map(|p| examine(p, "usb"))
-        .chain(uploads.iter().map(|p| examine(p, "upload")))
+        .map(|(p, source)| examine(p, source))
         .collect();
     out.sort_by(|a, b| {
         install::compare_versions(
@@ -291,13 +299,12 @@ pub fn apply(
     reason: &str,
 ) -> Result<UpdateState, AppError> {
     actor.require(Permission::SettingsManage)?;
-    // Only a bundle the scan lists may be installed: no arbitrary paths.
-    let listed = scan(app, actor)?;
-    let found = listed
-        .iter()
-        .find(|f| f.path == path)
+    // Only a bundle the page lists may be installed: no arbitrary paths.
+    let (found, _) = bundle_paths(app)
+        .into_iter()
+        .find(|(p, _)| p.as_os_str() == path)
         .ok_or(AppError::NotFound)?;
-    let data = read_bundle(Path::new(&found.path))?;
+    let data = read_bundle(&found)?;
     apply_bundle(
         &app.store,
         &app.data_dir,

@@ -278,6 +278,26 @@ pub fn install(
         return Err(InstallError::SelfCheck(e));
     }
     let previous = previous_path(exe);
+    let state = UpdateState {
+        phase: Phase::Pending,
+        from_version: crate::service::system::VERSION.to_string(),
+        to_version: header.version.clone(),
+        binary: exe.to_path_buf(),
+        previous: previous.clone(),
+        backup: Some(backup.to_path_buf()),
+        failed_starts: 0,
+        at_unix: now_unix,
+        forced,
+        note: None,
+        audited: false,
+    };
+    // The state goes first: a crash between it and the swap leaves a "pending" old binary,
+    // which its next start simply confirms. A failed swap puts the earlier record back.
+    let earlier = read_state(data);
+    if let Err(e) = write_state(data, &state) {
+        let _ = std::fs::remove_file(&staged);
+        return Err(io(e));
+    }
     let swap = || -> std::io::Result<()> {
         // Keep the running binary as NAME.previous (copied, then renamed into place), then
         // swap the new one in with one rename.
@@ -294,22 +314,16 @@ pub fn install(
     };
     if let Err(e) = swap() {
         let _ = std::fs::remove_file(&staged);
+        match &earlier {
+            Some(s) => {
+                let _ = write_state(data, s);
+            }
+            None => {
+                let _ = std::fs::remove_file(data.join(STATE_FILE));
+            }
+        }
         return Err(io(e));
     }
-    let state = UpdateState {
-        phase: Phase::Pending,
-        from_version: crate::service::system::VERSION.to_string(),
-        to_version: header.version.clone(),
-        binary: exe.to_path_buf(),
-        previous,
-        backup: Some(backup.to_path_buf()),
-        failed_starts: 0,
-        at_unix: now_unix,
-        forced,
-        note: None,
-        audited: false,
-    };
-    write_state(data, &state).map_err(io)?;
     Ok(state)
 }
 

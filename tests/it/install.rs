@@ -364,6 +364,14 @@ fn downgrades_need_force_and_a_reason_and_tampered_bundles_change_nothing() {
     assert_eq!(b.installed(), b.newer_binary("0.0.1"));
 }
 
+async fn get_text(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+async fn get_json(client: &reqwest::Client, url: String) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_admin_installs_a_bundle_from_the_usb_stick_and_the_box_restarts_into_it() {
     use reqwest::StatusCode;
@@ -411,14 +419,7 @@ async fn the_admin_installs_a_bundle_from_the_usb_stick_and_the_box_restarts_int
     let n = bad.len();
     bad[n - 10] ^= 1;
     std::fs::write(usb.join("hotline-evil.hotline-update"), &bad).unwrap();
-    let mut settings: Value = client
-        .get(format!("{}/api/v1/settings", base(port)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut settings: Value = get_json(&client, format!("{}/api/v1/settings", base(port))).await;
     settings["update_paths"] = json!([b.dir.path().join("media").to_str().unwrap()]);
     let r = client
         .put(format!("{}/api/v1/settings", base(port)))
@@ -429,14 +430,7 @@ async fn the_admin_installs_a_bundle_from_the_usb_stick_and_the_box_restarts_int
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
 
-    let page = client
-        .get(format!("{}/admin/updates", base(port)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&client, format!("{}/admin/updates", base(port))).await;
     assert!(page.contains("hotline-9.9.9.hotline-update"), "{page}");
     assert!(page.contains("升级到 9.9.9"), "{page}");
     assert!(
@@ -496,23 +490,9 @@ async fn the_admin_installs_a_bundle_from_the_usb_stick_and_the_box_restarts_int
     });
     assert_eq!(b.installed(), new);
     assert_eq!(b.previous().as_deref(), Some(&b.original[..]));
-    let page = client
-        .get(format!("{}/admin/updates", base(port)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&client, format!("{}/admin/updates", base(port))).await;
     assert!(page.contains("启动自检通过"), "{page}");
-    let audit: Value = client
-        .get(format!("{}/api/v1/audit", base(port)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: Value = get_json(&client, format!("{}/api/v1/audit", base(port))).await;
     let text = audit.to_string();
     assert!(text.contains("update.installed"), "{text}");
     assert!(text.contains("update.confirmed"), "{text}");
