@@ -89,9 +89,8 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Start on DATA (a copy), serve /healthz on loopback once, and stop: how an update
-    /// checks a staged binary before swapping it in.
-    #[command(hide = true)]
+    /// Start on DATA (give it a copy: it may migrate the schema), answer /healthz once on
+    /// loopback, and stop; exit 0 when all went well. Updates check a new binary with it.
     Selfcheck {
         #[arg(long)]
         data: PathBuf,

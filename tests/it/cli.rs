@@ -33,7 +33,15 @@ fn hotline(args: &[&str], stdin: Option<&str>) -> (i32, String) {
 fn help_and_version() {
     let (code, out) = hotline(&["--help"], None);
     assert_eq!(code, 0);
-    for sub in ["serve", "user", "audit"] {
+    for sub in [
+        "serve",
+        "user",
+        "backup",
+        "restore",
+        "update",
+        "audit",
+        "selfcheck",
+    ] {
         assert!(out.contains(sub), "{sub} missing from help:\n{out}");
     }
     let (code, out) = hotline(&["--version"], None);
