@@ -357,6 +357,39 @@ fn downgrades_need_force_and_a_reason_and_tampered_bundles_change_nothing() {
     assert_eq!(b.installed(), b.original);
     assert!(b.state().is_none());
 
+    // A bundle signed with a key this build does not trust.
+    let keys = b.dir.path().join("foreign-keys");
+    let (code, out) = b.run(
+        &["update", "keygen", "--out", keys.to_str().unwrap()],
+        false,
+    );
+    assert_eq!(code, 0, "{out}");
+    let src = b.dir.path().join("good.bin");
+    let foreign = b.dir.path().join("foreign.hotline-update");
+    let (code, out) = b.run(
+        &[
+            "update",
+            "sign",
+            "--key",
+            keys.join("update.key").to_str().unwrap(),
+            "--binary",
+            src.to_str().unwrap(),
+            "--version",
+            "9.9.9",
+            "--target",
+            hotline::update::TARGET,
+            "--out",
+            foreign.to_str().unwrap(),
+        ],
+        false,
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = b.apply(&foreign, &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("不是由受信任的密钥签名"), "{out}");
+    assert_eq!(b.installed(), b.original);
+    assert!(b.state().is_none());
+
     // Forced with a reason: installed, and the state says so.
     let (code, out) = b.apply(&old, &["--force", "--reason", "9.9.9 打印异常，退回"]);
     assert_eq!(code, 0, "{out}");
