@@ -314,6 +314,22 @@ async fn first_boot_to_operator_home_in_a_real_browser() {
     b.goto(&app.url("/admin/audit")).await;
     b.wait_for("user.create").await;
     b.screenshot("06-audit").await;
+    // The box's own pages: backups (立即备份), updates, certificate.
+    b.goto(&app.url("/admin/backups")).await;
+    b.wait_for("备份设置").await;
+    b.click("form[action='/admin/backups'] button[type=submit]")
+        .await;
+    let backups = b.wait_for("备份已完成并通过校验").await;
+    assert!(backups.contains(".hlbak"), "{backups}");
+    b.screenshot("06b-backups").await;
+    b.goto(&app.url("/admin/updates")).await;
+    let updates = b.wait_for("系统升级").await;
+    assert!(updates.contains("停止服务"), "{updates}");
+    b.screenshot("06c-updates").await;
+    b.goto(&app.url("/admin/tls")).await;
+    let tls = b.wait_for("正在使用的证书").await;
+    assert!(tls.contains("本机自动生成"), "{tls}");
+    b.screenshot("06d-tls").await;
     b.click("button.link").await;
     b.wait_for("您已安全退出").await;
 
@@ -331,7 +347,7 @@ async fn first_boot_to_operator_home_in_a_real_browser() {
     let home = b.wait_for("密码已修改").await;
     assert!(home.contains("话务员"));
     assert!(
-        !home.contains("用户管理"),
+        !home.contains("系统管理"),
         "an operator sees no admin navigation"
     );
     b.screenshot("08-operator-home").await;
