@@ -283,19 +283,15 @@ fn audit_update_outcome(app: &App) {
         ),
         _ => ("update.rolled_back", state.note.clone().unwrap_or_default()),
     };
-    let now = app.now();
-    let written = app.store.write(|tx| {
-        crate::store::audit::append(
-            tx,
-            now,
-            AuditEvent {
-                actor: "system".into(),
-                action: action.into(),
-                detail,
-                ..AuditEvent::default()
-            },
-        )
-    });
+    let written = crate::service::audit::record(
+        app,
+        AuditEvent {
+            actor: "system".into(),
+            action: action.into(),
+            detail,
+            ..AuditEvent::default()
+        },
+    );
     if let Err(e) = written {
         tracing::error!(error = %e, "cannot audit the update outcome");
     }

@@ -179,18 +179,14 @@ pub fn upload(app: &App, actor: &Actor, data: &[u8]) -> Result<Found, AppError> 
     std::fs::write(&tmp, data)
         .and_then(|_| std::fs::rename(&tmp, &path))
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let now = app.now();
-    app.store.write(|tx| {
-        crate::store::audit::append(
-            tx,
-            now,
-            actor.event(
-                "update.upload",
-                None,
-                format!("上传升级包 {} ({})", h.version, h.sha256),
-            ),
-        )
-    })?;
+    super::audit::record(
+        app,
+        actor.event(
+            "update.upload",
+            None,
+            format!("上传升级包 {} ({})", h.version, h.sha256),
+        ),
+    )?;
     Ok(examine(&path, "upload"))
 }
 

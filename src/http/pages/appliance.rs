@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::http::extract::{PageForm, Q, multipart};
 use crate::http::layout::{layout, page};
 use crate::http::{AppState, blocking, tls};
-use crate::service::{Actor, updates};
+use crate::service::{Actor, audit, updates};
 
 /// A PEM certificate or key is small; this is generous.
 const MAX_PEM_BYTES: u64 = 256 * 1024;
@@ -60,14 +60,6 @@ pub async fn tls_index(
     tls_page(&state, &actor, f.ok, StatusCode::OK, None).await
 }
 
-fn audit(state: &AppState, actor: &Actor, action: &str, detail: String) -> Result<(), AppError> {
-    let now = state.app.now();
-    state.app.store.write(|tx| {
-        crate::store::audit::append(tx, now, actor.event(action, None, detail)).map(|_| ())
-    })?;
-    Ok(())
-}
-
 /// `POST /admin/tls` (multipart `cert`, `key`): checked, kept, and served to new connections
 /// at once. A bad pair is refused with the reason and changes nothing.
 pub async fn tls_upload(
@@ -110,7 +102,7 @@ pub async fn tls_upload(
                 Timestamp::from_secs(summary.not_after_unix).display_cst()
             );
             resolver.replace(key, summary);
-            audit(&state, &actor, "tls.upload", detail)?;
+            audit::record(&state.app, actor.event("tls.upload", None, detail))?;
             Ok(Redirect::to("/admin/tls?ok=cert_swapped").into_response())
         }
         Err(msg) => {
@@ -142,7 +134,7 @@ pub async fn tls_local(State(state): State<AppState>, actor: Actor) -> Result<Re
     .await?;
     let detail = format!("恢复本机证书 SHA-256 {}", summary.fingerprint_sha256);
     resolver.replace(key, summary);
-    audit(&state, &actor, "tls.local", detail)?;
+    audit::record(&state.app, actor.event("tls.local", None, detail))?;
     Ok(Redirect::to("/admin/tls?ok=cert_swapped").into_response())
 }
 
