@@ -125,6 +125,11 @@ impl Action {
         Action::Withdraw,
     ];
 
+    /// Whether taking the action opens a new dispatch round (办理轮次).
+    pub fn starts_round(self) -> bool {
+        matches!(self, Action::Dispatch | Action::Reopen)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Action::Reject => "reject",

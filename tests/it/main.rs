@@ -19,6 +19,7 @@ mod knowledge;
 mod orders;
 mod pages;
 mod permissions;
+mod privacy;
 mod rules;
 mod screening;
 mod search;

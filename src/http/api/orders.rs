@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::http::extract::{ApiJson, Q};
 use crate::http::{AppState, blocking};
 use crate::service::Actor;
-use crate::service::orders::{self, ListFilter, NewOrder, view::OrderView};
+use crate::service::orders::{self, ListFilter, NewOrder, view::View};
 
 pub async fn create(
     State(state): State<AppState>,
@@ -41,7 +41,7 @@ pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
-) -> Result<Json<OrderView>, AppError> {
+) -> Result<Json<View>, AppError> {
     let id = OrderId(crate::http::extract::path_id(&id)?);
     Ok(Json(
         blocking(&state, move |app| orders::get_view(app, &actor, id)).await?,
@@ -53,21 +53,10 @@ pub async fn list(
     actor: Actor,
     Q(filter): Q<ListFilter>,
 ) -> Result<Json<Value>, AppError> {
-    let page = blocking(&state, move |app| {
-        let p = orders::list(app, &actor, &filter)?;
-        let (cfg, units) = app.store.read(|tx| -> Result<_, AppError> {
-            Ok((orders::config(tx)?, orders::unit_map(tx)?))
-        })?;
-        let now = app.now();
-        let items: Vec<OrderView> = p
-            .items
-            .iter()
-            .map(|o| orders::view::build(o, &actor, &cfg, &units, now))
-            .collect();
-        Ok(json!({"items": items, "total": p.total, "page": p.page, "per_page": p.per_page}))
-    })
-    .await?;
-    Ok(Json(page))
+    let p = blocking(&state, move |app| orders::list_views(app, &actor, &filter)).await?;
+    Ok(Json(
+        json!({"items": p.items, "total": p.total, "page": p.page, "per_page": p.per_page}),
+    ))
 }
 
 pub async fn act(
@@ -75,7 +64,7 @@ pub async fn act(
     actor: Actor,
     Path((id, action)): Path<(String, String)>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<OrderView>, AppError> {
+) -> Result<Json<View>, AppError> {
     let id = OrderId(crate::http::extract::path_id(&id)?);
     let action = Action::parse(&action).ok_or(AppError::NotFound)?;
     if !body.is_object() {
@@ -170,7 +159,7 @@ pub async fn repeat_call(
     actor: Actor,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NoteBody>,
-) -> Result<Json<OrderView>, AppError> {
+) -> Result<Json<View>, AppError> {
     let id = OrderId(crate::http::extract::path_id(&id)?);
     let view = blocking(&state, move |app| {
         orders::repeat_call(app, &actor, id, &body.note)?;

@@ -365,7 +365,7 @@ async fn detail_page(
 ) -> Result<Response, AppError> {
     let a = actor.clone();
     let (view, units, views, scripts) = blocking(state, move |app| {
-        let v = orders::get_view(app, &a, id)?;
+        let v = orders::get_view(app, &a, id)?.into_order()?;
         let views: Vec<Value> = if crate::domain::role::allows(a.role, crate::domain::role::Permission::ViewLogRead) {
             orders::views(app, &a, id)?
                 .into_iter()
@@ -559,9 +559,11 @@ pub async fn search(
             return Ok(Redirect::to(&format!("/orders/{}", id.0)).into_response());
         }
     }
-    // A phone number typed into the box searches by caller.
+    // A phone number typed into the box searches by caller (staff only: the service
+    // refuses caller searches from units).
     let mut filter = filter;
     if let Some(q) = filter.q.clone()
+        && actor.role != crate::domain::role::Role::Unit
         && crate::domain::validate::normalize_phone(&q).is_some()
         && filter.phone.as_deref().unwrap_or("").is_empty()
     {
@@ -571,17 +573,8 @@ pub async fn search(
     let a = actor.clone();
     let f = filter.clone();
     let result = blocking(&state, move |app| {
-        let p = orders::list(app, &a, &f)?;
-        let (cfg, units) = app.store.read(|tx| -> Result<_, AppError> {
-            Ok((orders::config(tx)?, orders::unit_map(tx)?))
-        })?;
-        let now = app.now();
-        let items: Vec<_> = p
-            .items
-            .iter()
-            .map(|o| orders::view::build(o, &a, &cfg, &units, now))
-            .collect();
-        Ok((items, p.total, p.page, p.per_page))
+        let p = orders::list_views(app, &a, &f)?;
+        Ok((p.items, p.total, p.page, p.per_page))
     })
     .await;
     let (items, total, page_no, per_page, error) = match result {

@@ -1,6 +1,7 @@
 //! Work orders: intake with validation and hints, reading (masked per role), lists.
 
 pub mod actions;
+pub mod privacy;
 pub mod queues;
 pub mod view;
 
@@ -576,6 +577,10 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
         Some(s) => Some(Line::parse(s).ok_or_else(|| AppError::invalid("line", "未知的专席"))?),
         None => None,
     };
+    // A unit never searches by caller: a guessed number must confirm nothing.
+    if actor.role == Role::Unit && nonempty(&f.phone).is_some() {
+        return Err(AppError::Forbidden);
+    }
     let phone = nonempty(&f.phone).map(|p| normalize_phone(p).unwrap_or_else(|| p.to_string()));
     let date = |field: &'static str, v: &Option<String>| -> Result<Option<Timestamp>, AppError> {
         match nonempty(v) {
@@ -587,6 +592,7 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
     };
     let (from, to) = (date("from", &f.from)?, date("to", &f.to)?);
     let q = nonempty(&f.q).map(str::to_lowercase);
+    let words = q.clone();
     let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
     let page = f.page.unwrap_or(1).clamp(1, 100_000);
     app.store.read(|tx| -> Result<ListPage, AppError> {
@@ -638,7 +644,11 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
                 && phone.as_deref().is_none_or(|p| o.caller.phone == p)
                 && from.is_none_or(|t| o.created_at >= t)
                 && to.is_none_or(|t| o.created_at < t)
-                && q.as_deref().is_none_or(|q| matches_text(&o, q));
+                && q.as_deref().is_none_or(|q| matches_text(&o, q))
+                && !(actor.role == Role::Unit
+                    && words
+                        .as_deref()
+                        .is_some_and(|w| privacy::query_touches_caller(&o, w)));
             if ok {
                 if total >= skip && items.len() < per_page as usize {
                     items.push(o);
@@ -671,7 +681,7 @@ fn matches_text(o: &Order, q: &str) -> bool {
 }
 
 /// Everything the order page and `GET /orders/{id}` show, for this user. Records the view.
-pub fn get_view(app: &App, actor: &Actor, id: OrderId) -> Result<view::OrderView, AppError> {
+pub fn get_view(app: &App, actor: &Actor, id: OrderId) -> Result<view::View, AppError> {
     let now = app.now();
     let (order, cfg, units) = app.store.read(|tx| -> Result<_, AppError> {
         let o = load_visible(tx, actor, id)?;
@@ -679,6 +689,33 @@ pub fn get_view(app: &App, actor: &Actor, id: OrderId) -> Result<view::OrderView
     })?;
     record_view(app, actor, id, "view", None)?;
     Ok(view::build(&order, actor, &cfg, &units, now))
+}
+
+/// One page of the order list as this user may see it.
+pub struct ListViews {
+    pub items: Vec<view::View>,
+    pub total: usize,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The order list for a page or the API: each order as the user may see it.
+pub fn list_views(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListViews, AppError> {
+    let p = list(app, actor, f)?;
+    let (cfg, units) = app
+        .store
+        .read(|tx| -> Result<_, AppError> { Ok((config(tx)?, unit_map(tx)?)) })?;
+    let now = app.now();
+    Ok(ListViews {
+        items: p
+            .items
+            .iter()
+            .map(|o| view::build(o, actor, &cfg, &units, now))
+            .collect(),
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+    })
 }
 
 pub fn unit_map(

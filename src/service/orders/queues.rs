@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::view::{OrderView, build};
+use super::view::{View, build};
 use super::{config, unit_map};
 use crate::domain::calendar::DueState;
 use crate::domain::order::Order;
@@ -17,7 +17,7 @@ pub struct Queue {
     /// The template names the queue by this key.
     pub key: &'static str,
     pub count: usize,
-    pub items: Vec<OrderView>,
+    pub items: Vec<View>,
     /// For the overdue queue: (unit code, unit name, orders) so a unit can be urged at once.
     pub by_unit: Vec<(String, String, usize)>,
 }
@@ -133,6 +133,7 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                 let mut sign = Vec::new();
                 let mut doing = Vec::new();
                 let mut replied = Vec::new();
+                let mut done = Vec::new();
                 for id in orders::ids_for_unit(tx, unit)? {
                     let Some(o) = orders::get(tx, id)? else {
                         continue;
@@ -146,6 +147,11 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                         {
                             replied.push(o)
                         }
+                        // Its part is over (finished, returned or handed on): its own
+                        // rounds stay readable in the done list.
+                        _ if !o.state.is_open() || !super::privacy::holds_now(&o, unit) => {
+                            done.push(o)
+                        }
                         _ => {}
                     }
                 }
@@ -154,6 +160,7 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                 lists.push(("to_sign", sign));
                 lists.push(("in_progress", doing));
                 lists.push(("replied", replied));
+                lists.push(("done", done));
             }
         }
         Ok(lists

@@ -1,31 +1,37 @@
-//! An order as a given user may see it: caller data masked per role (SPEC §3), deadlines
-//! with the time left, and the actions this user may take now.
+//! An order as a given user may see it: caller data masked per role (SPEC §3, decided in
+//! `privacy`), deadlines with the time left, and the actions this user may take now.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::OrderConfig;
+use super::privacy::{self, Audience, Redactor, UnitNote};
 use crate::domain::calendar::{Calendar, Deadline, DueState};
-use crate::domain::order::{Order, Round};
+use crate::domain::order::{Address, Deputy, Enterprise, Order, Round};
 use crate::domain::order_state::{State, allowed_actions};
 use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
 use crate::domain::unit::{Unit, UnitId};
 use crate::domain::validate::{mask_id, mask_name, mask_phone};
+use crate::error::AppError;
 use crate::service::Actor;
 
 #[derive(Serialize, Default)]
 pub struct CallerView {
     /// A confidential order hides the caller from the unit entirely.
     pub hidden: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     pub phone_masked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<&'static str>,
     pub consent_phone: bool,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub caller_type: Option<String>,
 }
 
@@ -72,17 +78,34 @@ pub struct TimelineView {
     pub note: String,
 }
 
+/// The order's flags; merge links only for the centre's staff.
+#[derive(Serialize)]
+pub struct FlagsView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supervised: Option<String>,
+    pub reopen_count: u32,
+    pub urge_count: u32,
+    pub repeat_calls: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<u64>,
+}
+
 #[derive(Serialize)]
 pub struct OrderView {
     pub id: u64,
     pub number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_code: Option<String>,
     pub version: u64,
     pub state: State,
     pub state_label: &'static str,
     pub channel: &'static str,
     pub channel_label: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_due: Option<String>,
     pub line: &'static str,
     pub line_label: &'static str,
@@ -90,40 +113,105 @@ pub struct OrderView {
     pub kind_label: &'static str,
     pub urgency: &'static str,
     pub urgency_label: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_path: Option<String>,
     pub title: String,
     pub content: String,
     pub caller: CallerView,
     pub confidential: bool,
-    pub address: crate::domain::order::Address,
+    pub address: Address,
     pub risk_tags: Vec<&'static str>,
-    pub enterprise: Option<crate::domain::order::Enterprise>,
-    pub deputy: Option<crate::domain::order::Deputy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<Enterprise>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deputy: Option<Deputy>,
     pub rounds: Vec<RoundView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub callbacks: Vec<serde_json::Value>,
     pub timeline: Vec<TimelineView>,
-    pub flags: crate::domain::order::Flags,
+    pub flags: FlagsView,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reject_code: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
     /// Knowledge articles the direct answer cited, with the version used.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cited: Vec<(u64, u32)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closure: Option<crate::domain::order::ClosureKind>,
     pub created_at: String,
     pub created_display: String,
     pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due: Option<DueView>,
     pub actions: Vec<&'static str>,
     /// Unreachable callback attempts in the current round (the third moves on).
-    pub callback_attempts: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_attempts: Option<usize>,
     pub attachments: Vec<crate::domain::attachment::AttachmentRef>,
+    /// For a unit whose part is over (returned, redispatched): it sees only its own rounds.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub part_ended: bool,
+}
+
+/// What a platform's token may read of an order from its channel: where it stands and the
+/// public reply, never the centre's internal notes or the caller's data.
+#[derive(Serialize)]
+pub struct PlatformView {
+    pub id: u64,
+    pub number: String,
+    pub query_code: String,
+    pub state: State,
+    pub state_label: &'static str,
+    pub channel: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    pub kind: &'static str,
+    pub title: String,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+    /// The reply the caller may be told: a direct answer or the approved public reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_reply: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reject_code: Option<u8>,
+    /// State changes, without names or notes.
+    pub events: Vec<PlatformEvent>,
+}
+
+#[derive(Serialize)]
+pub struct PlatformEvent {
+    pub at: String,
+    pub action: String,
+}
+
+/// An order as one audience reads it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum View {
+    Order(Box<OrderView>),
+    Platform(Box<PlatformView>),
+}
+
+impl View {
+    /// The page form of the view (pages are never shown to platforms).
+    pub fn into_order(self) -> Result<OrderView, AppError> {
+        match self {
+            View::Order(v) => Ok(*v),
+            View::Platform(_) => Err(AppError::Forbidden),
+        }
+    }
 }
 
 /// Remaining time in words, in working time for working-day limits.
 pub fn left_text(cal: &Calendar, now: Timestamp, due: Timestamp) -> String {
     if now > due {
-        let mins = (now.secs() - due.secs()) / 60;
+        let mins = (now.secs().saturating_sub(due.secs())) / 60;
         return if mins >= 24 * 60 {
             format!("已超期 {} 天", mins / (24 * 60))
         } else if mins >= 60 {
@@ -136,7 +224,7 @@ pub fn left_text(cal: &Calendar, now: Timestamp, due: Timestamp) -> String {
     if days >= 1.0 {
         format!("剩 {} 个工作日", days.floor() as i64)
     } else {
-        let mins = (due.secs() - now.secs()) / 60;
+        let mins = (due.secs().saturating_sub(now.secs())) / 60;
         if mins >= 60 {
             format!("剩 {} 小时 {} 分", mins / 60, mins % 60)
         } else {
@@ -211,12 +299,17 @@ fn brief(units: &HashMap<UnitId, Unit>, id: UnitId) -> UnitBrief {
     }
 }
 
+/// Free text as the audience may read it (units get it redacted).
+type Text<'a> = &'a dyn Fn(&str) -> String;
+
 fn round_view(
     r: &Round,
     units: &HashMap<UnitId, Unit>,
     names: &dyn Fn(u64) -> String,
+    text: Text,
 ) -> RoundView {
     use serde_json::json;
+    let opt = |v: &Option<String>| v.as_deref().map(text);
     RoundView {
         no: r.no,
         unit: brief(units, r.unit),
@@ -228,55 +321,34 @@ fn round_view(
         extensions: r
             .extensions
             .iter()
-            .map(|e| json!({"days": e.days, "reason": e.reason, "requested_at": e.requested_at.rfc3339_cst(), "approved": e.approved, "note": e.note}))
+            .map(|e| json!({"days": e.days, "reason": text(&e.reason), "requested_at": e.requested_at.rfc3339_cst(), "approved": e.approved, "note": opt(&e.note)}))
             .collect(),
         returns: r
             .returns
             .iter()
-            .map(|x| json!({"reason": x.reason, "basis": x.basis, "at": x.at.rfc3339_cst(), "approved": x.approved, "note": x.note}))
+            .map(|x| json!({"reason": text(&x.reason), "basis": opt(&x.basis), "at": x.at.rfc3339_cst(), "approved": x.approved, "note": opt(&x.note)}))
             .collect(),
         replies: r
             .replies
             .iter()
             .map(|x| json!({
-                "result": x.result, "resolved": x.resolved, "contacted": x.contact.contacted,
-                "contacted_at": x.contact.at, "contact_method": x.contact.how,
-                "public_reply": x.public_reply, "at": x.at.rfc3339_cst(), "by": names(x.by.0),
-                "on_behalf": x.on_behalf, "approved": x.approved, "review_note": x.review_note,
+                "result": text(&x.result), "resolved": x.resolved, "contacted": x.contact.contacted,
+                "contacted_at": opt(&x.contact.at), "contact_method": opt(&x.contact.how),
+                "public_reply": opt(&x.public_reply), "at": x.at.rfc3339_cst(), "by": names(x.by.0),
+                "on_behalf": x.on_behalf, "approved": x.approved, "review_note": opt(&x.review_note),
             }))
             .collect(),
         progress: r
             .progress
             .iter()
-            .map(|(at, by, note)| json!({"at": at.rfc3339_cst(), "by": names(by.0), "note": note}))
+            .map(|(at, by, note)| json!({"at": at.rfc3339_cst(), "by": names(by.0), "note": text(note)}))
             .collect(),
         urges: r.urges,
     }
 }
 
-pub fn build(
-    o: &Order,
-    actor: &Actor,
-    cfg: &OrderConfig,
-    units: &HashMap<UnitId, Unit>,
-    now: Timestamp,
-) -> OrderView {
-    let role = actor.role;
-    let staff = role != Role::Unit;
-    let names = |id: u64| {
-        o.timeline
-            .iter()
-            .find(|t| t.user.0 == id)
-            .map(|t| t.user_name.clone())
-            .unwrap_or_default()
-    };
-    let mut actions: Vec<&'static str> = allowed_actions(o.state, role)
-        .into_iter()
-        .filter(|a| super::actions::applies(o, actor, *a))
-        .map(|a| a.code())
-        .collect();
-    actions.dedup();
-    let due = match o.state {
+fn running_due(o: &Order, cfg: &OrderConfig, now: Timestamp) -> Option<DueView> {
+    match o.state {
         State::Dispatched => o
             .current_round()
             .map(|r| due_view(&cfg.calendar, now, "sign", r.sign)),
@@ -285,11 +357,70 @@ pub fn build(
             .and_then(|r| r.handle)
             .map(|h| due_view(&cfg.calendar, now, "handle", h)),
         _ => None,
-    };
+    }
+}
+
+/// The order as `actor` may see it.
+pub fn build(
+    o: &Order,
+    actor: &Actor,
+    cfg: &OrderConfig,
+    units: &HashMap<UnitId, Unit>,
+    now: Timestamp,
+) -> View {
+    match Audience::of(actor) {
+        Audience::Platform => View::Platform(Box::new(platform_view(o))),
+        Audience::Unit(unit) => View::Order(Box::new(unit_view(o, actor, unit, cfg, units, now))),
+        Audience::Staff(role) => View::Order(Box::new(staff_view(o, actor, role, cfg, units, now))),
+    }
+}
+
+fn names_of(o: &Order) -> impl Fn(u64) -> String + '_ {
+    |id: u64| {
+        o.timeline
+            .iter()
+            .find(|t| t.user.0 == id)
+            .map(|t| t.user_name.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn actions_for(o: &Order, actor: &Actor) -> Vec<&'static str> {
+    let mut actions: Vec<&'static str> = allowed_actions(o.state, actor.role)
+        .into_iter()
+        .filter(|a| super::actions::applies(o, actor, *a))
+        .map(|a| a.code())
+        .collect();
+    actions.dedup();
+    actions
+}
+
+fn timeline_view(t: &crate::domain::order::TimelineEntry, note: String) -> TimelineView {
+    TimelineView {
+        at: t.at.rfc3339_cst(),
+        at_display: t.at.display_cst(),
+        user: t.user_name.clone(),
+        role: t.role,
+        action: t.action.clone(),
+        note,
+    }
+}
+
+fn staff_view(
+    o: &Order,
+    actor: &Actor,
+    role: Role,
+    cfg: &OrderConfig,
+    units: &HashMap<UnitId, Unit>,
+    now: Timestamp,
+) -> OrderView {
+    let names = names_of(o);
+    let red = Redactor::for_role(o, role);
+    let text = |s: &str| red.apply(s);
     OrderView {
         id: o.id.0,
         number: o.number.clone(),
-        query_code: staff.then(|| o.query_code.clone()),
+        query_code: Some(o.query_code.clone()),
         version: o.version,
         state: o.state,
         state_label: o.state.label(),
@@ -305,51 +436,218 @@ pub fn build(
         urgency_label: o.urgency.label(),
         category: o.category.clone(),
         category_path: o.category.as_deref().map(|c| cfg.categories.path(c)),
-        title: o.title.clone(),
-        content: o.content.clone(),
+        title: text(&o.title),
+        content: text(&o.content),
         caller: caller_view(o, role),
         confidential: o.confidential,
-        address: o.address.clone(),
+        address: Address {
+            town: o.address.town.clone(),
+            village: o.address.village.clone(),
+            detail: red.opt(&o.address.detail),
+        },
         risk_tags: o.risk_tags.iter().map(|t| t.label()).collect(),
         enterprise: o.enterprise.clone(),
         deputy: o.deputy.clone(),
         rounds: o
             .rounds
             .iter()
-            .map(|r| round_view(r, units, &names))
+            .map(|r| round_view(r, units, &names, &text))
             .collect(),
-        callbacks: if staff {
-            o.callbacks
-                .iter()
-                .map(|c| serde_json::json!({"satisfaction": c.satisfaction, "resolved": c.resolved, "note": c.note, "at": c.at.rfc3339_cst(), "round": c.round}))
-                .collect()
-        } else {
-            Vec::new()
-        },
+        callbacks: o
+            .callbacks
+            .iter()
+            .map(|c| serde_json::json!({"satisfaction": c.satisfaction, "resolved": c.resolved, "note": red.opt(&c.note), "at": c.at.rfc3339_cst(), "round": c.round}))
+            .collect(),
         timeline: o
             .timeline
             .iter()
-            .map(|t| TimelineView {
-                at: t.at.rfc3339_cst(),
-                at_display: t.at.display_cst(),
-                user: t.user_name.clone(),
-                role: t.role,
-                action: t.action.clone(),
-                note: t.note.clone(),
-            })
+            .map(|t| timeline_view(t, red.apply(&t.note)))
             .collect(),
-        flags: o.flags.clone(),
+        flags: FlagsView {
+            supervised: o.flags.supervised.clone(),
+            reopen_count: o.flags.reopen_count,
+            urge_count: o.flags.urge_count,
+            repeat_calls: o.flags.repeat_calls,
+            merged_into: o.flags.merged_into.map(|i| i.0),
+            merged_from: o.flags.merged_from.iter().map(|i| i.0).collect(),
+        },
         reject_code: o.reject_code,
-        answer: o.answer.clone(),
+        answer: red.opt(&o.answer),
         cited: o.cited.clone(),
         closure: o.closure,
         created_at: o.created_at.rfc3339_cst(),
         created_display: o.created_at.display_cst(),
         updated_at: o.updated_at.rfc3339_cst(),
         closed_at: o.closed_at.map(|t| t.rfc3339_cst()),
-        due,
-        actions,
-        callback_attempts: o.callback_attempts(),
+        due: running_due(o, cfg, now),
+        actions: actions_for(o, actor),
+        callback_attempts: Some(o.callback_attempts()),
         attachments: o.attachments.clone(),
+        part_ended: false,
+    }
+}
+
+/// A unit's view: its own rounds and their timeline, the caller masked or hidden, every
+/// free text redacted. A unit that never held a round of the order gets nothing (the
+/// caller of `build` has refused it already; this stays safe regardless).
+fn unit_view(
+    o: &Order,
+    actor: &Actor,
+    unit: Option<UnitId>,
+    cfg: &OrderConfig,
+    units: &HashMap<UnitId, Unit>,
+    now: Timestamp,
+) -> OrderView {
+    let mine: Vec<usize> = unit.map(|u| privacy::unit_rounds(o, u)).unwrap_or_default();
+    let holds = unit.is_some_and(|u| privacy::holds_now(o, u));
+    let red = Redactor::for_role(o, Role::Unit);
+    let text = |s: &str| red.apply(s);
+    let names = names_of(o);
+    let round_of = privacy::timeline_rounds(o);
+    let visible_round = |n: u32| n == 0 || mine.contains(&(n as usize - 1));
+    let timeline = o
+        .timeline
+        .iter()
+        .zip(round_of)
+        .filter(|(_, n)| visible_round(*n))
+        .filter_map(|(t, _)| match privacy::unit_note(&t.action) {
+            UnitNote::Full => Some(timeline_view(t, red.apply(&t.note))),
+            UnitNote::Plain(note) => Some(timeline_view(t, note.to_string())),
+            UnitNote::Hidden => None,
+        })
+        .collect();
+    let caller = caller_view(o, Role::Unit);
+    OrderView {
+        id: o.id.0,
+        number: o.number.clone(),
+        query_code: None,
+        version: o.version,
+        state: o.state,
+        state_label: o.state.label(),
+        channel: o.channel.code(),
+        channel_label: o.channel.label(),
+        external_id: None,
+        external_due: o.external_due.map(|t| t.rfc3339_cst()),
+        line: o.line.code(),
+        line_label: o.line.label(),
+        kind: o.kind.code(),
+        kind_label: o.kind.label(),
+        urgency: o.urgency.code(),
+        urgency_label: o.urgency.label(),
+        category: o.category.clone(),
+        category_path: o.category.as_deref().map(|c| cfg.categories.path(c)),
+        title: text(&o.title),
+        content: text(&o.content),
+        caller,
+        confidential: o.confidential,
+        address: Address {
+            town: o.address.town.clone(),
+            village: o.address.village.clone(),
+            detail: red.opt(&o.address.detail),
+        },
+        risk_tags: o.risk_tags.iter().map(|t| t.label()).collect(),
+        enterprise: (!o.confidential).then(|| o.enterprise.clone()).flatten(),
+        deputy: (!o.confidential).then(|| o.deputy.clone()).flatten(),
+        rounds: mine
+            .iter()
+            .filter_map(|i| o.rounds.get(*i))
+            .map(|r| round_view(r, units, &names, &text))
+            .collect(),
+        callbacks: Vec::new(),
+        timeline,
+        flags: FlagsView {
+            supervised: o.flags.supervised.clone().filter(|_| holds),
+            reopen_count: o.flags.reopen_count,
+            urge_count: o.flags.urge_count,
+            repeat_calls: o.flags.repeat_calls,
+            merged_into: None,
+            merged_from: Vec::new(),
+        },
+        reject_code: None,
+        answer: None,
+        cited: Vec::new(),
+        closure: None,
+        created_at: o.created_at.rfc3339_cst(),
+        created_display: o.created_at.display_cst(),
+        updated_at: o.updated_at.rfc3339_cst(),
+        closed_at: o.closed_at.map(|t| t.rfc3339_cst()),
+        due: if holds {
+            running_due(o, cfg, now)
+        } else {
+            None
+        },
+        actions: if holds {
+            actions_for(o, actor)
+        } else {
+            Vec::new()
+        },
+        callback_attempts: None,
+        attachments: o
+            .attachments
+            .iter()
+            .map(|a| crate::domain::attachment::AttachmentRef {
+                name: red.apply(&a.name),
+                ..a.clone()
+            })
+            .collect(),
+        part_ended: !holds,
+    }
+}
+
+/// The public reply of an order, if it has one to tell.
+fn public_reply(o: &Order) -> Option<String> {
+    if o.closure == Some(crate::domain::order::ClosureKind::Direct) {
+        return o.answer.clone();
+    }
+    o.rounds
+        .iter()
+        .rev()
+        .flat_map(|r| r.replies.iter().rev())
+        .find(|r| r.approved == Some(true))
+        .and_then(|r| r.public_reply.clone())
+}
+
+fn platform_view(o: &Order) -> PlatformView {
+    // Only the milestones a platform reports back; no names, no notes.
+    let milestone = |a: &str| {
+        matches!(
+            a,
+            "register"
+                | "reject"
+                | "answer"
+                | "dispatch"
+                | "sign"
+                | "reply"
+                | "review_reply"
+                | "callback"
+                | "reopen"
+                | "close"
+                | "merge"
+                | "withdraw"
+        )
+    };
+    PlatformView {
+        id: o.id.0,
+        number: o.number.clone(),
+        query_code: o.query_code.clone(),
+        state: o.state,
+        state_label: o.state.label(),
+        channel: o.channel.code(),
+        external_id: o.external_id.clone(),
+        kind: o.kind.code(),
+        title: o.title.clone(),
+        created_at: o.created_at.rfc3339_cst(),
+        closed_at: o.closed_at.map(|t| t.rfc3339_cst()),
+        public_reply: public_reply(o),
+        reject_code: o.reject_code,
+        events: o
+            .timeline
+            .iter()
+            .filter(|t| milestone(&t.action))
+            .map(|t| PlatformEvent {
+                at: t.at.rfc3339_cst(),
+                action: t.action.clone(),
+            })
+            .collect(),
     }
 }

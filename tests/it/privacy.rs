@@ -1,0 +1,461 @@
+//! Issue 8, point 1: callers stay hidden from units. Every field of every order view is
+//! checked against what SPEC §3 grants each role, and the caller's data is looked for in
+//! every answer a unit gets (API, pages, lists, search), so a new field or a new path that
+//! leaks fails here.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, urlenc};
+use crate::orders::{Centre, act, create, get, ok};
+
+const NAME: &str = "欧阳小明";
+const PHONE: &str = "13912345678";
+const ID: &str = "430424199001011232";
+const FIRM: &str = "衡东县示例科技有限公司";
+const CREDIT: &str = "91350100M000100Y43";
+const DEPUTY: &str = "李代表名";
+const QA_NOTE: &str = "QA内部记录：来电人情绪激动";
+const B_WORK: &str = "乙单位的办理过程不应给甲单位看";
+
+/// Every leaf path with a value (`a.b[].c`); nulls, empty strings and empty lists are absent.
+fn paths(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Null => {}
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                paths(x, &p, out);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                paths(x, &format!("{prefix}[]"), out);
+            }
+        }
+        Value::String(s) if s.is_empty() => {}
+        _ => {
+            out.insert(prefix.to_string());
+        }
+    }
+}
+
+/// What SPEC §3 grants, per audience, as path prefixes.
+const COMMON: &[&str] = &[
+    "id",
+    "number",
+    "version",
+    "state",
+    "state_label",
+    "channel",
+    "channel_label",
+    "external_due",
+    "line",
+    "line_label",
+    "kind",
+    "kind_label",
+    "urgency",
+    "urgency_label",
+    "category",
+    "category_path",
+    "title",
+    "content",
+    "confidential",
+    "address.town",
+    "address.village",
+    "address.detail",
+    "risk_tags[]",
+    "rounds[].",
+    "timeline[].at",
+    "timeline[].at_display",
+    "timeline[].user",
+    "timeline[].role",
+    "timeline[].action",
+    "timeline[].note",
+    "flags.supervised",
+    "flags.reopen_count",
+    "flags.urge_count",
+    "flags.repeat_calls",
+    "created_at",
+    "created_display",
+    "updated_at",
+    "closed_at",
+    "due.",
+    "actions[]",
+    "attachments[].",
+    "caller.hidden",
+    "caller.phone_masked",
+    "caller.consent_phone",
+];
+const STAFF: &[&str] = &[
+    "query_code",
+    "external_id",
+    "caller.name",
+    "caller.phone",
+    "caller.id_number",
+    "caller.gender",
+    "caller.type",
+    "enterprise.",
+    "deputy.",
+    "callbacks[].",
+    "flags.merged_into",
+    "flags.merged_from[]",
+    "reject_code",
+    "answer",
+    "cited[]",
+    "closure",
+    "callback_attempts",
+];
+/// A unit: the caller masked (checked by value below), no internal fields.
+const UNIT: &[&str] = &[
+    "caller.name",
+    "caller.phone",
+    "caller.gender",
+    "caller.type",
+    "enterprise.",
+    "deputy.",
+    "part_ended",
+];
+const PLATFORM: &[&str] = &[
+    "id",
+    "number",
+    "query_code",
+    "state",
+    "state_label",
+    "channel",
+    "external_id",
+    "kind",
+    "title",
+    "created_at",
+    "closed_at",
+    "public_reply",
+    "reject_code",
+    "events[].at",
+    "events[].action",
+];
+
+fn granted(path: &str, grants: &[&[&str]]) -> bool {
+    grants.iter().flat_map(|g| g.iter()).any(|g| {
+        if g.ends_with('.') {
+            path.starts_with(g)
+        } else {
+            path == *g
+        }
+    })
+}
+
+fn assert_fields(who: &str, view: &Value, grants: &[&[&str]]) {
+    let mut found = BTreeSet::new();
+    paths(view, "", &mut found);
+    let extra: Vec<&String> = found.iter().filter(|p| !granted(p, grants)).collect();
+    assert!(
+        extra.is_empty(),
+        "{who} is shown fields SPEC §3 does not grant: {extra:?}"
+    );
+}
+
+fn assert_absent(who: &str, body: &str, secrets: &[&str]) {
+    for s in secrets {
+        assert!(!body.contains(s), "{who} was shown {s:?}");
+    }
+}
+
+async fn text(s: &Session, path: &str) -> (StatusCode, String) {
+    let r = s.get(path).await;
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn callers_stay_hidden_from_units() {
+    let c = Centre::new().await;
+    // An enterprise-line order whose content repeats the caller's name and number.
+    let firm = create(
+        &c.op,
+        json!({
+            "channel": "phone", "line": "enterprise", "kind": "complaint", "urgency": "normal",
+            "title": "企业用电报装迟迟不办",
+            "content": format!("我是{NAME}，电话{PHONE}，身份证{ID}，企业报装已两个月无人处理。"),
+            "caller": {"name": NAME, "phone": PHONE, "id_number": ID, "gender": "male",
+                       "consent_phone": false, "type": "企业"},
+            "enterprise": {"name": FIRM, "credit_code": CREDIT},
+            "address": {"town": "洣水镇", "village": "建设社区", "detail": "工业园 3 号"},
+            "risk_tags": ["public_opinion"]
+        }),
+    )
+    .await;
+    let firm_id = firm["id"].as_u64().unwrap();
+    // A confidential NPC-line order; the caller even consented to show the number.
+    let npc = create(
+        &c.op,
+        json!({
+            "channel": "phone", "line": "npc", "kind": "suggestion", "urgency": "normal",
+            "title": "建议增设公交站", "content": format!("代表{DEPUTY}转达群众建议，联系电话{PHONE}。"),
+            "caller": {"name": NAME, "phone": PHONE, "consent_phone": true},
+            "deputy": {"name": DEPUTY, "level": "县级"}, "confidential": true
+        }),
+    )
+    .await;
+    let npc_id = npc["id"].as_u64().unwrap();
+    for id in [firm_id, npc_id] {
+        ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+        ok(&c.unit_a, id, "sign", json!({})).await;
+        ok(
+            &c.unit_a,
+            id,
+            "progress",
+            json!({"note": "已联系企业了解情况"}),
+        )
+        .await;
+        ok(
+            &c.unit_a,
+            id,
+            "reply",
+            json!({"result": "已安排供电所上门办理报装，三日内通电。", "resolved": "yes",
+                   "contacted": true, "public_reply": "已办理。"}),
+        )
+        .await;
+        ok(&c.lead, id, "review_reply", json!({"approve": true})).await;
+        ok(
+            &c.qa,
+            id,
+            "callback",
+            json!({"satisfaction": "unsatisfied", "resolved": "partly", "note": QA_NOTE}),
+        )
+        .await;
+    }
+
+    // Every field of every role's view is one SPEC §3 grants.
+    let staff: [(&str, &Session); 5] = [
+        ("operator", &c.op),
+        ("shift_lead", &c.lead),
+        ("qa", &c.qa),
+        ("supervisor", &c.sup),
+        ("admin", &c.admin),
+    ];
+    for id in [firm_id, npc_id] {
+        for (who, s) in staff {
+            let v = get(s, id).await;
+            assert_fields(who, &v, &[COMMON, STAFF]);
+            // Nobody on the staff reads the identity number in full, not even in the text.
+            assert_absent(who, &v.to_string(), &[ID]);
+        }
+        let v = get(&c.unit_a, id).await;
+        assert_fields("unit", &v, &[COMMON, UNIT]);
+        assert_absent("unit", &v.to_string(), &[NAME, PHONE, ID, QA_NOTE]);
+        assert!(
+            v["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["action"] != "callback"),
+            "callbacks never reach a unit's timeline"
+        );
+    }
+    // Supervisor and admin see the number masked, in the text too.
+    for s in [&c.sup, &c.admin] {
+        assert_absent(
+            "supervisor/admin",
+            &get(s, firm_id).await.to_string(),
+            &[PHONE],
+        );
+    }
+    let v = get(&c.unit_a, firm_id).await;
+    assert_eq!(v["caller"]["name"], "欧***");
+    assert!(v["caller"].get("phone").is_none(), "no consent, no number");
+    assert_eq!(
+        v["enterprise"]["name"], FIRM,
+        "an open order names the firm"
+    );
+    let v = get(&c.unit_a, npc_id).await;
+    assert_eq!(v["caller"]["hidden"], true);
+    assert!(v.get("deputy").is_none() && v.get("enterprise").is_none());
+    assert_absent(
+        "unit (confidential)",
+        &v.to_string(),
+        &[DEPUTY, NAME, PHONE],
+    );
+    // The same on the pages a unit opens: the order, the print, the home, the list.
+    for path in [
+        format!("/orders/{firm_id}"),
+        format!("/orders/{npc_id}"),
+        "/".to_string(),
+        "/orders".to_string(),
+    ] {
+        let (status, body) = text(&c.unit_a, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_absent(
+            &format!("unit page {path}"),
+            &body,
+            &[NAME, PHONE, ID, QA_NOTE, DEPUTY],
+        );
+    }
+
+    // No caller filter or search for a unit: a guessed number confirms nothing.
+    let r = c.unit_a.get(&format!("/api/v1/orders?phone={PHONE}")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c.unit_a.get(&format!("/orders?phone={PHONE}")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    for q in [PHONE, "5678", "12345678", NAME, "欧阳", FIRM, DEPUTY] {
+        let v: Value = c
+            .unit_a
+            .get(&format!("/api/v1/orders?q={}", urlenc(q)))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["total"], 0, "unit search for {q:?} must find nothing");
+        let (_, body) = text(&c.unit_a, &format!("/orders?q={}", urlenc(q))).await;
+        assert!(body.contains("共 0 件"), "page search for {q:?}");
+    }
+    // The words of the matter still find the order.
+    let v: Value = c
+        .unit_a
+        .get(&format!("/api/v1/orders?q={}", urlenc("报装")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["total"].as_u64().unwrap() >= 1);
+    // Staff still find the caller by number, from the box and the filter.
+    let v: Value =
+        c.op.get(&format!("/api/v1/orders?phone={PHONE}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(v["total"], 2);
+    // List items obey the same grants.
+    for item in v["items"].as_array().unwrap() {
+        assert_fields("operator list", item, &[COMMON, STAFF]);
+    }
+    let v: Value = c.unit_a.get("/api/v1/orders").await.json().await.unwrap();
+    for item in v["items"].as_array().unwrap() {
+        assert_fields("unit list", item, &[COMMON, UNIT]);
+        assert_absent("unit list", &item.to_string(), &[NAME, PHONE, ID, QA_NOTE]);
+    }
+}
+
+#[tokio::test]
+async fn a_unit_reads_only_its_own_part_after_a_return_or_redispatch() {
+    let c = Centre::new().await;
+    let o = create(&c.op, crate::orders::order_body(PHONE, "路灯不亮")).await;
+    let id = o["id"].as_u64().unwrap();
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(
+        &c.unit_a,
+        id,
+        "return",
+        json!({"reason": "不属于本单位职责", "basis": "三定方案"}),
+    )
+    .await;
+    ok(&c.lead, id, "decide_return", json!({"approve": true})).await;
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-b"})).await;
+    ok(&c.unit_b, id, "sign", json!({})).await;
+    ok(&c.unit_b, id, "progress", json!({"note": B_WORK})).await;
+
+    // A still reads its own round, and nothing of B's.
+    let v = get(&c.unit_a, id).await;
+    assert_eq!(v["part_ended"], true);
+    assert_eq!(v["rounds"].as_array().unwrap().len(), 1);
+    assert_eq!(v["rounds"][0]["unit"]["code"], "u-clerk-a");
+    assert!(v.get("due").is_none() && v["actions"].as_array().unwrap().is_empty());
+    assert_absent("unit a", &v.to_string(), &[B_WORK, "u-clerk-b"]);
+    let (_, page) = text(&c.unit_a, &format!("/orders/{id}")).await;
+    assert_absent("unit a page", &page, &[B_WORK, "u-clerk-b 单位"]);
+    assert!(page.contains("本单位在此工单上的办理已结束"));
+    // It stays in A's done list, and A can no longer act on it.
+    let (_, home) = text(&c.unit_a, "/").await;
+    assert!(home.contains("已办结或已移交") && home.contains(o["number"].as_str().unwrap()));
+    let r = act(&c.unit_a, id, "progress", json!({"note": "还想写点什么"})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // B reads its own round (and the registration), not A's return.
+    let v = get(&c.unit_b, id).await;
+    assert_eq!(v["rounds"].as_array().unwrap().len(), 1);
+    assert_eq!(v["rounds"][0]["unit"]["code"], "u-clerk-b");
+    assert_absent("unit b", &v.to_string(), &["不属于本单位职责"]);
+    // A unit that never held the order cannot read it at all.
+    let other = create(&c.op, crate::orders::order_body("13700001111", "井盖缺失")).await;
+    let r = c
+        .unit_a
+        .get(&format!("/api/v1/orders/{}", other["id"]))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn platform_tokens_get_a_platform_view() {
+    let c = Centre::new().await;
+    let r = c
+        .admin
+        .post(
+            "/api/v1/admin/tokens",
+            json!({"name": "省长信箱对接", "channel": "governor_mailbox"}),
+        )
+        .await;
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut body = crate::orders::order_body(PHONE, "平台来信");
+    body["channel"] = json!("governor_mailbox");
+    body["external_id"] = json!("SZ-0009");
+    let client = c.app.client();
+    let r = client
+        .post(c.app.url("/api/v1/orders"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
+    ok(
+        &c.op,
+        id,
+        "answer",
+        json!({"reply": "已转告市场监管所处理。操作员内部备注不应外传"}),
+    )
+    .await;
+    ok(
+        &c.qa,
+        id,
+        "callback",
+        json!({"satisfaction": "satisfied", "note": QA_NOTE}),
+    )
+    .await;
+    for path in [format!("/api/v1/orders/{id}"), "/api/v1/orders".to_string()] {
+        let v: Value = client
+            .get(c.app.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let item = if path.ends_with("orders") {
+            v["items"][0].clone()
+        } else {
+            v
+        };
+        assert_fields("platform", &item, &[PLATFORM]);
+        assert_absent(
+            "platform",
+            &item.to_string(),
+            &[NAME, "张三", PHONE, QA_NOTE],
+        );
+        assert_eq!(item["state"], "closed");
+        assert!(
+            item["public_reply"]
+                .as_str()
+                .unwrap()
+                .contains("市场监管所")
+        );
+    }
+}
