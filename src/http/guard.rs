@@ -73,7 +73,13 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
         // Unrouted: the fallback answers 404.
         return Ok(req);
     };
-    let Some(spec) = routes::find(req.method().as_str(), &matched) else {
+    // HEAD is answered by the GET handler, so it passes the GET route's rule.
+    let method = if req.method() == Method::HEAD {
+        "GET"
+    } else {
+        req.method().as_str()
+    };
+    let Some(spec) = routes::find(method, &matched) else {
         // Path known, method not: the method router answers 405.
         return Ok(req);
     };

@@ -16,8 +16,18 @@ fn concrete(path: &str) -> String {
         .replace("{hash}", &"0".repeat(64))
 }
 
+/// Calls the route; a GET route is called with HEAD too, which must answer the same.
 async fn call(app: &TestApp, s: Option<&Session>, r: &RouteSpec) -> StatusCode {
-    let method = Method::from_bytes(r.method.as_bytes()).unwrap();
+    let st = call_with(app, s, r, r.method).await;
+    if r.method == "GET" {
+        let head = call_with(app, s, r, "HEAD").await;
+        assert_eq!(head, st, "HEAD {} must pass the same guard as GET", r.path);
+    }
+    st
+}
+
+async fn call_with(app: &TestApp, s: Option<&Session>, r: &RouteSpec, m: &str) -> StatusCode {
+    let method = Method::from_bytes(m.as_bytes()).unwrap();
     let url = app.url(&concrete(r.path));
     let client = match s {
         Some(s) => s.client.clone(),
@@ -25,7 +35,7 @@ async fn call(app: &TestApp, s: Option<&Session>, r: &RouteSpec) -> StatusCode {
     };
     let csrf = s.map(|s| s.csrf.clone()).unwrap_or_default();
     let mut req = client.request(method.clone(), url);
-    if method != Method::GET {
+    if method != Method::GET && method != Method::HEAD {
         req = if r.path.starts_with("/api/") {
             req.header("x-csrf-token", &csrf).json(&json!({}))
         } else {
