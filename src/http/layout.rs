@@ -30,6 +30,21 @@ pub struct Layout {
     pub role_names: Vec<(String, String)>,
     /// For the print watermark.
     pub now: String,
+    /// Names this session's intake draft in the browser: a draft saved under any other key
+    /// (another user, an ended session) is erased by the page script.
+    pub draft_key: String,
+    /// The session's idle timeout: the intake page erases its draft when it passes.
+    pub idle_secs: u64,
+}
+
+/// A key for this session's browser-side draft, derived from its CSRF token (so it changes
+/// with every session and says nothing about the token).
+fn draft_key(actor: &Actor) -> String {
+    let d = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("intake-draft:{}", actor.csrf_token).as_bytes(),
+    );
+    crate::domain::audit::hex(&d.as_ref()[..8])
 }
 
 pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> Layout {
@@ -51,6 +66,8 @@ pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> 
             .map(|r| (r.code().to_string(), settings.role_name(*r)))
             .collect(),
         now: state.app.now().display_cst(),
+        draft_key: actor.map(draft_key).unwrap_or_default(),
+        idle_secs: settings.idle_secs().max(0) as u64,
     }
 }
 

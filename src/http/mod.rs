@@ -28,6 +28,8 @@ use crate::service::App;
 pub const BODY_LIMIT: usize = 256 * 1024;
 pub const SESSION_COOKIE: &str = "__Host-hotline";
 pub const PRE_COOKIE: &str = "__Host-hotline-pre";
+/// Sent at logout: the browser drops the site's storage and cache (not its cookies).
+pub const CLEAR_SITE_DATA: &str = "\"cache\", \"storage\"";
 
 #[derive(Clone)]
 pub struct AppState {

@@ -504,3 +504,109 @@ async fn one_order_from_intake_to_close_through_the_pages() {
         assert!(done.contains(step), "timeline lacks {step}");
     }
 }
+
+impl Browser {
+    /// The current value of a form field.
+    async fn value(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{el}/property/value"),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Runs a script in the page and returns its result.
+    async fn script(&self, js: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
+        .await
+    }
+
+    /// Every key the site keeps in the browser's storage.
+    async fn stored_keys(&self) -> String {
+        self.script(
+            "return JSON.stringify([Object.keys(window.sessionStorage), Object.keys(window.localStorage)]);",
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    async fn start_intake(&self, app: &TestApp, phone: &str, name: &str) {
+        self.goto(&app.url("/orders/new")).await;
+        self.wait_for("来电人").await;
+        self.type_into("#caller_phone", phone).await;
+        self.type_into("#caller_name", name).await;
+        self.type_into("#content", "小区门口路灯坏了一个月").await;
+    }
+}
+
+/// Issue 8, point 2: the intake draft belongs to the user who typed it and is erased at
+/// logout, at the end of the session and after a successful submit.
+#[tokio::test]
+async fn nothing_of_a_caller_stays_in_a_shared_office_browser() {
+    use hotline::domain::role::Role;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    app.user(&admin, "op1", Role::Operator).await;
+    app.user(&admin, "op2", Role::Operator).await;
+    let pw = crate::helpers::NEW_PASSWORD;
+
+    // The draft survives a refresh for the one who typed it.
+    b.login(&app, "op1", pw).await;
+    b.start_intake(&app, "13912340001", "赵大海").await;
+    b.goto(&app.url("/orders/new")).await;
+    b.wait_for("来电人").await;
+    assert_eq!(b.value("#caller_phone").await, "13912340001");
+    assert_eq!(b.value("#caller_name").await, "赵大海");
+    assert!(b.stored_keys().await.contains("hotline-draft:"));
+    // Logout erases it: the next operator on the same PC starts empty.
+    b.logout().await;
+    assert!(
+        !b.stored_keys().await.contains("hotline-draft"),
+        "{}",
+        b.stored_keys().await
+    );
+    b.login(&app, "op2", pw).await;
+    b.goto(&app.url("/orders/new")).await;
+    b.wait_for("来电人").await;
+    assert_eq!(b.value("#caller_phone").await, "");
+    assert_eq!(b.value("#caller_name").await, "");
+    assert!(!b.text().await.contains("赵大海"));
+
+    // A successful submit erases the draft.
+    b.start_intake(&app, "13912340002", "钱小云").await;
+    b.click("input[name=kind][value=help]").await;
+    b.type_into("#title", "路灯不亮").await;
+    b.click("#intake button[type=submit]").await;
+    b.wait_for("已登记").await;
+    assert!(!b.stored_keys().await.contains("hotline-draft"));
+    b.goto(&app.url("/orders/new")).await;
+    b.wait_for("来电人").await;
+    assert_eq!(b.value("#caller_phone").await, "");
+
+    // The end of the session (idle timeout) erases it too.
+    b.start_intake(&app, "13912340003", "孙小雨").await;
+    app.clock.advance_secs(9 * 3600);
+    b.goto(&app.url("/orders/new")).await;
+    b.wait_for("登录").await;
+    assert!(b.url().await.contains("/login"));
+    assert!(!b.stored_keys().await.contains("hotline-draft"));
+    b.login(&app, "op2", pw).await;
+    b.goto(&app.url("/orders/new")).await;
+    b.wait_for("来电人").await;
+    assert_eq!(b.value("#caller_phone").await, "");
+    assert_eq!(b.value("#caller_name").await, "");
+}

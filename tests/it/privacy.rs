@@ -459,3 +459,49 @@ async fn platform_tokens_get_a_platform_view() {
         );
     }
 }
+
+/// Issue 8, point 2 (the server's half): nothing with caller data may be kept by the
+/// browser's cache, and logout tells the browser to drop what the site stored.
+#[tokio::test]
+async fn pages_with_personal_data_are_no_store_and_logout_clears_the_browser() {
+    let c = Centre::new().await;
+    let o = create(&c.op, crate::orders::order_body(PHONE, "路灯不亮")).await;
+    let id = o["id"].as_u64().unwrap();
+    for path in [
+        format!("/orders/{id}"),
+        format!("/api/v1/orders/{id}"),
+        "/orders".to_string(),
+        format!("/orders?phone={PHONE}"),
+        "/api/v1/orders".to_string(),
+        "/orders/new".to_string(),
+        "/".to_string(),
+        format!("/api/v1/intake/hints?phone={PHONE}"),
+        format!("/phones/{PHONE}/record"),
+    ] {
+        let r = c.op.get(&path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+    }
+    let r =
+        c.op.client
+            .delete(c.op.url("/api/v1/session"))
+            .header("x-csrf-token", &c.op.csrf)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(
+        r.headers()["clear-site-data"]
+            .to_str()
+            .unwrap()
+            .contains("\"storage\"")
+    );
+    let r = c.lead.form("/logout", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["clear-site-data"]
+            .to_str()
+            .unwrap()
+            .contains("\"cache\"")
+    );
+}

@@ -1,6 +1,25 @@
 // Small conveniences on every page; everything works without them.
 (function () {
   "use strict";
+  // Intake drafts hold a caller's data: they belong to one session of one user. Any draft
+  // saved under another key (someone else, an ended session) is erased on every page, and
+  // all of them when nobody is signed in; a registered order's draft goes at once.
+  (function drafts() {
+    var body = document.body;
+    var mine = body.getAttribute("data-draft-key");
+    var keep = mine ? "hotline-draft:" + mine : null;
+    [window.sessionStorage, window.localStorage].forEach(function (store) {
+      try {
+        for (var i = store.length - 1; i >= 0; i--) {
+          var k = store.key(i);
+          if (k && (k.indexOf("hotline-draft") === 0 || k === "hotline-intake-draft") && k !== keep) {
+            store.removeItem(k);
+          }
+        }
+        if (keep && body.getAttribute("data-flash") === "registered") { store.removeItem(keep); }
+      } catch (e) { /* storage disabled: nothing is kept either */ }
+    });
+  })();
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (t && t.hasAttribute && t.hasAttribute("data-print")) {

@@ -5,7 +5,9 @@
   var form = document.getElementById("intake");
   if (!form) { return; }
   document.documentElement.classList.add("js");
-  var DRAFT = "hotline-intake-draft";
+  // This session's draft (see app.js): kept for a refresh, never for the next user.
+  var DRAFT = "hotline-draft:" + (document.body.getAttribute("data-draft-key") || "none");
+  var store = window.sessionStorage;
   var skip = { csrf: 1, form_token: 1 };
 
   function save() {
@@ -16,13 +18,14 @@
         if (el.checked) { (data[el.name] = data[el.name] || []).push(el.value); }
       } else { data[el.name] = el.value; }
     });
-    try { localStorage.setItem(DRAFT, JSON.stringify(data)); } catch (e) { /* private mode */ }
+    try { store.setItem(DRAFT, JSON.stringify(data)); } catch (e) { /* private mode */ }
   }
   function restore() {
     var raw;
-    try { raw = localStorage.getItem(DRAFT); } catch (e) { return; }
+    try { raw = store.getItem(DRAFT); } catch (e) { return; }
     if (!raw) { return; }
-    var data = JSON.parse(raw);
+    var data;
+    try { data = JSON.parse(raw); } catch (e) { return; }
     // Values the server sent back (after an error) win over the draft.
     if (document.querySelector(".form-error, .field-error")) { return; }
     Array.prototype.forEach.call(form.elements, function (el) {
@@ -144,7 +147,7 @@
           repeat.appendChild(note);
           repeat.appendChild(btn);
           repeat.addEventListener("submit", function () {
-            try { localStorage.removeItem(DRAFT); } catch (e) { /* ignore */ }
+            try { store.removeItem(DRAFT); } catch (e) { /* ignore */ }
           });
           p.appendChild(merge);
           p.appendChild(repeat);
@@ -182,6 +185,22 @@
     document.getElementById("hint-idle").hidden = !!(hist.textContent || dup.textContent || arts.textContent || !em.hidden);
   }
 
+  // When the session's idle time passes, the draft and the form are erased and the page
+  // goes to the sign-in form, so a caller's data does not wait on an unattended screen.
+  var idle = parseInt(document.body.getAttribute("data-idle-secs"), 10) || 0;
+  var idleTimer = null;
+  function touch() {
+    if (!idle) { return; }
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(function () {
+      try { store.removeItem(DRAFT); } catch (e) { /* ignore */ }
+      form.reset();
+      window.location.href = "/login";
+    }, idle * 1000);
+  }
+  ["input", "keydown", "mousedown"].forEach(function (ev) { document.addEventListener(ev, touch, true); });
+  touch();
+
   restore();
   outcome();
   line();
@@ -198,7 +217,7 @@
     if (e.target.name === "reject_code") { script(); }
   });
   form.addEventListener("submit", function () {
-    try { localStorage.removeItem(DRAFT); } catch (e) { /* ignore */ }
+    try { store.removeItem(DRAFT); } catch (e) { /* ignore */ }
   });
   if (form.elements.caller_phone.value || form.elements.content.value) { hints(); }
 })();

@@ -98,7 +98,13 @@ pub async fn logout(State(state): State<AppState>, actor: Actor) -> Result<Respo
     blocking(&state, move |app| auth::logout(app, &actor)).await?;
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, clear_session_cookie())],
+        [
+            (header::SET_COOKIE, clear_session_cookie()),
+            (
+                header::HeaderName::from_static("clear-site-data"),
+                crate::http::CLEAR_SITE_DATA.to_string(),
+            ),
+        ],
     )
         .into_response())
 }

@@ -167,7 +167,14 @@ pub async fn login_submit(
 pub async fn logout(State(state): State<AppState>, actor: Actor) -> Result<Response, AppError> {
     blocking(&state, move |app| auth::logout(app, &actor)).await?;
     Ok((
-        [(header::SET_COOKIE, clear_session_cookie())],
+        [
+            (header::SET_COOKIE, clear_session_cookie()),
+            // The browser forgets what this user left in it (intake drafts, cached pages).
+            (
+                header::HeaderName::from_static("clear-site-data"),
+                crate::http::CLEAR_SITE_DATA.to_string(),
+            ),
+        ],
         Redirect::to("/login?ok=logged_out"),
     )
         .into_response())
