@@ -254,6 +254,15 @@ fn init_logging(data: &Path) -> Result<tracing_appender::non_blocking::WorkerGua
         )
         .try_init()
         .ok();
+    // A panic is logged with where it happened, not its message: the message can quote the
+    // data being handled, and logs never carry a caller's data.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(at, "panic");
+    }));
     Ok(guard)
 }
 

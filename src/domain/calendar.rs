@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, Weekday};
+use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
 
 use super::time::{CST, Timestamp};
 
@@ -79,18 +79,17 @@ fn date_str(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// A real day within the accepted years (the one parser, in `time`).
 pub fn parse_date(s: &str) -> Option<Date> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: i32 = it.next()?.parse().ok()?;
-    let m: u8 = it.next()?.parse().ok()?;
-    let d: u8 = it.next()?.parse().ok()?;
-    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+    super::time::parse_day(s)
 }
 
+/// Beijing wall-clock time; an instant beyond what `time` represents counts as the epoch
+/// (such instants are refused at input; this keeps arithmetic on old records total).
 fn to_cst(t: Timestamp) -> PrimitiveDateTime {
-    let odt = OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .to_offset(CST);
+    let odt = t
+        .to_cst()
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH.to_offset(UtcOffset::UTC));
     PrimitiveDateTime::new(odt.date(), odt.time())
 }
 

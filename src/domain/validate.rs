@@ -111,7 +111,7 @@ pub fn mask_phone(phone: &str) -> String {
 
 /// `4304**********123X`.
 pub fn mask_id(id: &str) -> String {
-    if id.len() == 18 {
+    if id.len() == 18 && id.is_ascii() {
         format!("{}**********{}", &id[..4], &id[14..])
     } else {
         "****".to_string()

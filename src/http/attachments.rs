@@ -3,7 +3,7 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::extract::Q;
@@ -57,7 +57,7 @@ pub async fn page_upload(
         orders::attach(app, &actor, id, &name, &bytes)
     })
     .await?;
-    Ok(Redirect::to(&format!("/orders/{}?ok=attach", id.0)).into_response())
+    Ok(crate::http::see_other(&format!("/orders/{}?ok=attach", id.0)).into_response())
 }
 
 pub async fn download(

@@ -5,7 +5,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::render::RequestNote;
@@ -148,14 +148,14 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
                 .path_and_query()
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_else(|| "/".into());
-            Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response()
+            crate::http::see_other(&format!("/login?next={}", urlencode(&next))).into_response()
         });
     };
     if actor.must_change_password && spec.access != Access::Password {
         return Err(if api {
             AppError::PasswordChangeRequired.into_response()
         } else {
-            Redirect::to("/password").into_response()
+            crate::http::see_other("/password").into_response()
         });
     }
     if let Access::Perm(p) = spec.access

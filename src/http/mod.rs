@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .layer(from_fn_with_state(state.clone(), guard::guard))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(render::catch_panics))
         .layer(from_fn_with_state(state.clone(), render::finish))
         .with_state(state)
 }
@@ -100,6 +101,19 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
+}
+
+/// A `303 See Other` to a path on this site. A target that cannot be a header value (a
+/// control character from a query string) goes home instead of failing the request.
+pub fn see_other(to: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let location = axum::http::HeaderValue::try_from(to)
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static("/"));
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location)],
+    )
+        .into_response()
 }
 
 pub fn session_cookie(token: &str) -> String {

@@ -51,6 +51,22 @@ impl RequestNote {
 
 static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A panic in a handler becomes a logged `500` with the usual error page instead of a
+/// dropped connection. (Blocking service calls already come back as errors.)
+pub async fn catch_panics(req: Request, next: Next) -> Response {
+    use futures_util::FutureExt as _;
+    match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(resp) => resp,
+        Err(_) => {
+            // The payload may quote data; the panic hook logged where it happened.
+            AppError::Internal("a request handler panicked".into()).into_response()
+        }
+    }
+}
+
 pub async fn finish(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = REQUEST_ID.fetch_add(1, Ordering::Relaxed);

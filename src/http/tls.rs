@@ -337,7 +337,7 @@ pub fn check_pair(
     let ck = CertifiedKey::new(chain.clone(), signing);
     ck.keys_match()
         .map_err(|_| "证书与私钥不匹配".to_string())?;
-    let day = |t: i64| crate::domain::time::Timestamp::from_secs(t).display_cst()[..10].to_string();
+    let day = |t: i64| crate::domain::time::Timestamp::from_secs(t).cst_day();
     if not_after <= now {
         return Err(format!("证书已于 {} 过期", day(not_after)));
     }

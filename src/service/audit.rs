@@ -46,9 +46,9 @@ pub const PAGE_SIZE: usize = 50;
 fn parse_date(field: &'static str, v: &Option<String>) -> Result<Option<Timestamp>, AppError> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => Timestamp::parse_cst_date(s)
-            .map(Some)
-            .ok_or_else(|| AppError::invalid(field, "日期格式应为 YYYY-MM-DD")),
+        Some(s) => Timestamp::parse_cst_date(s).map(Some).ok_or_else(|| {
+            AppError::invalid(field, "日期应为 YYYY-MM-DD 的真实日期（2000—2099 年）")
+        }),
     }
 }
 

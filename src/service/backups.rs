@@ -17,16 +17,8 @@ pub fn dir(app: &App) -> PathBuf {
 
 /// `hotline-YYYYMMDD-HHMMSS.hlbak`, in Beijing time.
 pub fn file_name(at: Timestamp) -> String {
-    let s = at.display_cst();
-    format!(
-        "hotline-{}{}{}-{}{}{}.{EXT}",
-        &s[0..4],
-        &s[5..7],
-        &s[8..10],
-        &s[11..13],
-        &s[14..16],
-        &s[17..19]
-    )
+    let d = at.cst_digits();
+    format!("hotline-{}-{}.{EXT}", &d[..8], &d[8..])
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -46,7 +38,8 @@ fn parse_name_with(name: &str, suffix: &str) -> Option<Timestamp> {
         .strip_suffix(suffix)?
         .strip_suffix(&format!(".{EXT}"))?;
     let (d, t) = core.split_once('-')?;
-    if d.len() != 8 || t.len() != 6 {
+    // Any file may lie in the folder: only ASCII digits are sliced by position.
+    if d.len() != 8 || t.len() != 6 || !(d.bytes().chain(t.bytes())).all(|b| b.is_ascii_digit()) {
         return None;
     }
     let day = Timestamp::parse_cst_date(&format!("{}-{}-{}", &d[0..4], &d[4..6], &d[6..8]))?;
@@ -293,7 +286,7 @@ pub fn due(app: &App, hour: u32, minute: u32) -> bool {
     if now.secs() - newest > 26 * 3600 {
         return true;
     }
-    let today = Timestamp::parse_cst_date(&now.display_cst()[..10])
+    let today = Timestamp::parse_cst_date(&now.cst_day())
         .map(|t| t.secs())
         .unwrap_or(0);
     let slot = today + i64::from(hour) * 3600 + i64::from(minute) * 60;

@@ -50,8 +50,12 @@ pub fn add(
             "请写明列入黑名单的理由（2–500 字）",
         ));
     }
-    let review = Timestamp::parse_cst_date(review_date)
-        .ok_or_else(|| AppError::invalid("review_date", "复核日期格式应为 YYYY-MM-DD"))?;
+    let review = Timestamp::parse_cst_date(review_date).ok_or_else(|| {
+        AppError::invalid(
+            "review_date",
+            "复核日期应为 YYYY-MM-DD 的真实日期（2000—2099 年）",
+        )
+    })?;
     let now = app.now();
     if review <= now {
         return Err(AppError::invalid("review_date", "复核日期应晚于今天"));
@@ -120,7 +124,7 @@ pub struct EntryView {
 
 pub fn list(app: &App, actor: &Actor) -> Result<Vec<EntryView>, AppError> {
     actor.require(Permission::BlacklistRead)?;
-    let today = app.now().display_cst()[..10].to_string();
+    let today = app.now().cst_day();
     let mut v: Vec<EntryView> = app
         .store
         .read(blacklist::list)?

@@ -7,7 +7,6 @@ use super::{Actor, App};
 use crate::domain::intake::similarity;
 use crate::domain::knowledge::Article;
 use crate::domain::role::Permission;
-use crate::domain::time::Timestamp;
 use crate::error::AppError;
 use crate::store::{Tx, audit, kb};
 
@@ -36,7 +35,20 @@ fn clean(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-fn validate(i: &ArticleInput) -> Result<(), AppError> {
+/// A day field as `YYYY-MM-DD`, or `None` when left empty.
+fn day(field: &'static str, v: &Option<String>) -> Result<Option<String>, AppError> {
+    match clean(v) {
+        None => Ok(None),
+        Some(d) => crate::domain::time::parse_day(&d)
+            .map(|d| Some(crate::domain::time::day_string(d)))
+            .ok_or_else(|| {
+                AppError::invalid(field, "日期应为 YYYY-MM-DD 的真实日期（2000—2099 年）")
+            }),
+    }
+}
+
+/// Checks the input; the validity days come back normalised.
+fn validate(i: &mut ArticleInput) -> Result<(), AppError> {
     let n = i.title.trim().chars().count();
     if !(2..=100).contains(&n) {
         return Err(AppError::invalid("title", "标题须为 2–100 个字"));
@@ -45,14 +57,9 @@ fn validate(i: &ArticleInput) -> Result<(), AppError> {
     if !(2..=20000).contains(&n) {
         return Err(AppError::invalid("body", "正文须为 2–20000 个字"));
     }
-    for (field, v) in [("valid_from", &i.valid_from), ("valid_to", &i.valid_to)] {
-        if let Some(d) = clean(v)
-            && Timestamp::parse_cst_date(&d).is_none()
-        {
-            return Err(AppError::invalid(field, "日期格式应为 YYYY-MM-DD"));
-        }
-    }
-    if let (Some(f), Some(t)) = (clean(&i.valid_from), clean(&i.valid_to))
+    i.valid_from = day("valid_from", &i.valid_from)?;
+    i.valid_to = day("valid_to", &i.valid_to)?;
+    if let (Some(f), Some(t)) = (&i.valid_from, &i.valid_to)
         && f > t
     {
         return Err(AppError::invalid("valid_to", "失效日期不能早于生效日期"));
@@ -68,7 +75,8 @@ pub fn save(
     input: ArticleInput,
 ) -> Result<Article, AppError> {
     actor.require(Permission::KnowledgeManage)?;
-    validate(&input)?;
+    let mut input = input;
+    validate(&mut input)?;
     let now = app.now();
     app.store.write(|tx| -> Result<Article, AppError> {
         let (id, version) = match id {
@@ -146,7 +154,7 @@ pub fn search_in(
 
 pub fn search(app: &App, actor: &Actor, q: &str) -> Result<Vec<Article>, AppError> {
     actor.require(Permission::KnowledgeRead)?;
-    let today = app.now().display_cst()[..10].to_string();
+    let today = app.now().cst_day();
     Ok(app
         .store
         .read(|tx| search_in(tx, q, &today, false, 200))?

@@ -20,9 +20,9 @@ pub fn calendar(app: &App) -> Result<Calendar, AppError> {
 /// The admin's warning: next year's holidays are not entered (from October on), or this year's.
 pub fn calendar_warning(app: &App) -> Result<Option<i32>, AppError> {
     let cal = calendar(app)?;
-    let today = app.now().display_cst();
-    let year: i32 = today[..4].parse().unwrap_or(2026);
-    let month: u32 = today[5..7].parse().unwrap_or(1);
+    let today = app.now().to_cst();
+    let year: i32 = today.map(|t| t.year()).unwrap_or(2026);
+    let month: u32 = today.map(|t| u32::from(u8::from(t.month()))).unwrap_or(1);
     if !cal.has_year(year) {
         return Ok(Some(year));
     }
@@ -76,7 +76,7 @@ pub fn put_year(
     input: YearInput,
 ) -> Result<YearCalendar, AppError> {
     actor.require(Permission::SettingsManage)?;
-    if !(2000..=2100).contains(&year) {
+    if !(crate::domain::time::MIN_YEAR..=crate::domain::time::MAX_YEAR).contains(&year) {
         return Err(AppError::invalid("year", "年份无效"));
     }
     let mut y = YearCalendar::default();
@@ -85,12 +85,17 @@ pub fn put_year(
         ("workdays", &input.workdays, &mut y.workdays),
     ] {
         for d in list {
-            let date = parse_date(d)
-                .ok_or_else(|| AppError::invalid(field, format!("日期 {d} 格式无效")))?;
+            let date = parse_date(d).ok_or_else(|| {
+                AppError::invalid(
+                    field,
+                    format!("日期 {d} 无效（应为 YYYY-MM-DD 的真实日期）"),
+                )
+            })?;
             if date.year() != year {
                 return Err(AppError::invalid(field, format!("日期 {d} 不在 {year} 年")));
             }
-            set.insert(d.trim().to_string());
+            // Stored as `YYYY-MM-DD` whatever was typed, or it would match no day.
+            set.insert(crate::domain::time::day_string(date));
         }
     }
     if y.holidays.intersection(&y.workdays).next().is_some() {

@@ -139,12 +139,14 @@ pub fn verify_with<'a>(
         .ok_or_else(|| BundleError::Damaged("truncated header".into()))?;
     let header: Header =
         serde_json::from_slice(json).map_err(|e| BundleError::Damaged(e.to_string()))?;
-    if rest.len() as u64 != header.size + 64 {
-        return Err(BundleError::Damaged(
-            "the size does not match the header".into(),
-        ));
-    }
-    let (binary, sig) = rest.split_at(header.size as usize);
+    // The header is not trusted yet: every number in it is checked before use.
+    let size = usize::try_from(header.size)
+        .ok()
+        .filter(|n| n.checked_add(64) == Some(rest.len()))
+        .ok_or_else(|| BundleError::Damaged("the size does not match the header".into()))?;
+    let (binary, sig) = rest
+        .split_at_checked(size)
+        .ok_or_else(|| BundleError::Damaged("truncated".into()))?;
     if !keys.iter().any(|k| k.eq_ignore_ascii_case(&header.key)) {
         return Err(BundleError::Untrusted);
     }

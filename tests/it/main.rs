@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+mod hostile;
 
 mod attachments;
 mod audit;
@@ -13,6 +14,7 @@ mod browser;
 mod cli;
 mod demo;
 mod desk;
+mod fuzz;
 mod input;
 mod install;
 mod knowledge;

@@ -289,7 +289,7 @@ async fn the_full_path_dispatch_sign_reply_review_callback_close() {
     .await;
     let v = ok(&c.unit_a, id, "reply", json!({
         "result": "已组织城管中队清理占道摊点，并安排每日早间巡查。",
-        "resolved": "yes", "contacted": true, "contacted_at": "2026-11-30 15:00", "contact_method": "电话",
+        "resolved": "yes", "contacted": true, "contacted_at": "2026-11-30 9:30", "contact_method": "电话",
         "public_reply": "已处理。"
     })).await;
     assert_eq!(v["state"], "reply_review");

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::Flash;
@@ -236,7 +236,7 @@ pub async fn create_user(
     };
     let a = actor.clone();
     match hashing(&state, move |app| users::create(app, &a, new)).await {
-        Ok(_) => Ok(Redirect::to("/admin/users?ok=user_created").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/admin/users?ok=user_created").into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             users_page(
                 &state,
@@ -316,7 +316,7 @@ pub async fn update_user(
     };
     let a = actor.clone();
     match hashing(&state, move |app| users::update(app, &a, UserId(id), patch)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/users?ok={flash}")).into_response()),
+        Ok(_) => Ok(crate::http::see_other(&format!("/admin/users?ok={flash}")).into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             users_page(
                 &state,
@@ -419,7 +419,7 @@ pub async fn create_unit(
     };
     let a = actor.clone();
     match blocking(&state, move |app| units::create(app, &a, new)).await {
-        Ok(_) => Ok(Redirect::to("/admin/units?ok=unit_created").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/admin/units?ok=unit_created").into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             units_page(
                 &state,
@@ -461,7 +461,7 @@ pub async fn update_unit(
     };
     let a = actor.clone();
     match blocking(&state, move |app| units::update(app, &a, UnitId(id), patch)).await {
-        Ok(_) => Ok(Redirect::to("/admin/units?ok=unit_updated").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/admin/units?ok=unit_updated").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             units_page(
                 &state,
@@ -610,7 +610,7 @@ pub async fn save_settings(
     let a = actor.clone();
     let values = s.clone();
     match blocking(&state, move |app| settings::update(app, &a, s)).await {
-        Ok(_) => Ok(Redirect::to("/admin/settings?ok=settings_saved").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/admin/settings?ok=settings_saved").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             settings_page(
                 &state,

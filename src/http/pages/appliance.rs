@@ -3,7 +3,7 @@
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::Flash;
@@ -103,7 +103,7 @@ pub async fn tls_upload(
             );
             resolver.replace(key, summary);
             audit::record(&state.app, actor.event("tls.upload", None, detail))?;
-            Ok(Redirect::to("/admin/tls?ok=cert_swapped").into_response())
+            Ok(crate::http::see_other("/admin/tls?ok=cert_swapped").into_response())
         }
         Err(msg) => {
             tls_page(
@@ -135,7 +135,7 @@ pub async fn tls_local(State(state): State<AppState>, actor: Actor) -> Result<Re
     let detail = format!("恢复本机证书 SHA-256 {}", summary.fingerprint_sha256);
     resolver.replace(key, summary);
     audit::record(&state.app, actor.event("tls.local", None, detail))?;
-    Ok(Redirect::to("/admin/tls?ok=cert_swapped").into_response())
+    Ok(crate::http::see_other("/admin/tls?ok=cert_swapped").into_response())
 }
 
 // ---- updates ----
@@ -219,7 +219,7 @@ pub async fn updates_upload(
     };
     let a = actor.clone();
     match blocking(&state, move |app| updates::upload(app, &a, &bundle.bytes)).await {
-        Ok(_) => Ok(Redirect::to("/admin/updates?ok=bundle_uploaded").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/admin/updates?ok=bundle_uploaded").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             updates_page(
                 &state,

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::{Flash, safe_next};
@@ -77,7 +77,7 @@ pub async fn login_form(
     Q(q): Q<LoginQuery>,
 ) -> Result<Response, AppError> {
     if actor.is_some() {
-        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+        return Ok(crate::http::see_other(&safe_next(q.next.as_deref())).into_response());
     }
     let setup_needed = blocking(&state, setup::is_needed).await?;
     let (pre, set_pre) = pre_token(&headers)?;
@@ -150,7 +150,7 @@ pub async fn login_submit(
             };
             Ok((
                 [(header::SET_COOKIE, session_cookie(&ok.token))],
-                Redirect::to(&to),
+                crate::http::see_other(&to),
             )
                 .into_response())
         }
@@ -175,7 +175,7 @@ pub async fn logout(State(state): State<AppState>, actor: Actor) -> Result<Respo
                 crate::http::CLEAR_SITE_DATA.to_string(),
             ),
         ],
-        Redirect::to("/login?ok=logged_out"),
+        crate::http::see_other("/login?ok=logged_out"),
     )
         .into_response())
 }
@@ -288,7 +288,7 @@ pub async fn setup_submit(
     })
     .await
     {
-        Ok(_) => Ok(Redirect::to("/login?ok=setup_done").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/login?ok=setup_done").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             again(StatusCode::UNPROCESSABLE_ENTITY, e.field(), e.to_string())
         }
@@ -359,7 +359,7 @@ pub async fn password_submit(
     })
     .await
     {
-        Ok(()) => Ok(Redirect::to("/?ok=password_changed").into_response()),
+        Ok(()) => Ok(crate::http::see_other("/?ok=password_changed").into_response()),
         Err(e @ AppError::Invalid { .. }) => again(e.field(), e.to_string()),
         Err(e) => Err(e),
     }

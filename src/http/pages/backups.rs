@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,7 @@ pub async fn save_settings(
     s.backup_age_recipient = f.backup_age_recipient.clone();
     let a = actor.clone();
     match blocking(&state, move |app| settings::update(app, &a, s)).await {
-        Ok(_) => Ok(Redirect::to("/admin/backups?ok=settings_saved").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/admin/backups?ok=settings_saved").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             backups_page(
                 &state,
@@ -139,7 +139,7 @@ async fn backups_page(
 
 pub async fn run(State(state): State<AppState>, actor: Actor) -> Result<Response, AppError> {
     blocking(&state, move |app| backups::run_as(app, &actor)).await?;
-    Ok(Redirect::to("/admin/backups?ok=backup_done").into_response())
+    Ok(crate::http::see_other("/admin/backups?ok=backup_done").into_response())
 }
 
 pub async fn download(

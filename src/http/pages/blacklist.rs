@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Flash;
@@ -64,7 +64,7 @@ pub async fn add(
     })
     .await
     {
-        Ok(_) => Ok(Redirect::to("/blacklist?ok=blacklisted").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/blacklist?ok=blacklisted").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             list_page(
                 &state,
@@ -86,7 +86,7 @@ pub async fn lift(
     Path(phone): Path<String>,
 ) -> Result<Response, AppError> {
     blocking(&state, move |app| blacklist::lift(app, &actor, &phone)).await?;
-    Ok(Redirect::to("/blacklist?ok=lifted").into_response())
+    Ok(crate::http::see_other("/blacklist?ok=lifted").into_response())
 }
 
 pub async fn record(

@@ -65,5 +65,5 @@ pub async fn handover_submit(
         handover::add(app, &actor, &f.text, &open)
     })
     .await?;
-    Ok(axum::response::Redirect::to("/?ok=handover_saved#handover").into_response())
+    Ok(crate::http::see_other("/?ok=handover_saved#handover").into_response())
 }

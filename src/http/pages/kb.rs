@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Flash;
@@ -85,7 +85,9 @@ pub async fn create(
     let a = actor.clone();
     let input = f.clone();
     match blocking(&state, move |app| knowledge::save(app, &a, None, input)).await {
-        Ok(art) => Ok(Redirect::to(&format!("/kb/{}?ok=kb_saved", art.id)).into_response()),
+        Ok(art) => {
+            Ok(crate::http::see_other(&format!("/kb/{}?ok=kb_saved", art.id)).into_response())
+        }
         Err(e @ AppError::Invalid { .. }) => {
             edit_page(
                 &state,
@@ -142,7 +144,7 @@ pub async fn update(
     let a = actor.clone();
     let input = f.clone();
     match blocking(&state, move |app| knowledge::save(app, &a, Some(id), input)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/kb/{id}?ok=kb_saved")).into_response()),
+        Ok(_) => Ok(crate::http::see_other(&format!("/kb/{id}?ok=kb_saved")).into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             edit_page(
                 &state,

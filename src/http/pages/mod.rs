@@ -19,10 +19,21 @@ pub struct Flash {
     pub ok: Option<String>,
 }
 
-/// A redirect target from a query string, kept on this site.
+/// A redirect target from a query string, kept on this site: a path of visible ASCII that
+/// starts with one `/` (no `//`, no backslash, no whitespace or control character that a
+/// browser would drop to turn `/\t/host` into `//host`), at most 512 bytes; else home.
 pub fn safe_next(next: Option<&str>) -> String {
+    const ALLOWED: &[u8] = b"-._~!$&'()*+,;=:@/?%#";
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.len() <= 512
+                && n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || ALLOWED.contains(&b)) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -38,5 +49,21 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(
+            safe_next(Some("/orders?state=closed&page=2")),
+            "/orders?state=closed&page=2"
+        );
+        for bad in [
+            "/\t/evil.example/",
+            "/\n",
+            "/\r\nSet-Cookie: x",
+            "/ /evil",
+            "/\u{0}",
+            "/\u{7f}",
+            "/订单",
+            "/%09/host/\u{8}",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
     }
 }

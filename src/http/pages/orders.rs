@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -346,10 +346,14 @@ pub async fn intake_submit(
     let id = r.order.id;
     // A resubmitted form finds its order already registered (and acted on): just show it.
     if !r.created {
-        return Ok(Redirect::to(&format!("/orders/{}?ok=registered", id.0)).into_response());
+        return Ok(
+            crate::http::see_other(&format!("/orders/{}?ok=registered", id.0)).into_response(),
+        );
     }
     let Some((action, body)) = follow else {
-        return Ok(Redirect::to(&format!("/orders/{}?ok=registered", id.0)).into_response());
+        return Ok(
+            crate::http::see_other(&format!("/orders/{}?ok=registered", id.0)).into_response(),
+        );
     };
     // Registered; if the outcome fails the order is safe and the page says what went wrong.
     apply_and_show(&state, &actor, id, action, body).await
@@ -496,9 +500,10 @@ async fn apply_and_show(
     })
     .await
     {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/orders/{}?ok={}", id.0, action.code())).into_response())
-        }
+        Ok(_) => Ok(
+            crate::http::see_other(&format!("/orders/{}?ok={}", id.0, action.code()))
+                .into_response(),
+        ),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             detail_page(
                 state,
@@ -556,7 +561,7 @@ pub async fn search(
         })
         .await?;
         if let Some(id) = found {
-            return Ok(Redirect::to(&format!("/orders/{}", id.0)).into_response());
+            return Ok(crate::http::see_other(&format!("/orders/{}", id.0)).into_response());
         }
     }
     // A phone number typed into the box searches by caller (staff only: the service
@@ -637,7 +642,7 @@ pub async fn repeat_call(
     let note = field(&f, "note").to_string();
     let a = actor.clone();
     blocking(&state, move |app| orders::repeat_call(app, &a, id, &note)).await?;
-    Ok(Redirect::to(&format!("/orders/{}?ok=repeat_call", id.0)).into_response())
+    Ok(crate::http::see_other(&format!("/orders/{}?ok=repeat_call", id.0)).into_response())
 }
 
 pub async fn urge_unit(
@@ -657,5 +662,5 @@ pub async fn urge_unit(
         orders::urge_unit_overdue(app, &actor, unit, &note)
     })
     .await?;
-    Ok(Redirect::to(&format!("/?ok=urged_{n}")).into_response())
+    Ok(crate::http::see_other(&format!("/?ok=urged_{n}")).into_response())
 }

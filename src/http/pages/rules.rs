@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, Weekday};
 
@@ -75,7 +75,7 @@ pub async fn calendar(
     Q(q): Q<YearQuery>,
 ) -> Result<Response, AppError> {
     actor.require(crate::domain::role::Permission::SettingsManage)?;
-    let now_year: i32 = state.app.now().display_cst()[..4].parse().unwrap_or(2026);
+    let now_year: i32 = state.app.now().to_cst().map(|t| t.year()).unwrap_or(2026);
     let year = q.year.unwrap_or(now_year).clamp(2000, 2100);
     let (cal, warning) = blocking(&state, |app| {
         Ok((rules::calendar(app)?, rules::calendar_warning(app)?))
@@ -105,7 +105,7 @@ pub async fn toggle(
     let date = f.date.clone();
     blocking(&state, move |app| rules::toggle_day(app, &actor, &date)).await?;
     let year = f.date.get(..4).unwrap_or("");
-    Ok(Redirect::to(&format!(
+    Ok(crate::http::see_other(&format!(
         "/admin/calendar?year={year}&ok=calendar_saved#d{}",
         f.date
     ))
@@ -259,7 +259,7 @@ pub async fn save_limits(
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => Ok(Redirect::to("/admin/limits?ok=limits_saved").into_response()),
+        Ok(()) => Ok(crate::http::see_other("/admin/limits?ok=limits_saved").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             limits_page(
                 &state,
@@ -407,7 +407,7 @@ pub async fn save_screening(
     let a = actor.clone();
     let kept = s.clone();
     match blocking(&state, move |app| screening_settings::save(app, &a, s)).await {
-        Ok(_) => Ok(Redirect::to("/admin/screening?ok=settings_saved").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/admin/screening?ok=settings_saved").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             screening_page(
                 &state,
@@ -488,7 +488,7 @@ pub async fn save_category(
     })
     .await
     {
-        Ok(_) => Ok(Redirect::to("/admin/categories?ok=settings_saved").into_response()),
+        Ok(_) => Ok(crate::http::see_other("/admin/categories?ok=settings_saved").into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             categories_page(
                 &state,

@@ -188,6 +188,24 @@ struct MergeBody {
     into: Value,
 }
 
+/// When the unit contacted the caller: a real time, not in the future, written back as
+/// `YYYY-MM-DD HH:MM` in Beijing time.
+fn contact_time(v: &Option<String>, now: Timestamp) -> Result<Option<String>, AppError> {
+    let Some(s) = v.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let t = Timestamp::parse_local(s).ok_or_else(|| {
+        AppError::invalid(
+            "contacted_at",
+            "联系时间应为 YYYY-MM-DD HH:MM，如 2026-11-30 15:00",
+        )
+    })?;
+    if t > now.plus_secs(600) {
+        return Err(AppError::invalid("contacted_at", "联系时间不能晚于现在"));
+    }
+    Ok(Some(t.display_cst().chars().take(16).collect()))
+}
+
 /// Unreachable callbacks before the attempt cycle ends.
 pub const CALLBACK_ATTEMPTS: usize = 3;
 
@@ -567,7 +585,7 @@ fn apply(
                 resolved: b.resolved,
                 contact: Contact {
                     contacted,
-                    at: optional("contacted_at", "联系时间", &at, 64)?,
+                    at: contact_time(&at, now)?,
                     how: optional("contact_method", "联系方式", &how, 64)?,
                 },
                 public_reply,

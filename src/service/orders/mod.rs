@@ -138,15 +138,12 @@ fn opt_text(
     }
 }
 
+/// A platform's deadline: RFC 3339, or `YYYY-MM-DD` meaning the end of that day in
+/// Beijing; within the accepted years.
 pub fn parse_due(s: &str) -> Option<Timestamp> {
     let s = s.trim();
-    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-        return i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
-            .ok()
-            .map(Timestamp);
-    }
-    // A date alone: the end of that day in Beijing.
-    Timestamp::parse_cst_date(s).map(|t| t.plus_secs(86400 - 1))
+    Timestamp::parse_rfc3339(s)
+        .or_else(|| Timestamp::parse_cst_date(s).map(|t| t.plus_secs(86400 - 1)))
 }
 
 /// The validated order fields, before a number and id are given.
@@ -231,10 +228,12 @@ fn validate(new: &NewOrder, cfg: &OrderConfig) -> Result<Order, AppError> {
     };
     let external_id = opt_text("external_id", "平台编号", &new.external_id, 64)?;
     let external_due = match new.external_due.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => Some(
-            parse_due(s)
-                .ok_or_else(|| AppError::invalid("external_due", "平台办理时限格式不正确"))?,
-        ),
+        Some(s) => Some(parse_due(s).ok_or_else(|| {
+            AppError::invalid(
+                "external_due",
+                "平台办理时限无效：应为 2000—2099 年的日期（YYYY-MM-DD）或 RFC 3339 时间",
+            )
+        })?),
         None => None,
     };
     let address = match &new.address {
@@ -422,10 +421,7 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
     }
     let now = app.now();
     let prefix = app.settings().number_prefix;
-    let day = {
-        let s = now.display_cst();
-        format!("{}{}{}", &s[0..4], &s[5..7], &s[8..10])
-    };
+    let day = now.cst_digits()[..8].to_string();
     let query_code = random_digits(6)?;
     app.store.write(|tx| -> Result<IntakeResult, AppError> {
         let cfg = config(tx)?;
@@ -584,9 +580,9 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
     let phone = nonempty(&f.phone).map(|p| normalize_phone(p).unwrap_or_else(|| p.to_string()));
     let date = |field: &'static str, v: &Option<String>| -> Result<Option<Timestamp>, AppError> {
         match nonempty(v) {
-            Some(s) => Timestamp::parse_cst_date(s)
-                .map(Some)
-                .ok_or_else(|| AppError::invalid(field, "日期格式应为 YYYY-MM-DD")),
+            Some(s) => Timestamp::parse_cst_date(s).map(Some).ok_or_else(|| {
+                AppError::invalid(field, "日期应为 YYYY-MM-DD 的真实日期（2000—2099 年）")
+            }),
             None => Ok(None),
         }
     };
@@ -831,7 +827,7 @@ pub fn live_hints(
                 .collect(),
             None => Vec::new(),
         };
-        let today = now.display_cst()[..10].to_string();
+        let today = now.cst_day();
         let articles: Vec<Value> = crate::service::knowledge::search_in(tx, content, &today, true, 3)?
             .into_iter()
             .filter(|(score, _)| *score >= 0.15)

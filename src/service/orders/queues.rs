@@ -62,13 +62,13 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                     lists.push(("final_review", in_state(tx, State::FinalReview)?));
                 }
                 lists.push(("to_dispatch", in_state(tx, State::Registered)?));
-                let today = now.display_cst()[..10].to_string();
+                let today = now.cst_day();
                 let mut mine = Vec::new();
                 for id in orders::ids_desc(tx, None, 500)? {
                     let Some(o) = orders::get(tx, id)? else {
                         continue;
                     };
-                    if o.created_at.display_cst()[..10] != today {
+                    if o.created_at.cst_day() != today {
                         break;
                     }
                     if o.created_by == actor.id {
@@ -206,7 +206,7 @@ pub fn board(app: &App, actor: &Actor) -> Result<Vec<SeatRow>, AppError> {
         return Err(AppError::Forbidden);
     }
     let now = app.now();
-    let today = now.display_cst()[..10].to_string();
+    let today = now.cst_day();
     let hour_ago = now.plus_secs(-3600);
     app.store.read(|tx| -> Result<Vec<SeatRow>, AppError> {
         let mut rows: Vec<(u64, SeatRow)> = crate::store::users::list(tx)?
@@ -227,7 +227,7 @@ pub fn board(app: &App, actor: &Actor) -> Result<Vec<SeatRow>, AppError> {
             let Some(o) = orders::get(tx, id)? else {
                 continue;
             };
-            if o.created_at.display_cst()[..10] != today {
+            if o.created_at.cst_day() != today {
                 break;
             }
             if let Some((_, r)) = rows.iter_mut().find(|(uid, _)| *uid == o.created_by.0) {
