@@ -37,7 +37,7 @@ pub enum UserInvalid {
     DisplayName,
     #[error("密码至少 10 个字符，最多 128 个字符")]
     PasswordLength,
-    #[error("密码不能与用户名相同")]
+    #[error("密码不能包含用户名")]
     PasswordIsUsername,
     #[error("密码不能全部是同一个字符")]
     PasswordTrivial,
@@ -89,7 +89,9 @@ pub fn validate_password(username: &str, password: &str) -> Result<(), UserInval
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
         return Err(UserInvalid::PasswordLength);
     }
-    if password.eq_ignore_ascii_case(username) {
+    // Guessers try the name first, with digits around it: refuse any password holding it.
+    let name = username.trim().to_lowercase();
+    if name.chars().count() >= 3 && password.to_lowercase().contains(&name) {
         return Err(UserInvalid::PasswordIsUsername);
     }
     let mut chars = password.chars();

@@ -105,7 +105,7 @@ pub fn login(
         })?;
         return Err(AppError::BadCredentials);
     };
-    app.throttle.success(&account);
+    app.throttle.success(&account, ip);
 
     let token = random_token()?;
     let key = session_key(&token);
@@ -204,9 +204,15 @@ pub fn change_password(
         .store
         .read(|tx| users::get(tx, actor.id))?
         .ok_or(AppError::Unauthenticated)?;
+    // The old-password check is a password guess like a login: throttled the same way.
+    app.throttle
+        .check(&current.username, actor.ip, now)
+        .map_err(|retry_after| AppError::Throttled { retry_after })?;
     if !password::verify(old_password, &current.password_hash) {
+        app.throttle.failure(&current.username, actor.ip, now);
         return Err(AppError::invalid("old_password", "原密码不正确"));
     }
+    app.throttle.success(&current.username, actor.ip);
     user::validate_password(&current.username, new_password)
         .map_err(|e| AppError::invalid("new_password", e.to_string()))?;
     if old_password == new_password {

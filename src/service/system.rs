@@ -21,6 +21,8 @@ pub struct SystemInfo {
     pub audit_entries: u64,
     pub sessions: u64,
     pub disk_free_mb: Option<u64>,
+    /// Accounts guessed at from many addresses in the last hour.
+    pub guess_alerts: Vec<super::throttle::GuessAlert>,
 }
 
 fn human_duration(secs: i64) -> String {
@@ -69,5 +71,6 @@ pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
         audit_entries: count("audit-v1"),
         sessions: count("sessions-v1"),
         disk_free_mb: disk_free_mb(&app.data_dir),
+        guess_alerts: app.throttle.alerts(now),
     })
 }

@@ -247,7 +247,7 @@ async fn serve_stops_cleanly_on_sigterm_and_logs_no_personal_data() {
     );
     let r = c
         .post(format!("{base}/api/v1/setup"))
-        .json(&json!({"code": code, "username": "admin", "password": "Admin-pass-2026"}))
+        .json(&json!({"code": code, "username": "admin", "password": "Lantern-pass-2026"}))
         .send()
         .await
         .unwrap();
@@ -282,7 +282,7 @@ async fn serve_stops_cleanly_on_sigterm_and_logs_no_personal_data() {
         "requests are logged by route"
     );
     assert!(logs.contains("stopped"), "{logs}");
-    for secret in ["13812345678", "张三", "Admin-pass-2026", &code] {
+    for secret in ["13812345678", "张三", "Lantern-pass-2026", &code] {
         assert!(!logs.contains(secret), "log leaks {secret}");
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 /// 2026-11-30 (a Monday) 09:00 in Beijing.
 pub const T0: i64 = 1_796_000_400;
 
-pub const ADMIN_PASSWORD: &str = "Admin-pass-2026";
+pub const ADMIN_PASSWORD: &str = "Lantern-pass-2026";
 pub const USER_PASSWORD: &str = "Initial-pass-01";
 pub const NEW_PASSWORD: &str = "Changed-pass-02";
 
@@ -78,6 +78,19 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// A client whose requests come from another loopback address (127.0.0.N), as another
+    /// PC on the office network would.
+    pub fn client_at(&self, n: u8) -> Client {
+        Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&self.ca_pem).unwrap())
+            .tls_built_in_root_certs(false)
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::from([127, 0, 0, n]))
+            .build()
+            .unwrap()
     }
 
     /// Completes first-boot setup and returns the admin's session.

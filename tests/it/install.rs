@@ -44,7 +44,7 @@ impl TestBox {
                 "--password-stdin",
             ],
             true,
-            "Admin-pass-123",
+            "Chief-pass-123",
         );
         assert_eq!(code, 0, "{out}");
         b
@@ -423,7 +423,7 @@ async fn the_admin_installs_a_bundle_from_the_usb_stick_and_the_box_restarts_int
     let base = |port: u16| format!("https://127.0.0.1:{port}");
     let r = client
         .post(format!("{}/api/v1/session", base(port)))
-        .json(&json!({"username": "admin1", "password": "Admin-pass-123"}))
+        .json(&json!({"username": "admin1", "password": "Chief-pass-123"}))
         .send()
         .await
         .unwrap();
@@ -435,7 +435,7 @@ async fn the_admin_installs_a_bundle_from_the_usb_stick_and_the_box_restarts_int
     let r = client
         .post(format!("{}/api/v1/session/password", base(port)))
         .header("x-csrf-token", &csrf)
-        .json(&json!({"old_password": "Admin-pass-123", "new_password": "Admin-pass-456"}))
+        .json(&json!({"old_password": "Chief-pass-123", "new_password": "Chief-pass-456"}))
         .send()
         .await
         .unwrap();

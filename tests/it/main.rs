@@ -18,6 +18,7 @@ mod fuzz;
 mod input;
 mod install;
 mod knowledge;
+mod lockout;
 mod orders;
 mod pages;
 mod permissions;

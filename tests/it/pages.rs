@@ -102,7 +102,7 @@ async fn login_form_flow_and_forced_password_change() {
         .form(&[
             ("csrf", csrf.as_str()),
             ("old_password", USER_PASSWORD),
-            ("new_password", "Chen-new-pass-1"),
+            ("new_password", "Lotus-new-pass-1"),
             ("new_password2", "Chen-new-pass-2"),
         ])
         .send()
@@ -115,8 +115,8 @@ async fn login_form_flow_and_forced_password_change() {
         .form(&[
             ("csrf", csrf.as_str()),
             ("old_password", USER_PASSWORD),
-            ("new_password", "Chen-new-pass-1"),
-            ("new_password2", "Chen-new-pass-1"),
+            ("new_password", "Lotus-new-pass-1"),
+            ("new_password2", "Lotus-new-pass-1"),
         ])
         .send()
         .await
