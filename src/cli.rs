@@ -339,6 +339,7 @@ fn serve(data: PathBuf, listen: SocketAddr, plain_http: bool, demo: bool) -> Res
             plain_http,
             clock: Arc::new(SystemClock),
             search: true,
+            limits: crate::http::server::Limits::default(),
         })
         .await;
         let running = match started {
@@ -445,6 +446,7 @@ fn selfcheck(data: PathBuf) -> Result<i32> {
             plain_http: true,
             clock: Arc::new(SystemClock),
             search: false,
+            limits: crate::http::server::Limits::default(),
         })
         .await?;
         let probe = running.probe_healthz().await;

@@ -21,6 +21,8 @@ pub struct ServeOptions {
     pub clock: Arc<dyn Clock>,
     /// Build and keep the full-text index (the update self-check on a data copy does without).
     pub search: bool,
+    /// Bounds on connections and slow clients.
+    pub limits: http::server::Limits,
 }
 
 /// A running server.
@@ -207,7 +209,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
     let (jobs_stop, jobs_rx) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(background_jobs(app.clone(), jobs_rx));
     let task = tokio::spawn(async move {
-        http::server::serve(listener, router, tls_config, async {
+        http::server::serve_with(listener, router, tls_config, opts.limits, async {
             let _ = stop_rx.await;
         })
         .await;

@@ -33,6 +33,14 @@ impl TestApp {
     }
 
     pub async fn start_in(dir: tempfile::TempDir) -> TestApp {
+        Self::start_with(dir, hotline::http::server::Limits::default()).await
+    }
+
+    /// A server with its own bounds on connections and slow clients.
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        limits: hotline::http::server::Limits,
+    ) -> TestApp {
         let clock = Arc::new(ManualClock::new(Timestamp::from_secs(T0)));
         let running = start(ServeOptions {
             data: dir.path().to_path_buf(),
@@ -40,6 +48,7 @@ impl TestApp {
             plain_http: false,
             clock: clock.clone(),
             search: true,
+            limits,
         })
         .await
         .unwrap();

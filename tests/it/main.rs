@@ -29,6 +29,7 @@ mod search;
 mod server;
 mod session;
 mod setup;
+mod slow;
 mod store;
 mod tls;
 mod tokens;

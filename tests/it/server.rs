@@ -17,6 +17,7 @@ async fn in_flight_requests_finish_before_the_server_stops() {
         plain_http: true,
         clock: Arc::new(SystemClock),
         search: true,
+        limits: hotline::http::server::Limits::default(),
     })
     .await
     .unwrap();

@@ -62,6 +62,7 @@ async fn plain_http_is_refused_off_loopback() {
         plain_http: true,
         clock: Arc::new(SystemClock),
         search: true,
+        limits: hotline::http::server::Limits::default(),
     })
     .await
     .err()
@@ -79,6 +80,7 @@ async fn plain_http_works_on_loopback() {
         plain_http: true,
         clock: Arc::new(SystemClock),
         search: true,
+        limits: hotline::http::server::Limits::default(),
     })
     .await
     .unwrap();
