@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     println!("cargo:rerun-if-changed=web");
     println!("cargo:rerun-if-changed=keys/update-keys.txt");
+    println!("cargo:rerun-if-changed=keys/dev-update.pub");
     emit_git_commit(&root);
     println!("cargo:rustc-env=HOTLINE_TARGET={}", env::var("TARGET")?);
     emit_update_keys(&root, &out)?;
@@ -57,24 +58,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The trusted update keys: hex ed25519 public keys, one per line (at most two slots);
-/// `#` starts a comment.
+/// `#` starts a comment. The repository's development key (its private half is in git, for
+/// the tests) is trusted only with the `dev-update-key` feature, which only test builds turn
+/// on; written into `update-keys.txt` it is left out with a warning.
 fn emit_update_keys(root: &Path, out: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let text = fs::read_to_string(root.join("keys/update-keys.txt")).unwrap_or_default();
-    let keys: Vec<String> = text
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim().to_lowercase())
-        .filter(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
-        .take(2)
-        .collect();
-    let list = keys
-        .iter()
-        .map(|k| format!("{k:?}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let key_lines = |name: &str| -> Vec<String> {
+        fs::read_to_string(root.join("keys").join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim().to_lowercase())
+            .filter(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect()
+    };
+    let dev = key_lines("dev-update.pub");
+    let mut release: Vec<String> = key_lines("update-keys.txt");
+    if release.iter().any(|k| dev.contains(k)) {
+        println!(
+            "cargo:warning=keys/update-keys.txt holds the development key; it is not trusted in this build"
+        );
+        release.retain(|k| !dev.contains(k));
+    }
+    release.truncate(2);
+    let dev_trusted = env::var_os("CARGO_FEATURE_DEV_UPDATE_KEY").is_some();
+    let mut keys = release.clone();
+    if dev_trusted {
+        keys.extend(dev.iter().take(1).cloned());
+    }
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|k| format!("{k:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     fs::write(
         out.join("update_keys.rs"),
         format!(
-            "/// Trusted update signing keys (hex ed25519), from keys/update-keys.txt.\npub const TRUSTED_KEYS: &[&str] = &[{list}];\n"
+            "/// Trusted update signing keys (hex ed25519): the office's release keys from\n\
+             /// keys/update-keys.txt, plus the development key in test builds only.\n\
+             pub const TRUSTED_KEYS: &[&str] = &[{}];\n\
+             /// The office's release keys alone (none: this build installs no update).\n\
+             pub const RELEASE_KEYS: &[&str] = &[{}];\n\
+             /// Whether the repository's development key is trusted (test builds).\n\
+             pub const DEV_KEY_TRUSTED: bool = {dev_trusted};\n",
+            list(&keys),
+            list(&release),
         ),
     )?;
     Ok(())

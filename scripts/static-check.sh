@@ -23,6 +23,17 @@ size=$(stat -c %s "$bin")
 echo "static binary $bin: $size bytes ($(( size / 1024 / 1024 )) MiB)"
 "${run[@]}" "$bin" --version
 
+# A release binary never trusts the repository's development key (its private half is in git).
+devbundle=$(mktemp)
+"${run[@]}" "$bin" update sign --key keys/dev-update.key --binary "$bin" --version 99.0.0 \
+  --target "$target" --out "$devbundle" >/dev/null
+if verdict=$("${run[@]}" "$bin" update verify "$devbundle" 2>&1); then
+  echo "FAIL: the release binary accepts a bundle signed with the development key" >&2
+  exit 1
+fi
+rm -f "$devbundle"
+echo "release binary refuses the development key: $verdict"
+
 data=$(mktemp -d)
 port=$(( 20000 + RANDOM % 20000 ))
 "${run[@]}" "$bin" serve --data "$data" --listen "127.0.0.1:$port" >"$data/stdout.log" 2>&1 &

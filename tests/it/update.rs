@@ -104,9 +104,40 @@ fn bundles_verify_and_every_refusal_has_a_reason() {
     let (h, bin) = hotline::update::verify(&good).unwrap();
     assert_eq!(h.version, "0.2.0");
     assert_eq!(bin, std::fs::read(binary).unwrap().as_slice());
+    assert!(
+        hotline::update::DEV_KEY_TRUSTED,
+        "test builds trust the development key"
+    );
     assert_eq!(
         hotline::update::TRUSTED_KEYS.len(),
-        1,
-        "the development key is compiled in"
+        hotline::update::RELEASE_KEYS.len() + 1
     );
+}
+
+/// Issue 8, point 7: the development key (private half in git) is trusted only by test
+/// builds; a build without the office's release key installs nothing and the page says so.
+/// (`scripts/static-check.sh` proves the release binary refuses a dev-signed bundle.)
+#[tokio::test]
+async fn only_the_offices_key_installs_updates() {
+    let dev_pub =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/dev-update.pub"))
+            .unwrap();
+    let dev = dev_pub
+        .lines()
+        .find(|l| !l.starts_with('#') && l.trim().len() == 64)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        !hotline::update::RELEASE_KEYS.contains(&dev.as_str()),
+        "the development key is never a release key"
+    );
+    assert!(hotline::update::TRUSTED_KEYS.contains(&dev.as_str()));
+    let app = crate::helpers::TestApp::new().await;
+    let admin = app.admin().await;
+    let page = admin.get("/admin/updates").await.text().await.unwrap();
+    if hotline::update::RELEASE_KEYS.is_empty() {
+        assert!(page.contains("没有内置本单位的发布密钥"), "{page}");
+    }
+    assert!(page.contains("测试版本"));
 }

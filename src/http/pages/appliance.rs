@@ -180,6 +180,8 @@ async fn updates_page(
         last => last,
         version => crate::service::system::VERSION,
         target => crate::update::TARGET,
+        release_keys => crate::update::RELEASE_KEYS.len(),
+        dev_key => crate::update::DEV_KEY_TRUSTED,
         paths => settings.update_paths,
         error => error,
     };
