@@ -33,6 +33,12 @@ pub enum AppError {
     UnsupportedMedia(&'static str),
     #[error("尝试次数过多，请 {retry_after} 秒后再试")]
     Throttled { retry_after: u64 },
+    #[error(
+        "磁盘空间不足，暂时无法保存。已保存的数据不受影响，查询照常；请通知管理员清理磁盘，空间恢复后即可继续保存。"
+    )]
+    DiskFull,
+    #[error("数据库正在自动恢复，请稍候几秒再试")]
+    StorageUnavailable,
     #[error("服务器内部错误，请稍后重试或联系管理员")]
     Internal(String),
 }
@@ -50,6 +56,8 @@ impl AppError {
             AppError::UnsupportedMedia(_) => 415,
             AppError::Invalid { .. } => 422,
             AppError::Throttled { .. } => 429,
+            AppError::DiskFull => 507,
+            AppError::StorageUnavailable => 503,
             AppError::Internal(_) => 500,
         }
     }
@@ -69,6 +77,8 @@ impl AppError {
             AppError::TooLarge => "too_large",
             AppError::UnsupportedMedia(_) => "unsupported_media_type",
             AppError::Throttled { .. } => "throttled",
+            AppError::DiskFull => "disk_full",
+            AppError::StorageUnavailable => "storage_unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -98,7 +108,11 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        match e {
+            StoreError::DiskFull => AppError::DiskFull,
+            StoreError::Unavailable => AppError::StorageUnavailable,
+            other => AppError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -22,6 +22,11 @@ pub fn stopping() {
     send("STOPPING=1");
 }
 
+/// A status line `systemctl status` shows (e.g. a full disk).
+pub fn status(text: &str) {
+    send(&format!("STATUS={}", text.replace('\n', " ")));
+}
+
 pub fn watchdog() {
     send("WATCHDOG=1");
 }

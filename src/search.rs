@@ -135,8 +135,10 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 }
 
 pub struct SearchIndex {
+    index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// `None` after a failed commit: made anew at the next catch-up.
+    writer: Mutex<Option<IndexWriter>>,
     id: Field,
     text: Field,
     watermark: AtomicU64,
@@ -191,8 +193,9 @@ impl SearchIndex {
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
         Ok(SearchIndex {
+            index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             id,
             text,
             watermark: AtomicU64::new(watermark),
@@ -203,9 +206,33 @@ impl SearchIndex {
         self.watermark.load(Ordering::SeqCst)
     }
 
-    /// Indexes every order changed since the watermark and commits the new watermark.
+    /// Indexes every order changed since the watermark and commits the new watermark. A
+    /// failure (a full disk) rolls the writer back to the last commit, or drops it to be made
+    /// anew, so the next catch-up starts clean from the same watermark.
     pub fn catch_up(&self, store: &Store) -> Result<usize, AppError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(
+                self.index
+                    .writer_with_num_threads(1, WRITER_BYTES)
+                    .map_err(internal)?,
+            );
+        }
+        let Some(writer) = slot.as_mut() else {
+            return Ok(0);
+        };
+        match self.index_changes(store, writer) {
+            Ok(n) => Ok(n),
+            Err(e) => {
+                if writer.rollback().is_err() {
+                    *slot = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn index_changes(&self, store: &Store, writer: &mut IndexWriter) -> Result<usize, AppError> {
         let mut wm = self.watermark();
         let mut done = 0;
         loop {

@@ -147,6 +147,78 @@ async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
     }
 }
 
+/// Brings the store back after a storage failure: reopens it, and once a full disk has room
+/// again (or another failure has passed) tries a write; healthy again, writes resume without
+/// a restart. A store that stays broken for five minutes under systemd ends the process so
+/// systemd starts it afresh. Ends at shutdown.
+async fn keep_store_writable(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use crate::store::{Health, RESUME_FREE_BYTES, free_bytes};
+    let mut failing_since: Option<std::time::Instant> = None;
+    let mut last = Health::Ok;
+    loop {
+        tokio::select! {
+            () = app.store.wake.notified() => {}
+            () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            _ = stop.changed() => return,
+        }
+        if app.store.health() == Health::Ok && !app.store.needs_reopen() {
+            failing_since = None;
+            continue;
+        }
+        let a = app.clone();
+        let health = tokio::task::spawn_blocking(move || {
+            if a.store.needs_reopen()
+                && let Err(e) = a.store.reopen()
+            {
+                tracing::warn!(error = %e, "database reopen failed; trying again");
+                return a.store.health();
+            }
+            let room = free_bytes(a.store.dir()).is_none_or(|b| b >= RESUME_FREE_BYTES);
+            match a.store.health() {
+                Health::DiskFull { .. } if !room => {}
+                Health::Ok => {}
+                _ => {
+                    if let Err(e) = a.store.probe_write() {
+                        tracing::warn!(error = %e, "the database cannot write yet");
+                    }
+                }
+            }
+            a.store.health()
+        })
+        .await
+        .unwrap_or(Health::Failed {
+            since: 0,
+            detail: "recovery task failed".into(),
+        });
+        if health != last {
+            match &health {
+                Health::Ok => crate::notify::status("运行正常"),
+                Health::DiskFull { .. } => {
+                    crate::notify::status("磁盘空间不足：暂停保存，查询照常；清理磁盘后自动恢复")
+                }
+                Health::Failed { detail, .. } => {
+                    crate::notify::status(&format!("数据库故障，正在恢复：{detail}"))
+                }
+            }
+            last = health.clone();
+        }
+        match health {
+            Health::Ok | Health::DiskFull { .. } => failing_since = None,
+            Health::Failed { .. } => {
+                let since = *failing_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() > std::time::Duration::from_secs(300)
+                    && crate::update::install::under_systemd()
+                {
+                    tracing::error!(
+                        "the database has not recovered in five minutes: exiting for systemd to restart the service"
+                    );
+                    std::process::exit(70);
+                }
+            }
+        }
+    }
+}
+
 fn prepare_data_dir(dir: &std::path::Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let fresh = !dir.exists();
@@ -207,7 +279,8 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
     let router = http::router(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (jobs_stop, jobs_rx) = tokio::sync::watch::channel(false);
-    let jobs = tokio::spawn(background_jobs(app.clone(), jobs_rx));
+    let jobs = tokio::spawn(background_jobs(app.clone(), jobs_rx.clone()));
+    let guardian = tokio::spawn(keep_store_writable(app.clone(), jobs_rx));
     let task = tokio::spawn(async move {
         http::server::serve_with(listener, router, tls_config, opts.limits, async {
             let _ = stop_rx.await;
@@ -215,6 +288,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
         .await;
         let _ = jobs_stop.send(true);
         let _ = jobs.await;
+        let _ = guardian.await;
     });
     Ok(Running {
         addr,

@@ -35,6 +35,8 @@ pub struct Layout {
     pub draft_key: String,
     /// The session's idle timeout: the intake page erases its draft when it passes.
     pub idle_secs: u64,
+    /// `disk_full` / `failed` while the store cannot write: every page says so.
+    pub store_problem: Option<&'static str>,
 }
 
 /// A key for this session's browser-side draft, derived from its CSRF token (so it changes
@@ -68,6 +70,11 @@ pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> 
         now: state.app.now().display_cst(),
         draft_key: actor.map(draft_key).unwrap_or_default(),
         idle_secs: settings.idle_secs().max(0) as u64,
+        store_problem: match state.app.store.health() {
+            crate::store::Health::Ok => None,
+            crate::store::Health::DiskFull { .. } => Some("disk_full"),
+            crate::store::Health::Failed { .. } => Some("failed"),
+        },
     }
 }
 

@@ -59,6 +59,7 @@ pub async fn metrics(
         let _ = writeln!(s, "# HELP hotline_build_info Version and commit of the running binary.\n# TYPE hotline_build_info gauge");
         let _ = writeln!(s, "hotline_build_info{{version=\"{}\",commit=\"{}\"}} 1", system::VERSION, system::COMMIT);
         let _ = writeln!(s, "# TYPE hotline_uptime_seconds gauge\nhotline_uptime_seconds {}", app.now().secs() - app.started_at.secs());
+        let _ = writeln!(s, "# HELP hotline_store_writable Whether the database accepts writes (0 while the disk is full).\n# TYPE hotline_store_writable gauge\nhotline_store_writable {}", u8::from(app.store.health() == crate::store::Health::Ok));
         let _ = writeln!(s, "# HELP hotline_http_requests_total Requests answered, by status class.\n# TYPE hotline_http_requests_total counter");
         let mut total = 0;
         for (i, c) in COUNTERS.by_class.iter().enumerate() {

@@ -159,17 +159,23 @@ pub fn authenticate(app: &App, token: &str, ip: Option<IpAddr>) -> Result<Option
     };
     match (live, user) {
         (Some(touch), Some(user)) => {
+            // Keeping the session alive is best effort: on a full disk the user still reads.
             if touch {
                 let touched = Session {
                     last_seen: now,
                     ..session.clone()
                 };
-                app.store.write(|tx| sessions::put(tx, &key, &touched))?;
+                if let Err(e) = app.store.write(|tx| sessions::put(tx, &key, &touched)) {
+                    tracing::warn!(error = %e, "session not touched");
+                }
             }
             Ok(Some(actor_for(&user, key, &session, ip)))
         }
         _ => {
-            app.store.write(|tx| sessions::delete(tx, &key))?;
+            // An ended session is refused whether or not its record can be removed now.
+            if let Err(e) = app.store.write(|tx| sessions::delete(tx, &key)) {
+                tracing::warn!(error = %e, "ended session not removed");
+            }
             Ok(None)
         }
     }

@@ -21,6 +21,10 @@ pub struct SystemInfo {
     pub audit_entries: u64,
     pub sessions: u64,
     pub disk_free_mb: Option<u64>,
+    /// Whether the store writes (a full disk stops writes until space is back).
+    pub store: crate::store::Health,
+    /// Since when the store cannot write, in Beijing time.
+    pub store_since: Option<String>,
     /// Accounts guessed at from many addresses in the last hour.
     pub guess_alerts: Vec<super::throttle::GuessAlert>,
 }
@@ -37,16 +41,13 @@ fn human_duration(secs: i64) -> String {
 }
 
 pub fn disk_free_mb(path: &std::path::Path) -> Option<u64> {
-    // `df` is on every box this ships to and saves an FFI dependency.
-    let out = std::process::Command::new("df")
-        .args(["-Pk"])
-        .arg(path)
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    let line = text.lines().nth(1)?;
-    let avail_kb: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
-    Some(avail_kb / 1024)
+    crate::store::free_bytes(path).map(|b| b / 1024 / 1024)
+}
+
+/// What `/healthz` and the watchdog say: the store answers a read, and whether it writes.
+pub fn health(app: &App) -> Result<crate::store::Health, AppError> {
+    app.store.read(crate::store::meta::schema_version)?;
+    Ok(app.store.health())
 }
 
 pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
@@ -71,6 +72,14 @@ pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
         audit_entries: count("audit-v1"),
         sessions: count("sessions-v1"),
         disk_free_mb: disk_free_mb(&app.data_dir),
+        store: app.store.health(),
+        store_since: match app.store.health() {
+            crate::store::Health::Ok => None,
+            crate::store::Health::DiskFull { since }
+            | crate::store::Health::Failed { since, .. } => {
+                Some(crate::domain::time::Timestamp::from_secs(since).display_cst())
+            }
+        },
         guess_alerts: app.throttle.alerts(now),
     })
 }

@@ -14,6 +14,7 @@ mod browser;
 mod cli;
 mod demo;
 mod desk;
+mod disk;
 mod fuzz;
 mod input;
 mod install;

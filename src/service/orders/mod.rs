@@ -608,7 +608,10 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
         // Words go to the full-text index (ranked); without it, a plain scan below.
         let ranked = match (&q, app.search.get()) {
             (Some(text), Some(ix)) => {
-                ix.catch_up(&app.store)?;
+                // A failed catch-up (a full disk) leaves the index a little behind, no more.
+                if let Err(e) = ix.catch_up(&app.store) {
+                    tracing::warn!(error = %e, "search index catch-up failed");
+                }
                 Some(ix.search(text, 5000)?)
             }
             _ => None,
@@ -683,7 +686,11 @@ pub fn get_view(app: &App, actor: &Actor, id: OrderId) -> Result<view::View, App
         let o = load_visible(tx, actor, id)?;
         Ok((o, config(tx)?, unit_map(tx)?))
     })?;
-    record_view(app, actor, id, "view", None)?;
+    // Reading never depends on a write: on a full disk the view goes unlogged (and says so
+    // in the server log) rather than the order unread.
+    if let Err(e) = record_view(app, actor, id, "view", None) {
+        tracing::warn!(order = id.0, error = %e, "view not recorded");
+    }
     Ok(view::build(&order, actor, &cfg, &units, now))
 }
 
