@@ -488,7 +488,7 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
                 who,
                 id,
                 Action::Reject,
-                json!({"reason_code": 1 + rng.below(10) as u64, "note": "已告知来电人相关途径"}),
+                json!({"reason_code": 1 + rng.below(10) as u64, "note": "已告知来电人相关途径", "transferred_to": "110"}),
                 &clock,
                 3,
             )?;

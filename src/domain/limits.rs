@@ -22,6 +22,8 @@ pub struct Limits {
     pub handle_npc: Span,
     /// Longest extension a unit may ask for, in working days.
     pub max_extension_days: u32,
+    /// Extension requests a unit may make in one round (延期次数).
+    pub max_extensions_per_round: u32,
     /// A unit may return an order within this many working days of dispatch.
     pub return_window_days: u32,
     /// Callback is due by the end of this many working days after reply approval.
@@ -44,6 +46,7 @@ impl Default for Limits {
             handle_praise: Span::WorkingDays(3),
             handle_npc: Span::WorkingDays(5),
             max_extension_days: 10,
+            max_extensions_per_round: 2,
             return_window_days: 2,
             callback_days: 1,
         }

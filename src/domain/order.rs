@@ -286,6 +286,12 @@ pub struct Order {
     pub timeline: Vec<TimelineEntry>,
     pub flags: Flags,
     pub reject_code: Option<u8>,
+    /// For a code-3 rejection: the emergency number that took the call.
+    #[serde(default)]
+    pub reject_transfer: Option<String>,
+    /// What the caller was told when the order was rejected.
+    #[serde(default)]
+    pub reject_told: Option<String>,
     pub answer: Option<String>,
     pub articles: Vec<u64>,
     #[serde(default)]

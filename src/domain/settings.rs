@@ -78,6 +78,8 @@ pub enum SettingsInvalid {
     AgeRecipient,
     #[error("升级包目录须为绝对路径，每行一个，最多 8 个")]
     UpdatePaths,
+    #[error("工单编号前缀须为 1–8 个大写英文字母，例如 HD")]
+    NumberPrefix,
 }
 
 impl SettingsInvalid {
@@ -90,6 +92,7 @@ impl SettingsInvalid {
             SettingsInvalid::BackupCopyDir => "backup_copy_dir",
             SettingsInvalid::AgeRecipient => "backup_age_recipient",
             SettingsInvalid::UpdatePaths => "update_paths",
+            SettingsInvalid::NumberPrefix => "number_prefix",
         }
     }
 }
@@ -101,6 +104,13 @@ pub fn validate(s: &Settings) -> Result<(), SettingsInvalid> {
     }
     if !(5..=480).contains(&s.idle_timeout_minutes) {
         return Err(SettingsInvalid::IdleTimeout);
+    }
+    // Order numbers are prefix + YYYYMMDD + serial: a prefix with digits or other letters
+    // would make numbers ambiguous or unsearchable.
+    if !(1..=8).contains(&s.number_prefix.len())
+        || !s.number_prefix.bytes().all(|b| b.is_ascii_uppercase())
+    {
+        return Err(SettingsInvalid::NumberPrefix);
     }
     for name in s.role_names.values() {
         if !(1..=16).contains(&name.trim().chars().count()) {
@@ -157,5 +167,12 @@ mod tests {
         assert_eq!(s.backup_hm(), (2, 30));
         assert_eq!(validate(&s), Err(SettingsInvalid::BackupTime));
         assert_eq!(validate(&Settings::default()), Ok(()));
+        for bad in ["", "hd", "H1", "ABCDEFGHI", "衡东", "H-D", " HD"] {
+            let s = Settings {
+                number_prefix: bad.into(),
+                ..Settings::default()
+            };
+            assert_eq!(validate(&s), Err(SettingsInvalid::NumberPrefix), "{bad:?}");
+        }
     }
 }

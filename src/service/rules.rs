@@ -174,6 +174,12 @@ pub fn put_limits(
             "延期上限应为 1–30 个工作日",
         ));
     }
+    if l.max_extensions_per_round > 5 {
+        return Err(AppError::invalid(
+            "max_extensions_per_round",
+            "每轮延期次数应为 0–5 次",
+        ));
+    }
     if !(1..=10).contains(&l.return_window_days) || !(1..=10).contains(&l.callback_days) {
         return Err(AppError::invalid(
             "return_window_days",

@@ -50,6 +50,15 @@ pub fn load(tx: &impl Tx) -> Result<Screening, AppError> {
     })
 }
 
+/// The script read to the caller for an exclusion code, as the office has written it.
+pub fn script_for(tx: &impl Tx, code: u8) -> Result<String, AppError> {
+    Ok(load(tx)?
+        .exclusion_scripts
+        .get(&code.to_string())
+        .cloned()
+        .unwrap_or_default())
+}
+
 pub fn save(app: &App, actor: &Actor, s: Screening) -> Result<Screening, AppError> {
     actor.require(Permission::SettingsManage)?;
     let mut words = Vec::new();

@@ -375,7 +375,7 @@ async fn direct_answer_reject_merge_and_withdraw() {
         &c.op,
         b,
         "reject",
-        json!({"reason_code": 3, "note": "已告知拨打 119"}),
+        json!({"reason_code": 3, "note": "已告知拨打 119", "transferred_to": "119"}),
     )
     .await;
     assert_eq!(v["state"], "rejected");
@@ -505,12 +505,21 @@ async fn return_redispatch_extension_send_back_and_reopen() {
     let v = ok(&c.sup, id, "decide_extension", json!({"approve": true})).await;
     assert_ne!(v["rounds"][1]["handle_due"], before);
     assert_eq!(v["rounds"][1]["handle_due"], "2026-12-10T09:00:00+08:00");
-    // A reply sent back, then answered again.
-    ok(
+    // A reply shorter than a sentence is refused by the server; one sent back, then answered
+    // again.
+    let r = act(
         &c.unit_b,
         id,
         "reply",
         json!({"result": "已处理", "resolved": "partly", "contacted": false}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    ok(
+        &c.unit_b,
+        id,
+        "reply",
+        json!({"result": "已处理，请来电人自行查看。", "resolved": "partly", "contacted": false}),
     )
     .await;
     assert_eq!(

@@ -107,6 +107,8 @@ const STAFF: &[&str] = &[
     "flags.merged_into",
     "flags.merged_from[]",
     "reject_code",
+    "reject_transfer",
+    "reject_told",
     "answer",
     "cited[]",
     "closure",

@@ -236,3 +236,235 @@ async fn emergency_words_scripts_and_categories_are_the_offices_to_edit() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// Issue 8, point 8: the rules are right, with cases the other tests do not know.
+#[tokio::test]
+async fn the_rules_are_right() {
+    use crate::orders::{act, create, get, ok, order_body};
+    let mut c = Centre::new().await;
+    let invalid = |field: &'static str| move |v: Value| v["error"]["field"] == field;
+    // Identity numbers: impossible or future birth dates, all-zero or unknown regions.
+    for id in [
+        "430424199002301235", // 30 February
+        "430424203001011234", // born in 2030
+        "000000199001011234", // all-zero region
+        "990424199001011234", // no such province
+    ] {
+        let mut b = order_body("13912340000", "投诉");
+        b["kind"] = json!("complaint");
+        b["caller"]["id_number"] = json!(id);
+        let r = c.op.post("/api/v1/orders", b).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{id}");
+        assert!(invalid("caller.id_number")(r.json().await.unwrap()), "{id}");
+    }
+    // Phones as people and platforms write them are normalised; all-zero ones refused.
+    for raw in [
+        "0086 139 1234 5678",
+        "+86-139-1234-5678",
+        "8613912345678",
+        "１３９１２３４５６７８",
+    ] {
+        let o = create(&c.op, order_body(raw, "路灯")).await;
+        let v = get(&c.op, o["id"].as_u64().unwrap()).await;
+        assert_eq!(v["caller"]["phone"], "13912345678", "{raw}");
+    }
+    for raw in ["00000000000", "0734-0000000", "+86"] {
+        let r = c.op.post("/api/v1/orders", order_body(raw, "路灯")).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{raw}");
+    }
+    // An all-zero credit code is refused.
+    let mut b = order_body("13912340000", "企业诉求");
+    b["line"] = json!("enterprise");
+    b["enterprise"] = json!({"name": "某公司", "credit_code": "000000000000000000"});
+    let r = c.op.post("/api/v1/orders", b).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Calendar days are real dates, normalised.
+    let put = |body: Value| {
+        c.admin
+            .client
+            .put(c.admin.url("/api/v1/admin/calendar/2027"))
+            .header("x-csrf-token", &c.admin.csrf)
+            .json(&body)
+            .send()
+    };
+    let r = put(json!({"holidays": ["2027-02-30"], "workdays": []}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = put(json!({"holidays": ["2027-1-1"], "workdays": []}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cal: Value = c
+        .admin
+        .get("/api/v1/admin/calendar")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(cal.to_string().contains("2027-01-01") && !cal.to_string().contains("2027-1-1"));
+    // The number prefix is 1–8 ASCII capitals.
+    let mut s: Value = c.admin.get("/api/v1/settings").await.json().await.unwrap();
+    for bad in ["hd", "H1", "衡东", "ABCDEFGHI", ""] {
+        s["number_prefix"] = json!(bad);
+        let r = c
+            .admin
+            .client
+            .put(c.admin.url("/api/v1/settings"))
+            .header("x-csrf-token", &c.admin.csrf)
+            .json(&s)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    }
+
+    // Rejections: code 3 names the emergency number; every one records what was told.
+    let o = create(&c.op, order_body("13912340001", "楼下冒烟")).await;
+    let id = o["id"].as_u64().unwrap();
+    let r = act(
+        &c.op,
+        id,
+        "reject",
+        json!({"reason_code": 3, "note": "已告知"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v = ok(
+        &c.op,
+        id,
+        "reject",
+        json!({"reason_code": 3, "transferred_to": "119"}),
+    )
+    .await;
+    assert_eq!(v["reject_transfer"], "119");
+    assert!(v["reject_told"].as_str().unwrap().contains("119"));
+    let o = create(&c.op, order_body("13912340002", "外县的事")).await;
+    let v = ok(
+        &c.op,
+        o["id"].as_u64().unwrap(),
+        "reject",
+        json!({"reason_code": 1, "note": "请向祁东县 12345 反映"}),
+    )
+    .await;
+    let told = v["reject_told"].as_str().unwrap();
+    assert!(told.contains("管辖") && told.contains("祁东县"), "{told}");
+    // Emergency words count in the title, and the fuller list knows 触电 and 喝农药.
+    for (title, number) in [("家里失火了", "119"), ("邻居喝农药", "120")] {
+        let mut b = order_body("13912340003", title);
+        b["content"] = json!("请尽快处理。");
+        let o = create(&c.op, b).await;
+        let w = o["warnings"].as_array().unwrap();
+        assert!(
+            w.iter()
+                .any(|w| w["code"] == "emergency" && w["numbers"].to_string().contains(number)),
+            "{title}: {w:?}"
+        );
+    }
+
+    // Extensions: capped per round, never past the platform's deadline, and a pending one
+    // ends with the round.
+    let mut b = order_body("13912340004", "平台件");
+    b["channel"] = json!("city_12345");
+    b["external_id"] = json!("SZ-77");
+    b["external_due"] = json!("2026-12-09");
+    let o = create(&c.op, b).await;
+    let id = o["id"].as_u64().unwrap();
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(&c.unit_a, id, "sign", json!({})).await;
+    ok(
+        &c.unit_a,
+        id,
+        "request_extension",
+        json!({"days": 10, "reason": "需协调多部门"}),
+    )
+    .await;
+    let v = ok(&c.lead, id, "decide_extension", json!({"approve": true})).await;
+    assert_eq!(
+        v["rounds"][0]["handle_due"], "2026-12-09T23:59:59+08:00",
+        "bounded by the platform's deadline"
+    );
+    let r = act(
+        &c.unit_a,
+        id,
+        "request_extension",
+        json!({"days": 1, "reason": "再延"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(crate::helpers::error_code(r).await, "platform_deadline");
+
+    let o = create(&c.op, order_body("13912340005", "井盖缺失")).await;
+    let id = o["id"].as_u64().unwrap();
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(&c.unit_a, id, "sign", json!({})).await;
+    ok(
+        &c.unit_a,
+        id,
+        "request_extension",
+        json!({"days": 2, "reason": "等材料"}),
+    )
+    .await;
+    ok(
+        &c.lead,
+        id,
+        "decide_extension",
+        json!({"approve": false, "note": "请按期办结"}),
+    )
+    .await;
+    ok(
+        &c.unit_a,
+        id,
+        "request_extension",
+        json!({"days": 1, "reason": "确需延期"}),
+    )
+    .await;
+    // The pending request ends with the reply; sent back, it does not come alive again.
+    ok(
+        &c.unit_a,
+        id,
+        "reply",
+        json!({"result": "已组织人员补装井盖并设置警示。", "resolved": "yes", "contacted": true}),
+    )
+    .await;
+    let v = ok(
+        &c.lead,
+        id,
+        "review_reply",
+        json!({"approve": false, "note": "请附照片"}),
+    )
+    .await;
+    assert_eq!(v["state"], "in_progress");
+    assert_eq!(v["rounds"][0]["extensions"][1]["approved"], false);
+    let r = act(&c.sup, id, "decide_extension", json!({"approve": true})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // Two requests were made in this round: a third is refused (the default cap is 2).
+    let r = act(
+        &c.unit_a,
+        id,
+        "request_extension",
+        json!({"days": 1, "reason": "第三次"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(crate::helpers::error_code(r).await, "extension_limit");
+    let v = get(&c.unit_a, id).await;
+    assert!(!v["actions"].to_string().contains("request_extension"));
+
+    // 退单 is not offered after its window (2 working days after dispatch).
+    let o = create(&c.op, order_body("13912340006", "噪音扰民")).await;
+    let id = o["id"].as_u64().unwrap();
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    let v = get(&c.unit_a, id).await;
+    assert!(v["actions"].to_string().contains("\"return\""));
+    c.advance(4 * 86400).await;
+    let v = get(&c.unit_a, id).await;
+    assert!(
+        !v["actions"].to_string().contains("\"return\""),
+        "{}",
+        v["actions"]
+    );
+    let r = act(&c.unit_a, id, "return", json!({"reason": "不属于本单位"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(crate::helpers::error_code(r).await, "return_window_passed");
+}

@@ -599,6 +599,9 @@ pub async fn save_settings(
         .map(|v| v.trim().to_string())
         .unwrap_or_default();
     s.idle_timeout_minutes = idle.parse().unwrap_or(0);
+    if let Some(p) = form.get("number_prefix") {
+        s.number_prefix = p.trim().to_string();
+    }
     s.role_names = Role::ALL
         .iter()
         .filter_map(|r| {

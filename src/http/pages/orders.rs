@@ -180,6 +180,7 @@ const INTAKE_FIELDS: &[&str] = &[
     "dispatch_co_units",
     "reject_code",
     "reject_note",
+    "reject_transfer",
     "answer_articles",
     "merge_into",
 ];
@@ -310,7 +311,7 @@ pub async fn intake_submit(
         "merge" => Some((Action::Merge, json!({"into": field(&f, "merge_into")}))),
         "reject" => Some((
             Action::Reject,
-            json!({"reason_code": field(&f, "reject_code").parse::<u8>().unwrap_or(0), "note": field(&f, "reject_note")}),
+            json!({"reason_code": field(&f, "reject_code").parse::<u8>().unwrap_or(0), "note": field(&f, "reject_note"), "transferred_to": opt(field(&f, "reject_transfer"))}),
         )),
         _ => None,
     };
@@ -446,7 +447,7 @@ fn action_body(action: Action, f: &Form) -> Value {
             ),
             "articles" => ids(&fields(f, "articles")),
             "unit" | "level" | "resolved" | "contacted_at" | "contact_method" | "public_reply"
-            | "basis"
+            | "basis" | "transferred_to"
                 if v.is_empty() =>
             {
                 continue;
@@ -543,12 +544,14 @@ pub async fn search(
     Q(filter): Q<ListFilter>,
 ) -> Result<Response, AppError> {
     // A number typed into the search box goes straight to the order.
-    if let Some(q) = filter
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| q.len() == 15 && q.starts_with(|c: char| c.is_ascii_uppercase()))
-    {
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| {
+        // A prefix of 1–8 capitals, then YYYYMMDD and a 5-digit serial.
+        let digits = q.trim_start_matches(|c: char| c.is_ascii_uppercase());
+        let prefix = q.len() - digits.len();
+        (1..=8).contains(&prefix)
+            && digits.len() == 13
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    }) {
         let key = q.to_string();
         let a = actor.clone();
         let found = blocking(&state, move |app| {

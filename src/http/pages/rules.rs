@@ -142,6 +142,8 @@ pub struct LimitsForm {
     #[serde(default)]
     max_extension_days: String,
     #[serde(default)]
+    max_extensions_per_round: String,
+    #[serde(default)]
     return_window_days: String,
     #[serde(default)]
     callback_days: String,
@@ -173,6 +175,7 @@ fn to_form(l: &Limits, p: &HarassPolicy) -> LimitsForm {
         handle_praise_days: span_text(l.handle_praise, 1),
         handle_npc_days: span_text(l.handle_npc, 1),
         max_extension_days: l.max_extension_days.to_string(),
+        max_extensions_per_round: l.max_extensions_per_round.to_string(),
         return_window_days: l.return_window_days.to_string(),
         callback_days: l.callback_days.to_string(),
         harass_count: p.count.to_string(),
@@ -205,6 +208,7 @@ fn from_form(f: &LimitsForm) -> Result<(Limits, HarassPolicy), AppError> {
             handle_praise: days("handle_praise_days", &f.handle_praise_days)?,
             handle_npc: days("handle_npc_days", &f.handle_npc_days)?,
             max_extension_days: num("max_extension_days", &f.max_extension_days)?,
+            max_extensions_per_round: num("max_extensions_per_round", &f.max_extensions_per_round)?,
             return_window_days: num("return_window_days", &f.return_window_days)?,
             callback_days: num("callback_days", &f.callback_days)?,
         },

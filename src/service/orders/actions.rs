@@ -22,19 +22,85 @@ use crate::service::{Actor, App};
 use crate::store::{Tx, WriteTx, audit, orders, units};
 
 /// The finer conditions beyond the state table, so the page offers only what will work.
-pub fn applies(o: &Order, actor: &Actor, a: Action) -> bool {
+pub fn applies(
+    o: &Order,
+    actor: &Actor,
+    a: Action,
+    cfg: &super::OrderConfig,
+    now: Timestamp,
+) -> bool {
     let round = o.current_round();
     let own_round = || round.is_some_and(|r| Some(r.unit) == actor.unit);
     let pending_ext = round.is_some_and(|r| r.extensions.iter().any(|e| e.approved.is_none()));
     match a {
-        Action::Sign | Action::Return | Action::Progress => own_round(),
+        Action::Sign | Action::Progress => own_round(),
+        Action::Return => own_round() && round.is_some_and(|r| within_return_window(r, cfg, now)),
         Action::Reply => actor.role == Role::ShiftLead || own_round(),
-        Action::RequestExtension => own_round() && !pending_ext,
+        Action::RequestExtension => {
+            own_round()
+                && !pending_ext
+                && round.is_some_and(|r| extension_refusal(o, r, cfg, now).is_none())
+        }
         Action::DecideExtension => pending_ext,
         Action::Callback => o.state != State::Closed || o.closure == Some(ClosureKind::Direct),
         _ => true,
     }
 }
+
+/// Whether a unit may still return the round (退单 within its window after dispatch).
+fn within_return_window(r: &Round, cfg: &super::OrderConfig, now: Timestamp) -> bool {
+    cfg.calendar.working_days_between(r.dispatched_at, now)
+        <= f64::from(cfg.limits.return_window_days)
+}
+
+/// Why no (further) extension may be asked for in this round, if it may not.
+fn extension_refusal(
+    o: &Order,
+    r: &Round,
+    cfg: &super::OrderConfig,
+    now: Timestamp,
+) -> Option<AppError> {
+    let max = cfg.limits.max_extensions_per_round;
+    if r.extensions.len() as u32 >= max {
+        return Some(AppError::conflict(
+            "extension_limit",
+            format!(
+                "本轮办理已申请延期 {} 次，已达上限（{max} 次）",
+                r.extensions.len()
+            ),
+        ));
+    }
+    if r.handle.is_some_and(|h| now > h.due) {
+        return Some(AppError::conflict(
+            "deadline_passed",
+            "已超过办理时限，不能再申请延期",
+        ));
+    }
+    if let (Some(h), Some(bound)) = (r.handle, o.external_due)
+        && h.due >= bound
+    {
+        return Some(AppError::conflict(
+            "platform_deadline",
+            format!(
+                "办理时限已到平台规定的期限（{}），不能延期",
+                bound.display_cst()
+            ),
+        ));
+    }
+    None
+}
+
+/// A pending extension request ends with the round it belongs to.
+fn lapse_pending_extensions(r: &mut Round, now: Timestamp) {
+    for e in r.extensions.iter_mut().filter(|e| e.approved.is_none()) {
+        e.approved = Some(false);
+        e.decided_at = Some(now);
+        e.note = Some("本轮办理已结束，延期申请自动失效".into());
+    }
+}
+
+/// The shortest reply the server accepts: a sentence, not "已办".
+pub const MIN_REPLY_CHARS: usize = 10;
 
 fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, AppError> {
     let mut b = body.clone();
@@ -76,6 +142,9 @@ struct RejectBody {
     reason_code: u8,
     #[serde(default)]
     note: String,
+    /// For code 3: the emergency number that took the call.
+    #[serde(default)]
+    transferred_to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -301,7 +370,28 @@ pub fn act(
             Err(Refusal::Role) => return Err(AppError::Forbidden),
             Err(Refusal::State) => return Err(wrong_state(&old, action)),
         };
-        if !applies(&old, actor, action) {
+        let cfg = config(tx)?;
+        if !applies(&old, actor, action, &cfg, now) {
+            // Say exactly why, where a rule (not a role) refuses it.
+            if action == Action::RequestExtension
+                && let Some(r) = old.current_round()
+                && Some(r.unit) == actor.unit
+                && let Some(e) = extension_refusal(&old, r, &cfg, now)
+            {
+                return Err(e);
+            }
+            if action == Action::Return
+                && let Some(r) = old.current_round()
+                && Some(r.unit) == actor.unit
+            {
+                return Err(AppError::conflict(
+                    "return_window_passed",
+                    format!(
+                        "派单已超过 {} 个工作日，不能退单；如确有困难请申请延期或联系值班长",
+                        cfg.limits.return_window_days
+                    ),
+                ));
+            }
             return Err(match action {
                 Action::Sign
                 | Action::Return
@@ -318,7 +408,7 @@ pub fn act(
             });
         }
         let mut o = old.clone();
-        let note = apply(tx, app, actor, &mut o, action, next, &body, now)?;
+        let note = apply(tx, &cfg, actor, &mut o, action, next, &body, now)?;
         o.version += 1;
         o.updated_at = now;
         o.push_timeline(
@@ -355,7 +445,7 @@ fn resolve_target(o: &Order, t: Target, previous: Option<State>) -> State {
 #[allow(clippy::too_many_arguments)]
 fn apply(
     tx: &WriteTx,
-    app: &App,
+    cfg: &super::OrderConfig,
     actor: &Actor,
     o: &mut Order,
     action: Action,
@@ -363,7 +453,6 @@ fn apply(
     body: &Value,
     now: Timestamp,
 ) -> Result<String, AppError> {
-    let cfg = config(tx)?;
     let to = |o: &mut Order, s: State| o.state = s;
     let note = match action {
         Action::Reject => {
@@ -378,19 +467,35 @@ fn apply(
             if b.reason_code == 10 && note.is_empty() {
                 return Err(AppError::invalid("note", "选择“其他”时请写明理由"));
             }
+            // Code 3: which emergency number took the call is part of the record.
+            let transfer = match (b.reason_code, b.transferred_to.as_deref().map(str::trim)) {
+                (3, Some(n @ ("110" | "119" | "120" | "122"))) => Some(n.to_string()),
+                (3, _) => {
+                    return Err(AppError::invalid(
+                        "transferred_to",
+                        "请选择已告知或转接的紧急电话：110、119、120 或 122",
+                    ));
+                }
+                _ => None,
+            };
+            // What the caller was told: the office's script for the code, and the note.
+            let script = crate::service::screening_settings::script_for(tx, b.reason_code)?;
+            let told = if note.is_empty() {
+                script
+            } else {
+                format!("{script}（{note}）")
+            };
             o.reject_code = Some(b.reason_code);
+            o.reject_transfer = transfer.clone();
+            o.reject_told = Some(told.clone());
             o.closed_at = Some(now);
             if b.reason_code == 9 {
                 crate::store::blacklist::add_incident(tx, &o.caller.phone, now, o.id)?;
             }
             format!(
-                "不予受理（代码 {}）{}",
+                "不予受理（代码 {}）{}。已告知来电人：{told}",
                 b.reason_code,
-                if note.is_empty() {
-                    String::new()
-                } else {
-                    format!("：{note}")
-                }
+                transfer.map(|n| format!("，已转 {n}")).unwrap_or_default()
             )
         }
         Action::Answer => {
@@ -421,7 +526,7 @@ fn apply(
                 }
             }
             let no = o.rounds.len() as u32 + 1;
-            let round = new_round(o, &cfg, no, unit, co, now, actor.id, b.handle_days)?;
+            let round = new_round(o, cfg, no, unit, co, now, actor.id, b.handle_days)?;
             let due = round.sign.due.display_cst();
             o.rounds.push(round);
             let name = units::get(tx, unit)?.map(|u| u.name).unwrap_or_default();
@@ -446,16 +551,7 @@ fn apply(
             let reason = required("reason", "退单理由", &b.reason, 1000)?;
             let basis = optional("basis", "依据", &b.basis, 1000)?;
             let from_state = o.state;
-            let window = cfg.limits.return_window_days;
             let r = round_mut(o)?;
-            if cfg.calendar.working_days_between(r.dispatched_at, now) > f64::from(window) {
-                return Err(AppError::conflict(
-                    "return_window_passed",
-                    format!(
-                        "派单已超过 {window} 个工作日，不能退单；如确有困难请申请延期或联系值班长"
-                    ),
-                ));
-            }
             r.returns.push(Return {
                 reason: reason.clone(),
                 basis,
@@ -484,6 +580,7 @@ fn apply(
             let previous = ret.from_state;
             if b.approve {
                 r.finished_at = Some(now);
+                lapse_pending_extensions(r, now);
             }
             if let Next::Branch { yes, no } = next {
                 let s = resolve_target(o, if b.approve { yes } else { no }, Some(previous));
@@ -510,12 +607,6 @@ fn apply(
             }
             let reason = required("reason", "延期理由", &b.reason, 1000)?;
             let r = round_mut(o)?;
-            if r.handle.is_some_and(|h| now > h.due) {
-                return Err(AppError::conflict(
-                    "deadline_passed",
-                    "已超过办理时限，不能再申请延期",
-                ));
-            }
             r.extensions.push(Extension {
                 days: b.days,
                 reason: reason.clone(),
@@ -531,6 +622,7 @@ fn apply(
         Action::DecideExtension => {
             let b: DecideBody = parse(body)?;
             let note = optional("note", "审核意见", &b.note, 1000)?;
+            let bound = o.external_due;
             let r = round_mut(o)?;
             let handle = r.handle;
             let ext = r
@@ -549,11 +641,18 @@ fn apply(
             if b.approve {
                 let h: Deadline =
                     handle.ok_or_else(|| AppError::conflict("not_signed", "工单尚未签收"))?;
-                let moved = cfg.calendar.extend(h, days);
+                // Never past the platform's own deadline.
+                let moved = cfg.calendar.extend(h, days).bounded(bound);
                 r.handle = Some(moved);
+                let capped = bound.is_some_and(|b| moved.due == b);
                 format!(
-                    "同意延期 {days} 个工作日，新办理时限 {}",
-                    moved.due.display_cst()
+                    "同意延期 {days} 个工作日，新办理时限 {}{}",
+                    moved.due.display_cst(),
+                    if capped {
+                        "（以平台规定的期限为限）"
+                    } else {
+                        ""
+                    }
                 )
             } else {
                 format!(
@@ -571,6 +670,12 @@ fn apply(
         Action::Reply => {
             let b: ReplyBody = parse(body)?;
             let result = required("result", "办理结果", &b.result, 5000)?;
+            if result.chars().count() < MIN_REPLY_CHARS {
+                return Err(AppError::invalid(
+                    "result",
+                    format!("办理结果至少 {MIN_REPLY_CHARS} 个字：请写明办理经过和结果"),
+                ));
+            }
             let (contacted, at, how) = match b.contacted {
                 Contacted::Flag(c) => (c, b.contacted_at, b.contact_method),
                 Contacted::Detail { contacted, at, how } => {
@@ -596,6 +701,7 @@ fn apply(
                 review_note: None,
             });
             r.finished_at = Some(now);
+            lapse_pending_extensions(r, now);
             format!(
                 "{}答复（{}）：{result}",
                 if on_behalf { "值班长代录" } else { "" },
@@ -670,8 +776,11 @@ fn apply(
                 (None, Some((u, co))) => (u, co),
                 (None, None) => return Err(AppError::invalid("unit", "请选择承办单位")),
             };
+            if let Some(r) = o.current_round_mut() {
+                lapse_pending_extensions(r, now);
+            }
             let no = o.rounds.len() as u32 + 1;
-            let round = new_round(o, &cfg, no, unit, co, now, actor.id, None)?;
+            let round = new_round(o, cfg, no, unit, co, now, actor.id, None)?;
             o.rounds.push(round);
             o.flags.reopen_count += 1;
             format!("发回重办（第 {} 次）：{reason}", o.flags.reopen_count)
@@ -748,6 +857,7 @@ fn apply(
             o.closed_at = Some(now);
             if let Some(r) = o.current_round_mut() {
                 r.finished_at.get_or_insert(now);
+                lapse_pending_extensions(r, now);
             }
             format!("撤单：{note}")
         }
@@ -755,7 +865,6 @@ fn apply(
     if let Next::To(s) = next {
         o.state = s;
     }
-    let _ = app;
     Ok(note)
 }
 

@@ -21,7 +21,7 @@ use crate::domain::order::{
 use crate::domain::order_state::State;
 use crate::domain::role::{Permission, Role};
 use crate::domain::time::Timestamp;
-use crate::domain::validate::{normalize_phone, valid_credit_code, valid_id_number};
+use crate::domain::validate::{check_id_number, normalize_phone, valid_credit_code};
 use crate::error::AppError;
 use crate::store::{Tx, audit, meta, orders};
 
@@ -147,7 +147,7 @@ pub fn parse_due(s: &str) -> Option<Timestamp> {
 }
 
 /// The validated order fields, before a number and id are given.
-fn validate(new: &NewOrder, cfg: &OrderConfig) -> Result<Order, AppError> {
+fn validate(new: &NewOrder, cfg: &OrderConfig, now: Timestamp) -> Result<Order, AppError> {
     let title = text("title", "标题", &new.title, 100, true)?;
     let content = text("content", "诉求内容", &new.content, 5000, true)?;
     let name = text("caller.name", "来电人姓名", &new.caller.name, 32, true)?;
@@ -166,12 +166,9 @@ fn validate(new: &NewOrder, cfg: &OrderConfig) -> Result<Order, AppError> {
     {
         Some(id) => {
             let id = id.to_ascii_uppercase();
-            if !valid_id_number(&id) {
-                return Err(AppError::invalid(
-                    "caller.id_number",
-                    "身份证号码校验位不正确，请核对",
-                ));
-            }
+            let today: u32 = now.cst_digits()[..8].parse().unwrap_or(u32::MAX);
+            check_id_number(&id, today)
+                .map_err(|p| AppError::invalid("caller.id_number", p.message()))?;
             Some(id)
         }
         None => None,
@@ -279,6 +276,8 @@ fn validate(new: &NewOrder, cfg: &OrderConfig) -> Result<Order, AppError> {
         timeline: Vec::new(),
         flags: Flags::default(),
         reject_code: None,
+        reject_transfer: None,
+        reject_told: None,
         answer: None,
         articles: Vec::new(),
         cited: Vec::new(),
@@ -430,18 +429,20 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
         {
             return Ok(found);
         }
-        let mut order = validate(&new, &cfg)?;
+        let mut order = validate(&new, &cfg, now)?;
         if let Some(ext) = &order.external_id
             && let Some(found) = existing(tx, &orders::external_key(order.channel.code(), ext))?
         {
             return Ok(found);
         }
+        // Emergency words count in the title as much as in the content.
+        let words = format!("{} {}", order.title, order.content);
         let warnings = hints(
             tx,
             &cfg,
             now,
             Some(&order.caller.phone),
-            &order.content,
+            &words,
             &order.address,
             None,
         )?;

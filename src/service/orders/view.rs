@@ -134,6 +134,12 @@ pub struct OrderView {
     pub flags: FlagsView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reject_code: Option<u8>,
+    /// Code 3: the emergency number that took the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reject_transfer: Option<String>,
+    /// What the caller was told at the rejection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reject_told: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
     /// Knowledge articles the direct answer cited, with the version used.
@@ -385,10 +391,10 @@ fn names_of(o: &Order) -> impl Fn(u64) -> String + '_ {
     }
 }
 
-fn actions_for(o: &Order, actor: &Actor) -> Vec<&'static str> {
+fn actions_for(o: &Order, actor: &Actor, cfg: &OrderConfig, now: Timestamp) -> Vec<&'static str> {
     let mut actions: Vec<&'static str> = allowed_actions(o.state, actor.role)
         .into_iter()
-        .filter(|a| super::actions::applies(o, actor, *a))
+        .filter(|a| super::actions::applies(o, actor, *a, cfg, now))
         .map(|a| a.code())
         .collect();
     actions.dedup();
@@ -472,6 +478,8 @@ fn staff_view(
             merged_from: o.flags.merged_from.iter().map(|i| i.0).collect(),
         },
         reject_code: o.reject_code,
+        reject_transfer: o.reject_transfer.clone(),
+        reject_told: o.reject_told.clone(),
         answer: red.opt(&o.answer),
         cited: o.cited.clone(),
         closure: o.closure,
@@ -480,7 +488,7 @@ fn staff_view(
         updated_at: o.updated_at.rfc3339_cst(),
         closed_at: o.closed_at.map(|t| t.rfc3339_cst()),
         due: running_due(o, cfg, now),
-        actions: actions_for(o, actor),
+        actions: actions_for(o, actor, cfg, now),
         callback_attempts: Some(o.callback_attempts()),
         attachments: o.attachments.clone(),
         part_ended: false,
@@ -564,6 +572,8 @@ fn unit_view(
             merged_from: Vec::new(),
         },
         reject_code: None,
+        reject_transfer: None,
+        reject_told: None,
         answer: None,
         cited: Vec::new(),
         closure: None,
@@ -577,7 +587,7 @@ fn unit_view(
             None
         },
         actions: if holds {
-            actions_for(o, actor)
+            actions_for(o, actor, cfg, now)
         } else {
             Vec::new()
         },
