@@ -74,9 +74,20 @@ fn list_files_with(dir: &Path, suffix: &str) -> Vec<BackupInfo> {
     out
 }
 
-/// Which backups rotation keeps: the newest 7 days' newest, 4 weeks' newest, 12 months' newest.
+/// Which backups rotation keeps: everything of the last 24 hours, then the newest of each of
+/// 7 days, 4 weeks and 12 months.
 pub fn to_keep(files: &[BackupInfo]) -> Vec<String> {
     let mut keep = Vec::new();
+    // Every copy of the last 24 hours stays: a backup taken by hand before a risky change
+    // must not be deleted by the next one the same day.
+    if let Some(newest) = files.iter().map(|f| f.at).max() {
+        keep.extend(
+            files
+                .iter()
+                .filter(|f| f.at >= newest - 86_400)
+                .map(|f| f.name.clone()),
+        );
+    }
     let mut take = |key: &dyn Fn(&BackupInfo) -> String, n: usize| {
         let mut seen: Vec<String> = Vec::new();
         for f in files {
@@ -318,12 +329,17 @@ mod tests {
         for d in 393..400 {
             assert!(keep.contains(&file(d, 14).name), "day {d}");
         }
+        // …every copy of the last 24 hours (the morning's too)…
         assert!(
-            !keep.contains(&file(399, 2).name),
-            "only the newest of a day"
+            keep.contains(&file(399, 2).name),
+            "the day's earlier copy stays"
         );
-        // …and no more than 7 + 4 + 12 files in all.
-        assert!(keep.len() <= 23, "{}", keep.len());
+        assert!(
+            !keep.contains(&file(397, 2).name),
+            "older days keep only their newest"
+        );
+        // …and no more than 7 + 4 + 12 files beyond the last day's.
+        assert!(keep.len() <= 23 + 3, "{}", keep.len());
         assert!(keep.len() >= 12);
         assert_eq!(
             parse_name_with(&file(3, 2).name, "").map(|t| t.secs()),

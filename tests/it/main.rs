@@ -4,6 +4,7 @@
 // Test code: a failed unwrap is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod hardening;
 mod helpers;
 mod hostile;
 

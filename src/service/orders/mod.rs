@@ -710,6 +710,16 @@ pub fn list_views(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListViews,
         .store
         .read(|tx| -> Result<_, AppError> { Ok((config(tx)?, unit_map(tx)?)) })?;
     let now = app.now();
+    // A list that shows callers counts as looking at them, like opening each order.
+    let shown: Vec<OrderId> = p
+        .items
+        .iter()
+        .filter(|o| privacy::shows_caller(o, privacy::Audience::of(actor)))
+        .map(|o| o.id)
+        .collect();
+    if let Err(e) = record_views(app, actor, &shown, "list", None) {
+        tracing::warn!(error = %e, "list views not recorded");
+    }
     Ok(ListViews {
         items: p
             .items
@@ -752,6 +762,21 @@ fn record_view(
     kind: &str,
     reason: Option<String>,
 ) -> Result<(), AppError> {
+    record_views(app, actor, &[id], kind, reason)
+}
+
+/// Notes in each order's who-viewed log that `actor` saw its caller (`view`, `list` or
+/// `reveal`), in one transaction.
+fn record_views(
+    app: &App,
+    actor: &Actor,
+    ids: &[OrderId],
+    kind: &str,
+    reason: Option<String>,
+) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let rec = ViewRecord {
         at: app.now(),
         user: actor.id.0,
@@ -762,7 +787,9 @@ fn record_view(
     };
     let bytes = serde_json::to_vec(&rec).map_err(|e| AppError::Internal(e.to_string()))?;
     app.store.write(|tx| -> Result<(), AppError> {
-        orders::record_view(tx, id, &bytes)?;
+        for id in ids {
+            orders::record_view(tx, *id, &bytes)?;
+        }
         Ok(())
     })
 }

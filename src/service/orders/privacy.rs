@@ -37,6 +37,15 @@ impl Audience {
     }
 }
 
+/// Whether a view of `o` for this audience carries caller data (a name, masked or not).
+pub fn shows_caller(o: &Order, audience: Audience) -> bool {
+    match audience {
+        Audience::Staff(_) => true,
+        Audience::Unit(_) => !o.confidential,
+        Audience::Platform => false,
+    }
+}
+
 /// Whether `unit` took part in the round (as main or co-unit).
 pub fn in_round(r: &Round, unit: UnitId) -> bool {
     r.unit == unit || r.co_units.contains(&unit)
