@@ -200,6 +200,33 @@ pub struct Reply {
     pub review_note: Option<String>,
 }
 
+/// A co-unit's (协办单位) part in a round: it signs, and gives its opinion (协办意见) to
+/// the main unit before its own deadline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoPart {
+    pub unit: UnitId,
+    pub signed_at: Option<Timestamp>,
+    /// Its opinion is due by then, set when it signs.
+    pub due: Option<Deadline>,
+    pub opinions: Vec<CoOpinion>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoOpinion {
+    pub at: Timestamp,
+    pub by: UserId,
+    pub text: String,
+}
+
+/// QA's proposal to reopen an order, for the shift lead to decide (建议重办).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReopenProposal {
+    pub reason: String,
+    pub by: UserId,
+    pub by_name: String,
+    pub at: Timestamp,
+}
+
 /// One dispatch to a unit (办理轮次); reopening starts a new one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Round {
@@ -219,6 +246,45 @@ pub struct Round {
     pub progress: Vec<(Timestamp, UserId, String)>,
     pub urges: u32,
     pub finished_at: Option<Timestamp>,
+    /// The co-units' parts (older rounds have none recorded: made when first needed).
+    #[serde(default)]
+    pub co_parts: Vec<CoPart>,
+}
+
+impl Round {
+    /// The part of a co-unit of this round, made on first use.
+    pub fn co_part_mut(&mut self, unit: UnitId) -> Option<&mut CoPart> {
+        if !self.co_units.contains(&unit) {
+            return None;
+        }
+        if !self.co_parts.iter().any(|p| p.unit == unit) {
+            self.co_parts.push(CoPart {
+                unit,
+                signed_at: None,
+                due: None,
+                opinions: Vec::new(),
+            });
+        }
+        self.co_parts.iter_mut().find(|p| p.unit == unit)
+    }
+
+    pub fn co_part(&self, unit: UnitId) -> Option<&CoPart> {
+        self.co_parts.iter().find(|p| p.unit == unit)
+    }
+
+    /// The deadline a co-unit works to now: signing until it signs, then its opinion until
+    /// it has given one; none after.
+    pub fn co_deadline(&self, unit: UnitId) -> Option<Deadline> {
+        if !self.co_units.contains(&unit) {
+            return None;
+        }
+        match self.co_part(unit) {
+            None => Some(self.sign),
+            Some(p) if p.signed_at.is_none() => Some(self.sign),
+            Some(p) if p.opinions.is_empty() => p.due,
+            Some(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,6 +322,11 @@ pub struct Flags {
     pub repeat_calls: u32,
     pub merged_into: Option<OrderId>,
     pub merged_from: Vec<OrderId>,
+    /// A merged order whose master's reply was approved: its caller awaits a callback.
+    #[serde(default)]
+    pub callback_pending: bool,
+    #[serde(default)]
+    pub reopen_proposal: Option<ReopenProposal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -300,6 +371,13 @@ pub struct Order {
     #[serde(default)]
     pub cited: Vec<(u64, u32)>,
     pub closure: Option<ClosureKind>,
+    /// The callback is due by then (the end of the next working day after the reply was
+    /// approved); on a merged order, after its master's reply was.
+    #[serde(default)]
+    pub callback_due: Option<Deadline>,
+    /// A merged order: the master's reply its caller is told at the callback.
+    #[serde(default)]
+    pub merged_reply: Option<String>,
     pub created_at: Timestamp,
     pub created_by: UserId,
     pub updated_at: Timestamp,

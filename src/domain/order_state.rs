@@ -101,10 +101,14 @@ pub enum Action {
     Supervise,
     Merge,
     Withdraw,
+    CoSign,
+    CoOpinion,
+    ProposeReopen,
+    DecideReopen,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 22] = [
         Action::Reject,
         Action::Answer,
         Action::Dispatch,
@@ -123,9 +127,14 @@ impl Action {
         Action::Supervise,
         Action::Merge,
         Action::Withdraw,
+        Action::CoSign,
+        Action::CoOpinion,
+        Action::ProposeReopen,
+        Action::DecideReopen,
     ];
 
-    /// Whether taking the action opens a new dispatch round (办理轮次).
+    /// Whether taking the action opens a new dispatch round (办理轮次). An approved
+    /// `decide_reopen` is written to the timeline as `reopen`.
     pub fn starts_round(self) -> bool {
         matches!(self, Action::Dispatch | Action::Reopen)
     }
@@ -150,6 +159,10 @@ impl Action {
             Action::Supervise => "supervise",
             Action::Merge => "merge",
             Action::Withdraw => "withdraw",
+            Action::CoSign => "co_sign",
+            Action::CoOpinion => "co_opinion",
+            Action::ProposeReopen => "propose_reopen",
+            Action::DecideReopen => "decide_reopen",
         }
     }
 
@@ -174,6 +187,10 @@ impl Action {
             Action::Supervise => "督办",
             Action::Merge => "并单",
             Action::Withdraw => "撤单",
+            Action::CoSign => "协办签收",
+            Action::CoOpinion => "协办意见",
+            Action::ProposeReopen => "建议重办",
+            Action::DecideReopen => "重办建议审核",
         }
     }
 
@@ -219,11 +236,16 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::Reject | Action::Answer | Action::Dispatch | Action::Merge | Action::Withdraw => {
             &[Operator, ShiftLead]
         }
-        Action::Sign | Action::Return | Action::RequestExtension | Action::Progress => &[Unit],
+        Action::Sign
+        | Action::Return
+        | Action::RequestExtension
+        | Action::Progress
+        | Action::CoSign
+        | Action::CoOpinion => &[Unit],
         Action::Reply => &[Unit, ShiftLead],
-        Action::DecideReturn | Action::Close => &[ShiftLead],
+        Action::DecideReturn | Action::Close | Action::DecideReopen => &[ShiftLead],
         Action::DecideExtension | Action::ReviewReply | Action::Reopen => &[ShiftLead, Supervisor],
-        Action::Callback => &[Qa],
+        Action::Callback | Action::ProposeReopen => &[Qa],
         Action::Urge => &[Supervisor, ShiftLead],
         Action::Supervise => &[Supervisor],
     }
@@ -261,10 +283,20 @@ pub fn transition(state: State, action: Action, role: Role) -> Result<Next, Refu
                 yes: Target::State(FinalReview),
                 no: Target::Stay,
             }),
-            // A sample callback on a direct answer; the service checks the closure kind.
-            Closed => Some(Next::Stay),
+            // A sample callback on a direct answer, or the callback of a caller whose order
+            // was merged into one now answered; the service checks which.
+            Closed | Merged => Some(Next::Stay),
             _ => None,
         },
+        // A co-unit (协办单位) signs and gives its opinion while the round runs.
+        Action::CoSign | Action::CoOpinion => {
+            matches!(state, Dispatched | InProgress).then_some(Next::Stay)
+        }
+        Action::ProposeReopen => matches!(state, FinalReview).then_some(Next::Stay),
+        Action::DecideReopen => matches!(state, FinalReview).then_some(Next::Branch {
+            yes: Target::State(Dispatched),
+            no: Target::Stay,
+        }),
         Action::Reopen => matches!(state, FinalReview).then_some(Next::To(Dispatched)),
         Action::Close => matches!(state, FinalReview).then_some(Next::To(Closed)),
         Action::Urge => matches!(state, Dispatched | InProgress).then_some(Next::Stay),
@@ -318,8 +350,9 @@ mod tests {
                         continue;
                     }
                     if !s.is_open() {
-                        let sample = s == State::Closed && a == Action::Callback;
-                        assert_eq!(res.is_ok(), sample, "{s:?} {a:?} {r:?}");
+                        let callback =
+                            matches!(s, State::Closed | State::Merged) && a == Action::Callback;
+                        assert_eq!(res.is_ok(), callback, "{s:?} {a:?} {r:?}");
                     }
                     if let Ok(next) = res {
                         allowed += 1;
@@ -335,12 +368,20 @@ mod tests {
             }
         }
         // The count pins the table: a change to it must be deliberate.
-        assert_eq!(allowed, 50);
-        // Nobody acts on a merged, rejected or withdrawn order.
-        for s in [State::Rejected, State::Merged, State::Withdrawn] {
+        assert_eq!(allowed, 57);
+        // Nobody acts on a rejected or withdrawn order; a merged one only gets its callback.
+        for s in [State::Rejected, State::Withdrawn] {
             for r in Role::ALL {
                 assert!(allowed_actions(s, r).is_empty());
             }
+        }
+        for r in Role::ALL {
+            let expected: Vec<Action> = if r == Role::Qa {
+                vec![Action::Callback]
+            } else {
+                vec![]
+            };
+            assert_eq!(allowed_actions(State::Merged, r), expected);
         }
         assert_eq!(allowed_actions(State::Registered, Role::Unit), vec![]);
         assert_eq!(
@@ -359,7 +400,9 @@ mod tests {
                 Action::Return,
                 Action::RequestExtension,
                 Action::Progress,
-                Action::Reply
+                Action::Reply,
+                Action::CoSign,
+                Action::CoOpinion
             ]
         );
         assert_eq!(

@@ -13,6 +13,7 @@ mod audit;
 mod backups;
 mod browser;
 mod cli;
+mod cooperation;
 mod demo;
 mod desk;
 mod disk;

@@ -104,6 +104,7 @@ fn codes() -> Codes {
         ("merged_in", "并入重复件"),
         ("repeat_call", "记录重复来电"),
         ("attach", "上传附件"),
+        ("merged_reply", "主工单已答复"),
     ] {
         actions.insert(k.into(), Value::String(v.into()));
     }

@@ -59,7 +59,12 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                         .collect();
                     lists.push(("extension_review", ext));
                     lists.push(("reply_review", in_state(tx, State::ReplyReview)?));
-                    lists.push(("final_review", in_state(tx, State::FinalReview)?));
+                    let (proposed, finals): (Vec<Order>, Vec<Order>) =
+                        in_state(tx, State::FinalReview)?
+                            .into_iter()
+                            .partition(|o| o.flags.reopen_proposal.is_some());
+                    lists.push(("reopen_proposals", proposed));
+                    lists.push(("final_review", finals));
                 }
                 lists.push(("to_dispatch", in_state(tx, State::Registered)?));
                 let today = now.cst_day();
@@ -79,8 +84,19 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
             }
             Role::Qa => {
                 let mut v = in_state(tx, State::CallbackPending)?;
-                // Longest waiting first.
-                v.sort_by_key(|o| o.updated_at.0);
+                // The callers of merged orders whose master was answered are called too.
+                v.extend(
+                    in_state(tx, State::Merged)?
+                        .into_iter()
+                        .filter(|o| o.flags.callback_pending),
+                );
+                // Soonest due (so overdue) first, then longest waiting.
+                v.sort_by_key(|o| {
+                    (
+                        o.callback_due.map(|d| d.due.0).unwrap_or(i64::MAX),
+                        o.updated_at.0,
+                    )
+                });
                 lists.push(("callback", v));
             }
             Role::Supervisor | Role::Admin => {
@@ -133,33 +149,42 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                 let mut sign = Vec::new();
                 let mut doing = Vec::new();
                 let mut replied = Vec::new();
+                let mut co_work = Vec::new();
                 let mut done = Vec::new();
                 for id in orders::ids_for_unit(tx, unit)? {
                     let Some(o) = orders::get(tx, id)? else {
                         continue;
                     };
-                    let mine = o.current_round().is_some_and(|r| r.unit == unit);
-                    match o.state {
-                        State::Dispatched if mine => sign.push(o),
-                        State::InProgress if mine => doing.push(o),
-                        State::ReplyReview | State::CallbackPending | State::FinalReview
-                            if mine =>
-                        {
-                            replied.push(o)
-                        }
+                    let cur = o.current_round();
+                    let main = cur.is_some_and(|r| r.unit == unit);
+                    let co = cur.is_some_and(|r| r.co_units.contains(&unit));
+                    match (main, co, o.state) {
+                        (true, _, State::Dispatched) => sign.push(o),
+                        (true, _, State::InProgress) => doing.push(o),
+                        (
+                            true,
+                            _,
+                            State::ReplyReview | State::CallbackPending | State::FinalReview,
+                        ) => replied.push(o),
+                        // 协办: its own deadline (signing, then its opinion) orders the list.
+                        (false, true, State::Dispatched | State::InProgress) => co_work.push(o),
                         // Its part is over (finished, returned or handed on): its own
                         // rounds stay readable in the done list.
-                        _ if !o.state.is_open() || !super::privacy::holds_now(&o, unit) => {
-                            done.push(o)
-                        }
-                        _ => {}
+                        _ => done.push(o),
                     }
                 }
                 by_deadline(&mut sign);
                 by_deadline(&mut doing);
+                co_work.sort_by_key(|o| {
+                    o.current_round()
+                        .and_then(|r| r.co_deadline(unit))
+                        .map(|d| d.due.0)
+                        .unwrap_or(i64::MAX)
+                });
                 lists.push(("to_sign", sign));
                 lists.push(("in_progress", doing));
                 lists.push(("replied", replied));
+                lists.push(("co_work", co_work));
                 lists.push(("done", done));
             }
         }

@@ -66,6 +66,8 @@ pub struct RoundView {
     pub replies: Vec<serde_json::Value>,
     pub progress: Vec<serde_json::Value>,
     pub urges: u32,
+    /// The co-units' parts: signed when, due when, their opinions for the main unit.
+    pub co_parts: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +92,12 @@ pub struct FlagsView {
     pub merged_into: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<u64>,
+    /// A merged order whose caller awaits a callback (staff only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub callback_pending: bool,
+    /// QA's proposal to reopen, awaiting the shift lead (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reopen_proposal: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -142,6 +150,9 @@ pub struct OrderView {
     pub reject_told: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
+    /// A merged order: the master's reply its caller is told (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_reply: Option<String>,
     /// Knowledge articles the direct answer cited, with the version used.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cited: Vec<(u64, u32)>,
@@ -350,9 +361,25 @@ fn round_view(
             .map(|(at, by, note)| json!({"at": at.rfc3339_cst(), "by": names(by.0), "note": text(note)}))
             .collect(),
         urges: r.urges,
+        co_parts: r
+            .co_units
+            .iter()
+            .map(|u| {
+                let part = r.co_part(*u);
+                json!({
+                    "unit": brief(units, *u),
+                    "signed_at": part.and_then(|p| p.signed_at).map(|t| t.rfc3339_cst()),
+                    "due": part.and_then(|p| p.due).map(|d| d.due.rfc3339_cst()),
+                    "opinions": part.map(|p| p.opinions.iter().map(|o| json!({
+                        "at": o.at.rfc3339_cst(), "by": names(o.by.0), "text": text(&o.text),
+                    })).collect::<Vec<_>>()).unwrap_or_default(),
+                })
+            })
+            .collect(),
     }
 }
 
+/// The deadline running now: signing, handling, or the callback (also of a merged order).
 fn running_due(o: &Order, cfg: &OrderConfig, now: Timestamp) -> Option<DueView> {
     match o.state {
         State::Dispatched => o
@@ -362,8 +389,36 @@ fn running_due(o: &Order, cfg: &OrderConfig, now: Timestamp) -> Option<DueView> 
             .current_round()
             .and_then(|r| r.handle)
             .map(|h| due_view(&cfg.calendar, now, "handle", h)),
+        State::CallbackPending => o
+            .callback_due
+            .map(|d| due_view(&cfg.calendar, now, "callback", d)),
+        State::Merged if o.flags.callback_pending => o
+            .callback_due
+            .map(|d| due_view(&cfg.calendar, now, "callback", d)),
         _ => None,
     }
+}
+
+/// A unit's own running deadline: the main unit's signing or handling, a co-unit's signing
+/// or opinion.
+fn unit_due(o: &Order, unit: UnitId, cfg: &OrderConfig, now: Timestamp) -> Option<DueView> {
+    let r = o.current_round()?;
+    if r.unit == unit {
+        return match o.state {
+            State::Dispatched | State::InProgress => running_due(o, cfg, now),
+            _ => None,
+        };
+    }
+    if !o.state.is_open() || !matches!(o.state, State::Dispatched | State::InProgress) {
+        return None;
+    }
+    let d = r.co_deadline(unit)?;
+    let kind = if r.co_part(unit).is_some_and(|p| p.signed_at.is_some()) {
+        "co_opinion"
+    } else {
+        "sign"
+    };
+    Some(due_view(&cfg.calendar, now, kind, d))
 }
 
 /// The order as `actor` may see it.
@@ -476,11 +531,16 @@ fn staff_view(
             repeat_calls: o.flags.repeat_calls,
             merged_into: o.flags.merged_into.map(|i| i.0),
             merged_from: o.flags.merged_from.iter().map(|i| i.0).collect(),
+            callback_pending: o.flags.callback_pending,
+            reopen_proposal: o.flags.reopen_proposal.as_ref().map(|p| {
+                serde_json::json!({"reason": red.apply(&p.reason), "by": p.by_name, "at": p.at.rfc3339_cst()})
+            }),
         },
         reject_code: o.reject_code,
         reject_transfer: o.reject_transfer.clone(),
         reject_told: o.reject_told.clone(),
         answer: red.opt(&o.answer),
+        merged_reply: red.opt(&o.merged_reply),
         cited: o.cited.clone(),
         closure: o.closure,
         created_at: o.created_at.rfc3339_cst(),
@@ -570,21 +630,23 @@ fn unit_view(
             repeat_calls: o.flags.repeat_calls,
             merged_into: None,
             merged_from: Vec::new(),
+            callback_pending: false,
+            reopen_proposal: None,
         },
         reject_code: None,
         reject_transfer: None,
         reject_told: None,
         answer: None,
+        merged_reply: None,
         cited: Vec::new(),
         closure: None,
         created_at: o.created_at.rfc3339_cst(),
         created_display: o.created_at.display_cst(),
         updated_at: o.updated_at.rfc3339_cst(),
         closed_at: o.closed_at.map(|t| t.rfc3339_cst()),
-        due: if holds {
-            running_due(o, cfg, now)
-        } else {
-            None
+        due: match unit {
+            Some(u) if holds => unit_due(o, u, cfg, now),
+            _ => None,
         },
         actions: if holds {
             actions_for(o, actor, cfg, now)

@@ -1,0 +1,97 @@
+//! Supervision: 催办, 督办, and the automatic urging of overdue orders.
+
+use serde::Deserialize;
+
+use super::{Step, optional, required};
+use crate::domain::order_state::State;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::service::App;
+use crate::store::{audit, orders};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    #[serde(default)]
+    note: String,
+}
+
+pub(super) fn urge(s: &mut Step) -> Result<String, AppError> {
+    let b: NoteBody = s.body()?;
+    let note = required("note", "催办内容", &b.note, 1000)?;
+    s.round()?.urges += 1;
+    s.o.flags.urge_count += 1;
+    Ok(format!("催办：{note}"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuperviseBody {
+    #[serde(default)]
+    level: Option<String>,
+    note: String,
+}
+
+pub(super) fn supervise(s: &mut Step) -> Result<String, AppError> {
+    let b: SuperviseBody = s.body()?;
+    let note = required("note", "督办意见", &b.note, 1000)?;
+    let level = optional("level", "督办级别", &b.level, 16)?.unwrap_or_else(|| "一般督办".into());
+    s.o.flags.supervised = Some(level.clone());
+    Ok(format!("{level}：{note}"))
+}
+
+/// Urges every order whose running deadline has passed, once per deadline; run by the
+/// background job every minute. Returns how many were urged.
+pub fn urge_overdue(app: &App) -> Result<usize, AppError> {
+    let now = app.now();
+    let due = app.store.read(|tx| orders::overdue(tx, now, 500))?;
+    let mut n = 0;
+    for (at, id) in due {
+        app.store.write(|tx| -> Result<(), AppError> {
+            orders::clear_due(tx, at, id)?;
+            let Some(old) = orders::get(tx, id)? else {
+                return Ok(());
+            };
+            if old.running_deadline().is_none_or(|d| d.due != at) {
+                return Ok(());
+            }
+            let mut o = old.clone();
+            let what = if o.state == State::Dispatched {
+                "签收"
+            } else {
+                "办理"
+            };
+            if let Some(r) = o.current_round_mut() {
+                r.urges += 1;
+            }
+            o.flags.urge_count += 1;
+            o.version += 1;
+            o.updated_at = now;
+            o.push_timeline(
+                now,
+                crate::domain::user::UserId(0),
+                "系统",
+                Role::Supervisor,
+                "auto_urge",
+                format!("已超过{what}时限（{}），系统自动催办", at.display_cst()),
+            );
+            orders::put(tx, Some(&old), &o)?;
+            // put() re-indexed the unchanged deadline; urged once is enough.
+            orders::clear_due(tx, at, id)?;
+            audit::append(
+                tx,
+                now,
+                crate::domain::audit::AuditEvent {
+                    actor: "system".into(),
+                    action: "order.auto_urge".into(),
+                    target: Some(format!("order:{}", id.0)),
+                    detail: format!("超期自动催办 {}", o.number),
+                    ..Default::default()
+                },
+            )?;
+            n += 1;
+            Ok(())
+        })?;
+    }
+    Ok(n)
+}
