@@ -175,44 +175,12 @@ pub struct OrderView {
     pub part_ended: bool,
 }
 
-/// What a platform's token may read of an order from its channel: where it stands and the
-/// public reply, never the centre's internal notes or the caller's data.
-#[derive(Serialize)]
-pub struct PlatformView {
-    pub id: u64,
-    pub number: String,
-    pub query_code: String,
-    pub state: State,
-    pub state_label: &'static str,
-    pub channel: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    pub kind: &'static str,
-    pub title: String,
-    pub created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub closed_at: Option<String>,
-    /// The reply the caller may be told: a direct answer or the approved public reply.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub public_reply: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reject_code: Option<u8>,
-    /// State changes, without names or notes.
-    pub events: Vec<PlatformEvent>,
-}
-
-#[derive(Serialize)]
-pub struct PlatformEvent {
-    pub at: String,
-    pub action: String,
-}
-
 /// An order as one audience reads it.
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum View {
     Order(Box<OrderView>),
-    Platform(Box<PlatformView>),
+    Platform(Box<super::platform::PlatformView>),
 }
 
 impl View {
@@ -430,7 +398,7 @@ pub fn build(
     now: Timestamp,
 ) -> View {
     match Audience::of(actor) {
-        Audience::Platform => View::Platform(Box::new(platform_view(o))),
+        Audience::Platform => View::Platform(Box::new(super::platform::view(o))),
         Audience::Unit(unit) => View::Order(Box::new(unit_view(o, actor, unit, cfg, units, now))),
         Audience::Staff(role) => View::Order(Box::new(staff_view(o, actor, role, cfg, units, now))),
     }
@@ -663,63 +631,5 @@ fn unit_view(
             })
             .collect(),
         part_ended: !holds,
-    }
-}
-
-/// The public reply of an order, if it has one to tell.
-fn public_reply(o: &Order) -> Option<String> {
-    if o.closure == Some(crate::domain::order::ClosureKind::Direct) {
-        return o.answer.clone();
-    }
-    o.rounds
-        .iter()
-        .rev()
-        .flat_map(|r| r.replies.iter().rev())
-        .find(|r| r.approved == Some(true))
-        .and_then(|r| r.public_reply.clone())
-}
-
-fn platform_view(o: &Order) -> PlatformView {
-    // Only the milestones a platform reports back; no names, no notes.
-    let milestone = |a: &str| {
-        matches!(
-            a,
-            "register"
-                | "reject"
-                | "answer"
-                | "dispatch"
-                | "sign"
-                | "reply"
-                | "review_reply"
-                | "callback"
-                | "reopen"
-                | "close"
-                | "merge"
-                | "withdraw"
-        )
-    };
-    PlatformView {
-        id: o.id.0,
-        number: o.number.clone(),
-        query_code: o.query_code.clone(),
-        state: o.state,
-        state_label: o.state.label(),
-        channel: o.channel.code(),
-        external_id: o.external_id.clone(),
-        kind: o.kind.code(),
-        title: o.title.clone(),
-        created_at: o.created_at.rfc3339_cst(),
-        closed_at: o.closed_at.map(|t| t.rfc3339_cst()),
-        public_reply: public_reply(o),
-        reject_code: o.reject_code,
-        events: o
-            .timeline
-            .iter()
-            .filter(|t| milestone(&t.action))
-            .map(|t| PlatformEvent {
-                at: t.at.rfc3339_cst(),
-                action: t.action.clone(),
-            })
-            .collect(),
     }
 }

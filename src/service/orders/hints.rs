@@ -1,0 +1,147 @@
+//! What the operator should know while registering: the caller's history, the blacklist,
+//! emergencies, likely duplicates and knowledge articles.
+
+use serde_json::{Value, json};
+
+use super::{OrderConfig, config};
+use crate::domain::intake::{emergency_hits, similarity};
+use crate::domain::order::{Address, Order, OrderId};
+use crate::domain::role::Permission;
+use crate::domain::time::Timestamp;
+use crate::domain::validate::normalize_phone;
+use crate::error::AppError;
+use crate::service::{Actor, App};
+use crate::store::{Tx, orders};
+
+/// What the operator should know while registering: emergencies and likely duplicates.
+pub fn hints(
+    tx: &impl Tx,
+    cfg: &OrderConfig,
+    now: Timestamp,
+    phone: Option<&str>,
+    content: &str,
+    address: &Address,
+    exclude: Option<OrderId>,
+) -> Result<Vec<Value>, AppError> {
+    let mut warnings = Vec::new();
+    if let Some(p) = phone {
+        warnings.extend(crate::service::blacklist::warnings(tx, p, now)?);
+    }
+    let hits = emergency_hits(content, &cfg.emergency);
+    if !hits.is_empty() {
+        let mut numbers: Vec<&str> = hits.iter().map(|h| h.number.as_str()).collect();
+        numbers.dedup();
+        warnings.push(json!({
+            "code": "emergency",
+            "words": hits.iter().map(|h| h.word.as_str()).collect::<Vec<_>>(),
+            "numbers": numbers,
+        }));
+    }
+    let since = now.plus_secs(-90 * 86400);
+    let mut scored: Vec<(f64, &'static str, Order)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(p) = phone {
+        for id in orders::ids_for_phone(tx, p)?.into_iter().take(50) {
+            if Some(id) == exclude || !seen.insert(id) {
+                continue;
+            }
+            if let Some(o) = orders::get(tx, id)?
+                && o.created_at >= since
+            {
+                let s = 0.5 + 0.5 * similarity(content, &o.content);
+                scored.push((s, "same_caller", o));
+            }
+        }
+    }
+    // Recent orders from anyone: same address or similar words.
+    for id in orders::ids_desc(tx, None, 500)? {
+        if Some(id) == exclude || seen.contains(&id) {
+            continue;
+        }
+        let Some(o) = orders::get(tx, id)? else {
+            continue;
+        };
+        if o.created_at < since {
+            break;
+        }
+        let same_address = address.detail.is_some()
+            && address.detail == o.address.detail
+            && address.town == o.address.town;
+        let sim = similarity(content, &o.content);
+        let score = if same_address { 0.4 + 0.6 * sim } else { sim };
+        if score >= 0.45 {
+            seen.insert(id);
+            scored.push((
+                score,
+                if same_address {
+                    "same_address"
+                } else {
+                    "similar_content"
+                },
+                o,
+            ));
+        }
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let dups: Vec<Value> = scored
+        .iter()
+        .filter(|(s, _, _)| *s >= 0.5)
+        .take(5)
+        .map(|(s, why, o)| {
+            json!({
+                "id": o.id.0,
+                "number": o.number,
+                "title": o.title,
+                "state": o.state,
+                "created_at": o.created_at.rfc3339_cst(),
+                "score": (s * 100.0).round() / 100.0,
+                "reason": why,
+            })
+        })
+        .collect();
+    if !dups.is_empty() {
+        warnings.push(json!({
+            "code": "possible_duplicate",
+            "order_ids": dups.iter().map(|d| d["id"].clone()).collect::<Vec<_>>(),
+            "orders": dups,
+        }));
+    }
+    Ok(warnings)
+}
+
+/// Intake hints for the live form (no order yet).
+pub fn live_hints(
+    app: &App,
+    actor: &Actor,
+    phone: Option<&str>,
+    content: &str,
+    address: &Address,
+) -> Result<Value, AppError> {
+    actor.require(Permission::OrdersCreate)?;
+    let now = app.now();
+    app.store.read(|tx| -> Result<Value, AppError> {
+        let cfg = config(tx)?;
+        let phone = phone.and_then(normalize_phone);
+        let warnings = hints(tx, &cfg, now, phone.as_deref(), content, address, None)?;
+        let history: Vec<Value> = match &phone {
+            Some(p) => orders::ids_for_phone(tx, p)?
+                .into_iter()
+                .take(20)
+                .filter_map(|id| orders::get(tx, id).ok().flatten())
+                .map(|o| {
+                    let unit = o.current_round().map(|r| r.unit.0);
+                    json!({"id": o.id.0, "number": o.number, "title": o.title, "state": o.state,
+                           "state_label": o.state.label(), "created_at": o.created_at.display_cst(), "unit": unit})
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let today = now.cst_day();
+        let articles: Vec<Value> = crate::service::knowledge::search_in(tx, content, &today, true, 3)?
+            .into_iter()
+            .filter(|(score, _)| *score >= 0.15)
+            .map(|(_, a)| json!({"id": a.id, "version": a.version, "title": a.title, "body": a.body, "doc_no": a.doc_no}))
+            .collect();
+        Ok(json!({"phone_valid": phone.is_some(), "history": history, "warnings": warnings, "articles": articles}))
+    })
+}

@@ -1,0 +1,374 @@
+//! Registering an order (受理登记): the fields validated, a number given, hints attached.
+
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{OrderConfig, config};
+use crate::domain::order::{
+    Address, Caller, Channel, Deputy, Enterprise, Flags, Gender, Kind, Line, Order, OrderId,
+    RiskTag, Urgency,
+};
+use crate::domain::order_state::State;
+use crate::domain::role::Permission;
+use crate::domain::time::Timestamp;
+use crate::domain::validate::{check_id_number, normalize_phone, valid_credit_code};
+use crate::error::AppError;
+use crate::service::{Actor, App};
+use crate::store::{Tx, audit, orders};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaller {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    #[serde(default)]
+    pub consent_phone: Option<bool>,
+    #[serde(default, rename = "type")]
+    pub caller_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    pub channel: Channel,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// RFC 3339, or `YYYY-MM-DD` meaning the end of that day in Beijing.
+    #[serde(default)]
+    pub external_due: Option<String>,
+    #[serde(default = "default_line")]
+    pub line: Line,
+    pub kind: Kind,
+    #[serde(default = "default_urgency")]
+    pub urgency: Urgency,
+    #[serde(default)]
+    pub category: Option<String>,
+    pub title: String,
+    pub content: String,
+    pub caller: NewCaller,
+    #[serde(default)]
+    pub confidential: Option<bool>,
+    #[serde(default)]
+    pub address: Option<Address>,
+    #[serde(default)]
+    pub risk_tags: Option<Vec<RiskTag>>,
+    #[serde(default)]
+    pub enterprise: Option<Enterprise>,
+    #[serde(default)]
+    pub deputy: Option<Deputy>,
+    /// A one-time token from the intake page: resubmitting the same form returns the same order.
+    #[serde(default)]
+    pub form_token: Option<String>,
+}
+
+fn default_line() -> Line {
+    Line::General
+}
+fn default_urgency() -> Urgency {
+    Urgency::Normal
+}
+
+fn text(
+    field: &'static str,
+    label: &str,
+    v: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, AppError> {
+    let t = v.trim();
+    let n = t.chars().count();
+    if required && n == 0 {
+        return Err(AppError::invalid(field, format!("请填写{label}")));
+    }
+    if n > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{label}不能超过 {max} 个字"),
+        ));
+    }
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(AppError::invalid(field, format!("{label}含有无效字符")));
+    }
+    Ok(t.to_string())
+}
+
+fn opt_text(
+    field: &'static str,
+    label: &str,
+    v: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, AppError> {
+    match v {
+        Some(s) if !s.trim().is_empty() => text(field, label, s, max, false).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A platform's deadline: RFC 3339, or `YYYY-MM-DD` meaning the end of that day in
+/// Beijing; within the accepted years.
+pub fn parse_due(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    Timestamp::parse_rfc3339(s)
+        .or_else(|| Timestamp::parse_cst_date(s).map(|t| t.plus_secs(86400 - 1)))
+}
+
+/// The validated order fields, before a number and id are given.
+fn validate(new: &NewOrder, cfg: &OrderConfig, now: Timestamp) -> Result<Order, AppError> {
+    let title = text("title", "标题", &new.title, 100, true)?;
+    let content = text("content", "诉求内容", &new.content, 5000, true)?;
+    let name = text("caller.name", "来电人姓名", &new.caller.name, 32, true)?;
+    let phone = normalize_phone(&new.caller.phone).ok_or_else(|| {
+        AppError::invalid(
+            "caller.phone",
+            "电话号码格式不正确（手机 11 位，座机带区号，如 0734-5212345）",
+        )
+    })?;
+    let id_number = match new
+        .caller
+        .id_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(id) => {
+            let id = id.to_ascii_uppercase();
+            let today: u32 = now.cst_digits()[..8].parse().unwrap_or(u32::MAX);
+            check_id_number(&id, today)
+                .map_err(|p| AppError::invalid("caller.id_number", p.message()))?;
+            Some(id)
+        }
+        None => None,
+    };
+    if matches!(new.kind, Kind::Complaint | Kind::Report) && id_number.is_none() {
+        return Err(AppError::invalid(
+            "caller.id_number",
+            "投诉、举报须登记来电人身份证号码",
+        ));
+    }
+    let enterprise = match (new.line, &new.enterprise) {
+        (Line::Enterprise, Some(e)) => {
+            let code = e.credit_code.trim().to_ascii_uppercase();
+            if !valid_credit_code(&code) {
+                return Err(AppError::invalid(
+                    "enterprise.credit_code",
+                    "统一社会信用代码校验不通过，请核对",
+                ));
+            }
+            Some(Enterprise {
+                name: text("enterprise.name", "企业名称", &e.name, 64, true)?,
+                credit_code: code,
+            })
+        }
+        (Line::Enterprise, None) => {
+            return Err(AppError::invalid(
+                "enterprise",
+                "政企通专席须登记企业名称和统一社会信用代码",
+            ));
+        }
+        (_, _) => None,
+    };
+    let deputy = match (new.line, &new.deputy) {
+        (Line::Npc, Some(d)) => Some(Deputy {
+            name: text("deputy.name", "代表姓名", &d.name, 32, true)?,
+            level: text("deputy.level", "代表层级", &d.level, 32, true)?,
+        }),
+        (Line::Npc, None) => {
+            return Err(AppError::invalid("deputy", "人大专席须登记代表姓名和层级"));
+        }
+        (_, _) => None,
+    };
+    let category = match new
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(c) => match cfg.categories.get(c) {
+            Some(cat) => Some(cat.code.clone()),
+            None => return Err(AppError::invalid("category", "诉求分类不存在")),
+        },
+        None => None,
+    };
+    let external_id = opt_text("external_id", "平台编号", &new.external_id, 64)?;
+    let external_due = match new.external_due.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => Some(parse_due(s).ok_or_else(|| {
+            AppError::invalid(
+                "external_due",
+                "平台办理时限无效：应为 2000—2099 年的日期（YYYY-MM-DD）或 RFC 3339 时间",
+            )
+        })?),
+        None => None,
+    };
+    let address = match &new.address {
+        Some(a) => Address {
+            town: opt_text("address.town", "乡镇（街道）", &a.town, 32)?,
+            village: opt_text("address.village", "村（社区）", &a.village, 32)?,
+            detail: opt_text("address.detail", "详细地址", &a.detail, 200)?,
+        },
+        None => Address::default(),
+    };
+    let mut risk_tags = new.risk_tags.clone().unwrap_or_default();
+    risk_tags.dedup();
+    Ok(Order {
+        id: OrderId(0),
+        number: String::new(),
+        query_code: String::new(),
+        version: 1,
+        state: State::Registered,
+        channel: new.channel,
+        external_id,
+        external_due,
+        line: new.line,
+        kind: new.kind,
+        urgency: new.urgency,
+        category,
+        title,
+        content,
+        caller: Caller {
+            name,
+            phone,
+            id_number,
+            gender: new.caller.gender,
+            consent_phone: new.caller.consent_phone.unwrap_or(false),
+            caller_type: opt_text("caller.type", "来电人类型", &new.caller.caller_type, 16)?,
+        },
+        confidential: new.confidential.unwrap_or(false),
+        address,
+        risk_tags,
+        enterprise,
+        deputy,
+        rounds: Vec::new(),
+        callbacks: Vec::new(),
+        timeline: Vec::new(),
+        flags: Flags::default(),
+        reject_code: None,
+        reject_transfer: None,
+        reject_told: None,
+        answer: None,
+        articles: Vec::new(),
+        cited: Vec::new(),
+        attachments: Vec::new(),
+        closure: None,
+        callback_due: None,
+        merged_reply: None,
+        created_at: Timestamp(0),
+        created_by: crate::domain::user::UserId(0),
+        updated_at: Timestamp(0),
+        closed_at: None,
+    })
+}
+
+/// The registered order (or the one already registered under the same key) and its hints.
+pub struct IntakeResult {
+    pub order: Order,
+    pub warnings: Vec<Value>,
+    pub created: bool,
+}
+
+/// The order already registered under an idempotency key, if any.
+fn existing(tx: &impl Tx, key: &str) -> Result<Option<IntakeResult>, AppError> {
+    match orders::id_by_external(tx, key)? {
+        Some(id) => Ok(Some(IntakeResult {
+            order: orders::get(tx, id)?.ok_or(AppError::NotFound)?,
+            warnings: Vec::new(),
+            created: false,
+        })),
+        None => Ok(None),
+    }
+}
+
+fn random_digits(n: usize) -> Result<String, AppError> {
+    let mut b = vec![0u8; n];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| AppError::Internal("random source failed".into()))?;
+    Ok(b.iter().map(|x| char::from(b'0' + x % 10)).collect())
+}
+
+/// Registers an order. A known `(channel, external_id)` returns the existing order.
+pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, AppError> {
+    actor.require(Permission::OrdersCreate)?;
+    if actor.channel.is_some_and(|c| c != new.channel) {
+        return Err(AppError::invalid("channel", "接口令牌只能登记本渠道的工单"));
+    }
+    let now = app.now();
+    let prefix = app.settings().number_prefix;
+    let day = now.cst_digits()[..8].to_string();
+    let query_code = random_digits(6)?;
+    app.store.write(|tx| -> Result<IntakeResult, AppError> {
+        let cfg = config(tx)?;
+        if let Some(tok) = new.form_token.as_deref().filter(|t| !t.is_empty())
+            && let Some(found) = existing(tx, &format!("form:{tok}"))?
+        {
+            return Ok(found);
+        }
+        let mut order = validate(&new, &cfg, now)?;
+        if let Some(ext) = &order.external_id
+            && let Some(found) = existing(tx, &orders::external_key(order.channel.code(), ext))?
+        {
+            return Ok(found);
+        }
+        // Emergency words count in the title as much as in the content.
+        let words = format!("{} {}", order.title, order.content);
+        let warnings = super::hints(
+            tx,
+            &cfg,
+            now,
+            Some(&order.caller.phone),
+            &words,
+            &order.address,
+            None,
+        )?;
+        let serial = orders::next_serial(tx, &day)?;
+        order.id = orders::next_id(tx)?;
+        order.number = format!("{prefix}{day}{serial:05}");
+        order.query_code = query_code.clone();
+        order.created_at = now;
+        order.created_by = actor.id;
+        order.updated_at = now;
+        let note = format!(
+            "{}登记，渠道：{}",
+            order.kind.label(),
+            order.channel.label()
+        );
+        order.push_timeline(
+            now,
+            actor.id,
+            &actor.display_name,
+            actor.role,
+            "register",
+            note,
+        );
+        orders::put(tx, None, &order)?;
+        if let Some(tok) = new
+            .form_token
+            .as_deref()
+            .filter(|t| !t.is_empty() && t.len() <= 64)
+        {
+            orders::set_external(tx, &format!("form:{tok}"), order.id)?;
+        }
+        audit::append(
+            tx,
+            now,
+            actor.event(
+                "order.register",
+                Some(format!("order:{}", order.id.0)),
+                format!("受理登记 {}", order.number),
+            ),
+        )?;
+        Ok(IntakeResult {
+            order,
+            warnings,
+            created: true,
+        })
+    })
+}
