@@ -9,11 +9,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::extract::Peer;
 use super::{AppState, blocking};
-use crate::domain::order_state::State as OrderState;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::service::{Actor, backups, system};
-use crate::store::orders;
 
 /// Requests by status class (1xx…5xx) and their total duration.
 pub struct Counters {
@@ -71,12 +69,9 @@ pub async fn metrics(
         let _ = writeln!(s, "hotline_http_request_duration_seconds_sum {:.6}", COUNTERS.micros.load(Ordering::Relaxed) as f64 / 1e6);
         let _ = writeln!(s, "hotline_http_request_duration_seconds_count {total}");
         let _ = writeln!(s, "# HELP hotline_orders Orders by state.\n# TYPE hotline_orders gauge");
-        app.store.read(|tx| -> Result<(), AppError> {
-            for st in OrderState::ALL {
-                let _ = writeln!(s, "hotline_orders{{state=\"{}\"}} {}", st.code(), orders::count_in_state(tx, st.code())?);
-            }
-            Ok(())
-        })?;
+        for (state, n) in system::order_counts(app)? {
+            let _ = writeln!(s, "hotline_orders{{state=\"{state}\"}} {n}");
+        }
         let last = backups::last_run(app)?;
         let newest = backups::list_files(&backups::dir(app)).first().map(|f| f.at);
         let _ = writeln!(s, "# HELP hotline_backup_last_ok Whether the last backup run succeeded.\n# TYPE hotline_backup_last_ok gauge");

@@ -50,6 +50,11 @@ pub fn load(tx: &impl Tx) -> Result<Screening, AppError> {
     })
 }
 
+/// The screening settings now (scripts and emergency words), for the desks and the admin.
+pub fn get(app: &App) -> Result<Screening, AppError> {
+    app.store.read(load)
+}
+
 /// The script read to the caller for an exclusion code, as the office has written it.
 pub fn script_for(tx: &impl Tx, code: u8) -> Result<String, AppError> {
     Ok(load(tx)?

@@ -83,3 +83,17 @@ pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
         guess_alerts: app.throttle.alerts(now),
     })
 }
+
+/// Orders in each state, for `/metrics`.
+pub fn order_counts(app: &App) -> Result<Vec<(&'static str, usize)>, AppError> {
+    app.store.read(|tx| -> Result<_, AppError> {
+        let mut out = Vec::new();
+        for st in crate::domain::order_state::State::ALL {
+            out.push((
+                st.code(),
+                crate::store::orders::count_in_state(tx, st.code())?,
+            ));
+        }
+        Ok(out)
+    })
+}

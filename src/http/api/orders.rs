@@ -139,11 +139,7 @@ pub async fn views(
 }
 
 pub async fn categories(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    let cats = blocking(&state, |app| {
-        app.store
-            .read(|tx| -> Result<_, AppError> { Ok(orders::config(tx)?.categories) })
-    })
-    .await?;
+    let cats = blocking(&state, orders::categories).await?;
     let total = cats.items.len();
     Ok(Json(json!({"items": cats.items, "total": total})))
 }
@@ -176,13 +172,7 @@ pub async fn urge_unit(
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Value>, AppError> {
     let n = blocking(&state, move |app| {
-        let unit = app.store.read(|tx| {
-            crate::service::users::resolve_unit(
-                tx,
-                &crate::service::users::UnitRef::Code(unit.clone()),
-            )
-        })?;
-        orders::urge_unit_overdue(app, &actor, unit, &body.note)
+        orders::urge_unit_overdue(app, &actor, &unit, &body.note)
     })
     .await?;
     Ok(Json(json!({"urged": n})))

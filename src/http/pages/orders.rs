@@ -201,12 +201,8 @@ async fn intake_page(
     let a = actor.clone();
     let (units, cats, scripts) = blocking(state, move |app| {
         let units = crate::service::units::list(app, &a)?;
-        let (cats, scripts) = app.store.read(|tx| -> Result<_, AppError> {
-            Ok((
-                orders::config(tx)?.categories,
-                crate::service::screening_settings::load(tx)?.exclusion_scripts,
-            ))
-        })?;
+        let cats = orders::categories(app)?;
+        let scripts = crate::service::screening_settings::get(app)?.exclusion_scripts;
         Ok((units, cats, scripts))
     })
     .await?;
@@ -387,7 +383,7 @@ async fn detail_page(
         } else {
             crate::service::units::list(app, &a)?
         };
-                let scripts = app.store.read(crate::service::screening_settings::load)?.exclusion_scripts;
+        let scripts = crate::service::screening_settings::get(app)?.exclusion_scripts;
         Ok((v, units, views, scripts))
     })
     .await?;
@@ -555,15 +551,7 @@ pub async fn search(
     }) {
         let key = q.to_string();
         let a = actor.clone();
-        let found = blocking(&state, move |app| {
-            app.store.read(|tx| -> Result<_, AppError> {
-                match crate::store::orders::id_by_number(tx, &key)? {
-                    Some(id) => Ok(orders::load_visible(tx, &a, id).ok().map(|o| o.id)),
-                    None => Ok(None),
-                }
-            })
-        })
-        .await?;
+        let found = blocking(&state, move |app| orders::find_by_number(app, &a, &key)).await?;
         if let Some(id) = found {
             return Ok(crate::http::see_other(&format!("/orders/{}", id.0)).into_response());
         }
@@ -657,13 +645,7 @@ pub async fn urge_unit(
 ) -> Result<Response, AppError> {
     let note = field(&f, "note").to_string();
     let n = blocking(&state, move |app| {
-        let unit = app.store.read(|tx| {
-            crate::service::users::resolve_unit(
-                tx,
-                &crate::service::users::UnitRef::Code(unit.clone()),
-            )
-        })?;
-        orders::urge_unit_overdue(app, &actor, unit, &note)
+        orders::urge_unit_overdue(app, &actor, &unit, &note)
     })
     .await?;
     Ok(crate::http::see_other(&format!("/?ok=urged_{n}")).into_response())

@@ -372,7 +372,7 @@ pub async fn screening(
     Q(q): Q<YearQuery>,
 ) -> Result<Response, AppError> {
     actor.require(crate::domain::role::Permission::SettingsManage)?;
-    let s = blocking(&state, |app| app.store.read(screening_settings::load)).await?;
+    let s = blocking(&state, screening_settings::get).await?;
     screening_page(&state, &actor, s, StatusCode::OK, None, q.ok).await
 }
 
@@ -432,9 +432,7 @@ pub async fn api_get_screening(
     actor: Actor,
 ) -> Result<axum::Json<Screening>, AppError> {
     actor.require(crate::domain::role::Permission::SettingsManage)?;
-    Ok(axum::Json(
-        blocking(&state, |app| app.store.read(screening_settings::load)).await?,
-    ))
+    Ok(axum::Json(blocking(&state, screening_settings::get).await?))
 }
 
 pub async fn api_put_screening(
@@ -456,12 +454,7 @@ async fn categories_page(
     error: Option<AppError>,
     flash: Option<String>,
 ) -> Result<Response, AppError> {
-    let cats = blocking(state, |app| {
-        app.store.read(|tx| -> Result<_, AppError> {
-            Ok(crate::service::orders::config(tx)?.categories)
-        })
-    })
-    .await?;
+    let cats = blocking(state, crate::service::orders::categories).await?;
     let rows: Vec<serde_json::Value> = cats
         .items
         .iter()

@@ -35,6 +35,21 @@ pub struct OrderConfig {
     pub emergency: Vec<EmergencyWord>,
 }
 
+/// The category tree as the office keeps it.
+pub fn categories(app: &App) -> Result<crate::domain::category::Categories, AppError> {
+    app.store.read(|tx| Ok(config(tx)?.categories))
+}
+
+/// The order with this number, if the actor may see it (a number typed into a search box).
+pub fn find_by_number(app: &App, actor: &Actor, number: &str) -> Result<Option<OrderId>, AppError> {
+    app.store.read(|tx| -> Result<_, AppError> {
+        match orders::id_by_number(tx, number.trim())? {
+            Some(id) => Ok(load_visible(tx, actor, id).ok().map(|o| o.id)),
+            None => Ok(None),
+        }
+    })
+}
+
 pub fn config(tx: &impl Tx) -> Result<OrderConfig, AppError> {
     Ok(OrderConfig {
         calendar: meta::get(tx, "calendar")?.unwrap_or_default(),
@@ -142,10 +157,16 @@ pub fn repeat_call(app: &App, actor: &Actor, id: OrderId, note: &str) -> Result<
 pub fn urge_unit_overdue(
     app: &App,
     actor: &Actor,
-    unit: crate::domain::unit::UnitId,
+    unit_code: &str,
     note: &str,
 ) -> Result<usize, AppError> {
     actor.require(Permission::UrgeUnits)?;
+    let unit = app.store.read(|tx| {
+        crate::service::users::resolve_unit(
+            tx,
+            &crate::service::users::UnitRef::Code(unit_code.to_string()),
+        )
+    })?;
     let note = if note.trim().is_empty() {
         "超期未办，请立即办理".to_string()
     } else {
