@@ -524,7 +524,8 @@ fn staff_view(
 }
 
 /// A unit's view: its own rounds and their timeline, the caller masked or hidden, every
-/// free text redacted. A unit that never held a round of the order gets nothing (the
+/// free text redacted. Built field by field rather than from the staff view on purpose: a
+/// field added to orders later reaches a unit only when it is written here. A unit that never held a round of the order gets nothing (the
 /// caller of `build` has refused it already; this stays safe regardless).
 fn unit_view(
     o: &Order,
