@@ -145,10 +145,10 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
                 && from.is_none_or(|t| o.created_at >= t)
                 && to.is_none_or(|t| o.created_at < t)
                 && q.as_deref().is_none_or(|q| matches_text(&o, q))
-                && !(actor.role == Role::Unit
-                    && words
-                        .as_deref()
-                        .is_some_and(|w| privacy::query_touches_caller(&o, w)));
+                && match (actor.role, unit, words.as_deref()) {
+                    (Role::Unit, Some(u), Some(w)) => privacy::unit_sees_words(&o, u, w),
+                    _ => true,
+                };
             if ok {
                 if total >= skip && items.len() < per_page as usize {
                     items.push(o);

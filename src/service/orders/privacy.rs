@@ -229,49 +229,34 @@ pub fn mask_number_runs(text: &str, mobiles: bool) -> String {
     out
 }
 
-/// Whether a unit's search words would tell it something about the caller of `o` (a name,
-/// a number or a part of one): such a hit is dropped, so a guess confirms nothing.
-pub fn query_touches_caller(o: &Order, q: &str) -> bool {
-    let q = q.trim();
-    if q.is_empty() {
-        return false;
+/// Whether a unit's search words match the order as the unit sees it: every word and
+/// character pair of the query must stand in the redacted text (number, title, content,
+/// address, and the replies of its own rounds). The index matches the raw text; checking
+/// against what the unit may read means a guessed name or number finds nothing, and no
+/// match is dropped for any other reason (so a missing hit tells nothing either).
+pub fn unit_sees_words(o: &Order, unit: UnitId, q: &str) -> bool {
+    let red = Redactor::for_role(o, Role::Unit);
+    let mut text = format!("{} {} {}", o.number, o.title, o.content);
+    for part in [&o.address.town, &o.address.village, &o.address.detail]
+        .into_iter()
+        .flatten()
+    {
+        text.push(' ');
+        text.push_str(part);
     }
-    let c = &o.caller;
-    let mut secrets: Vec<String> = vec![c.name.trim().to_string()];
-    secrets.extend(c.id_number.clone());
-    if let Some(e) = &o.enterprise {
-        secrets.push(e.name.clone());
-        secrets.push(e.credit_code.clone());
-    }
-    if let Some(d) = &o.deputy {
-        secrets.push(d.name.clone());
-    }
-    let q_lower = q.to_lowercase();
-    let named = secrets
-        .iter()
-        .filter(|s| s.chars().count() >= 2)
-        .any(|s| q_lower.contains(&s.to_lowercase()) || s.to_lowercase().contains(&q_lower));
-    if named {
-        return true;
-    }
-    // Any run of 4 or more digits in the query that is part of the caller's numbers.
-    let digits_of = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    let numbers = [
-        digits_of(&c.phone),
-        digits_of(c.id_number.as_deref().unwrap_or("")),
-    ];
-    let mut run = String::new();
-    for ch in q.chars().chain(std::iter::once(' ')) {
-        if ch.is_ascii_digit() {
-            run.push(ch);
-            continue;
+    for i in unit_rounds(o, unit) {
+        for reply in o.rounds.get(i).map(|r| r.replies.as_slice()).unwrap_or(&[]) {
+            text.push(' ');
+            text.push_str(&reply.result);
         }
-        if run.len() >= 4 && numbers.iter().any(|n| n.contains(&run)) {
-            return true;
-        }
-        run.clear();
     }
-    false
+    let seen: std::collections::HashSet<String> = crate::search::tokens(&red.apply(&text))
+        .into_iter()
+        .map(|(_, _, t)| t)
+        .collect();
+    crate::search::tokens(q)
+        .into_iter()
+        .all(|(_, _, t)| seen.contains(&t))
 }
 
 #[cfg(test)]
