@@ -327,6 +327,9 @@ pub struct Flags {
     pub callback_pending: bool,
     #[serde(default)]
     pub reopen_proposal: Option<ReopenProposal>,
+    /// The running deadline the overdue job last urged (it urges once per deadline).
+    #[serde(default)]
+    pub auto_urged_due: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -166,7 +166,9 @@ pub fn record(app: &App, actor: &Actor, phone: &str) -> Result<Value, AppError> 
                 })
             })
             .collect();
-        let calls: Vec<Value> = orders::ids_for_phone(tx, &phone)?
+        let prefix = crate::domain::order_index::Key::new(crate::domain::order_index::Kind::ByPhone)
+            .str(&phone);
+        let calls: Vec<Value> = crate::service::orders::index::newest(tx, &prefix, 0, 200)?
             .into_iter()
             .filter_map(|id| orders::get(tx, id).ok().flatten())
             .map(|o| json!({"id": o.id.0, "number": o.number, "at": o.created_at.display_cst(), "title": o.title, "state": o.state.label()}))

@@ -84,15 +84,14 @@ pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
     })
 }
 
-/// Orders in each state, for `/metrics`.
-pub fn order_counts(app: &App) -> Result<Vec<(&'static str, usize)>, AppError> {
+/// Orders in each state, for `/metrics` (from the counters).
+pub fn order_counts(app: &App) -> Result<Vec<(&'static str, u64)>, AppError> {
+    use crate::domain::order_index::{Key, Kind};
     app.store.read(|tx| -> Result<_, AppError> {
         let mut out = Vec::new();
         for st in crate::domain::order_state::State::ALL {
-            out.push((
-                st.code(),
-                crate::store::orders::count_in_state(tx, st.code())?,
-            ));
+            let key = Key::new(Kind::ByState).str(st.code());
+            out.push((st.code(), crate::store::orders::count(tx, key.as_slice())?));
         }
         Ok(out)
     })

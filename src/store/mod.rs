@@ -199,6 +199,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "create the order change log for the search index",
         create_changes,
     ),
+    (
+        "index every order by keys, counters and list rows; retire the old indexes",
+        orders::migrate_to_keys,
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -220,10 +224,10 @@ fn create_orders(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::ORDER_NUMBERS)?;
     tx.open_table(tables::ORDER_EXTERNAL)?;
     tx.open_table(tables::ORDER_SERIALS)?;
-    tx.open_table(tables::ORDER_BY_STATE)?;
-    tx.open_table(tables::ORDER_BY_UNIT)?;
-    tx.open_table(tables::ORDER_BY_PHONE)?;
-    tx.open_table(tables::ORDER_DUE)?;
+    tx.open_table(tables::retired::ORDER_BY_STATE)?;
+    tx.open_table(tables::retired::ORDER_BY_UNIT)?;
+    tx.open_table(tables::retired::ORDER_BY_PHONE)?;
+    tx.open_table(tables::retired::ORDER_DUE)?;
     tx.open_table(tables::ORDER_VIEWS)?;
     Ok(())
 }

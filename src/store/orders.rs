@@ -1,20 +1,49 @@
-//! Orders and their indexes, kept in step in the same transaction.
+//! Orders, their index keys, counters and list rows — all written by `put`, the one write
+//! path, in the caller's transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::ReadableTable;
 
-use super::codec::{decode, encode};
+use super::codec::{Record, decode, encode};
 use super::tables::{
-    ORDER_BY_PHONE, ORDER_BY_STATE, ORDER_BY_UNIT, ORDER_CHANGES, ORDER_DUE, ORDER_EXTERNAL,
-    ORDER_NUMBERS, ORDER_SERIALS, ORDER_VIEWS, ORDERS,
+    ORDER_CHANGES, ORDER_COUNTS, ORDER_EXTERNAL, ORDER_KEYS, ORDER_NUMBERS, ORDER_ROWS,
+    ORDER_SERIALS, ORDER_VIEWS, ORDERS, retired,
 };
 use super::{StoreError, Tx, WriteTx};
 use crate::domain::order::{Order, OrderId};
-use crate::domain::time::Timestamp;
-use crate::domain::unit::UnitId;
+use crate::domain::order_index::{Entry, Row, entries};
+
+/// Whole orders and list rows decoded since start (for `/metrics`, and for the tests that
+/// prove lists decode one page).
+static ORDER_DECODES: AtomicU64 = AtomicU64::new(0);
+static ROW_DECODES: AtomicU64 = AtomicU64::new(0);
+
+pub fn decodes() -> (u64, u64) {
+    (
+        ORDER_DECODES.load(Ordering::Relaxed),
+        ROW_DECODES.load(Ordering::Relaxed),
+    )
+}
+
+impl Record for Row {
+    const KIND: &'static str = "order row";
+    const VERSION: u8 = 1;
+}
 
 pub fn get(tx: &impl Tx, id: OrderId) -> Result<Option<Order>, StoreError> {
     let t = tx.open(ORDERS)?;
     let v = t.get(id.0)?;
+    ORDER_DECODES.fetch_add(u64::from(v.is_some()), Ordering::Relaxed);
+    v.map(|v| decode(v.value())).transpose()
+}
+
+/// The compact list row of an order.
+pub fn row(tx: &impl Tx, id: OrderId) -> Result<Option<Row>, StoreError> {
+    let t = tx.open(ORDER_ROWS)?;
+    let v = t.get(id.0)?;
+    ROW_DECODES.fetch_add(u64::from(v.is_some()), Ordering::Relaxed);
     v.map(|v| decode(v.value())).transpose()
 }
 
@@ -44,11 +73,51 @@ pub fn next_serial(tx: &WriteTx, day: &str) -> Result<u32, StoreError> {
     Ok(n)
 }
 
-fn due_key(o: &Order) -> Option<i64> {
-    o.running_deadline().map(|d| d.due.0)
+/// Index keys of an order with the counters each moves, by key.
+fn keyed(o: &Order) -> BTreeMap<Vec<u8>, Vec<Vec<u8>>> {
+    entries(o)
+        .into_iter()
+        .map(|Entry { key, counters }| (key, counters))
+        .collect()
 }
 
-/// Writes an order and brings every index in line with it (`old` is what was stored).
+/// Brings keys and counters from what `old` had to what `new` has.
+fn reindex(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreError> {
+    let before = old.map(keyed).unwrap_or_default();
+    let after = keyed(new);
+    let mut keys = tx.open_table(ORDER_KEYS)?;
+    let mut moves: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+    for (k, counters) in &before {
+        if !after.contains_key(k) {
+            keys.remove(k.as_slice())?;
+            for c in counters {
+                *moves.entry(c.clone()).or_default() -= 1;
+            }
+        }
+    }
+    for (k, counters) in &after {
+        if !before.contains_key(k) {
+            keys.insert(k.as_slice(), ())?;
+            for c in counters {
+                *moves.entry(c.clone()).or_default() += 1;
+            }
+        }
+    }
+    let mut counts = tx.open_table(ORDER_COUNTS)?;
+    for (c, d) in moves.into_iter().filter(|(_, d)| *d != 0) {
+        let n = counts.get(c.as_slice())?.map(|v| v.value()).unwrap_or(0);
+        let n = n.saturating_add_signed(d);
+        if n == 0 {
+            counts.remove(c.as_slice())?;
+        } else {
+            counts.insert(c.as_slice(), n)?;
+        }
+    }
+    Ok(())
+}
+
+/// The one write path: the order, its change-log entry, its numbers, its list row, and every
+/// index key and counter it has, moved from what `old` (the stored version) had.
 pub fn put(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreError> {
     tx.open_table(ORDERS)?
         .insert(new.id.0, encode(new)?.as_slice())?;
@@ -57,48 +126,18 @@ pub fn put(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreEr
         let seq = changes.last()?.map(|(k, _)| k.value()).unwrap_or(0) + 1;
         changes.insert(seq, new.id.0)?;
     }
-    let id = new.id.0;
     if old.is_none() {
         tx.open_table(ORDER_NUMBERS)?
-            .insert(new.number.as_str(), id)?;
+            .insert(new.number.as_str(), new.id.0)?;
         if let Some(ext) = &new.external_id {
             let key = external_key(new.channel.code(), ext);
-            tx.open_table(ORDER_EXTERNAL)?.insert(key.as_str(), id)?;
-        }
-        tx.open_table(ORDER_BY_PHONE)?
-            .insert((new.caller.phone.as_str(), id), ())?;
-    }
-    let mut by_state = tx.open_table(ORDER_BY_STATE)?;
-    if let Some(o) = old
-        && o.state != new.state
-    {
-        by_state.remove((o.state.code(), id))?;
-    }
-    by_state.insert((new.state.code(), id), ())?;
-    let mut by_unit = tx.open_table(ORDER_BY_UNIT)?;
-    for r in &new.rounds {
-        for u in std::iter::once(&r.unit).chain(r.co_units.iter()) {
-            by_unit.insert((u.0, id), ())?;
+            tx.open_table(ORDER_EXTERNAL)?
+                .insert(key.as_str(), new.id.0)?;
         }
     }
-    let mut due = tx.open_table(ORDER_DUE)?;
-    let old_due = old.and_then(due_key);
-    let new_due = due_key(new);
-    if old_due != new_due {
-        if let Some(d) = old_due {
-            due.remove((d, id))?;
-        }
-        if let Some(d) = new_due {
-            due.insert((d, id), ())?;
-        }
-    }
-    Ok(())
-}
-
-/// Takes an order off the overdue queue once it has been urged for this deadline.
-pub fn clear_due(tx: &WriteTx, due: Timestamp, id: OrderId) -> Result<(), StoreError> {
-    tx.open_table(ORDER_DUE)?.remove((due.0, id.0))?;
-    Ok(())
+    tx.open_table(ORDER_ROWS)?
+        .insert(new.id.0, encode(&Row::of(new))?.as_slice())?;
+    reindex(tx, old, new)
 }
 
 /// Maps an idempotency key to an order (platform numbers, intake form tokens).
@@ -111,79 +150,108 @@ pub fn external_key(channel: &str, external_id: &str) -> String {
     format!("{channel}:{external_id}")
 }
 
-/// Orders whose running deadline passed before `now` and that were not urged yet.
-pub fn overdue(
+/// One page of keys under `prefix`: newest (largest) first when `backwards`, starting after
+/// `cursor` (a key from the previous page), skipping `skip` keys first.
+pub fn keys(
     tx: &impl Tx,
-    now: Timestamp,
+    prefix: &[u8],
+    cursor: Option<&[u8]>,
+    backwards: bool,
+    skip: usize,
     limit: usize,
-) -> Result<Vec<(Timestamp, OrderId)>, StoreError> {
-    let t = tx.open(ORDER_DUE)?;
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let t = tx.open(ORDER_KEYS)?;
+    let mut end = prefix.to_vec();
+    end.push(0xFF);
     let mut out = Vec::new();
-    for row in t.range((i64::MIN, 0)..(now.0, 0))? {
-        let (k, _) = row?;
-        let (due, id) = k.value();
-        out.push((Timestamp(due), OrderId(id)));
-        if out.len() >= limit {
-            break;
+    let range = match (cursor, backwards) {
+        (Some(c), true) => t.range(prefix..c)?,
+        (Some(c), false) => t.range(c..end.as_slice())?,
+        (None, _) => t.range(prefix..end.as_slice())?,
+    };
+    let mut push = |k: &[u8]| {
+        if cursor.is_some_and(|c| c == k) {
+            return true;
+        }
+        out.push(k.to_vec());
+        out.len() < limit + skip
+    };
+    if backwards {
+        for row in range.rev() {
+            if !push(row?.0.value()) {
+                break;
+            }
+        }
+    } else {
+        for row in range {
+            if !push(row?.0.value()) {
+                break;
+            }
+        }
+    }
+    Ok(out.into_iter().skip(skip).collect())
+}
+
+/// Keys between two keys (`lo` inclusive, `hi` exclusive), newest first when `backwards`,
+/// at most `limit`.
+pub fn keys_between(
+    tx: &impl Tx,
+    lo: &[u8],
+    hi: &[u8],
+    backwards: bool,
+    limit: usize,
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let t = tx.open(ORDER_KEYS)?;
+    let mut out = Vec::new();
+    if lo >= hi || limit == 0 {
+        return Ok(out);
+    }
+    let range = t.range(lo..hi)?;
+    if backwards {
+        for row in range.rev() {
+            out.push(row?.0.value().to_vec());
+            if out.len() >= limit {
+                break;
+            }
+        }
+    } else {
+        for row in range {
+            out.push(row?.0.value().to_vec());
+            if out.len() >= limit {
+                break;
+            }
         }
     }
     Ok(out)
 }
 
-/// Ids in one state, newest first.
-pub fn ids_in_state(tx: &impl Tx, state: &str) -> Result<Vec<OrderId>, StoreError> {
-    let t = tx.open(ORDER_BY_STATE)?;
-    let mut out = Vec::new();
-    for row in t.range((state, 0)..=(state, u64::MAX))?.rev() {
-        out.push(OrderId(row?.0.value().1));
+/// Whether an index key exists.
+pub fn has_key(tx: &impl Tx, key: &[u8]) -> Result<bool, StoreError> {
+    Ok(tx.open(ORDER_KEYS)?.get(key)?.is_some())
+}
+
+/// A counter's value (0 when it was never moved).
+pub fn count(tx: &impl Tx, counter: &[u8]) -> Result<u64, StoreError> {
+    Ok(tx
+        .open(ORDER_COUNTS)?
+        .get(counter)?
+        .map(|v| v.value())
+        .unwrap_or(0))
+}
+
+/// The sum of the day counters from `lo` (inclusive) to `hi` (exclusive), both full keys.
+pub fn count_between(tx: &impl Tx, lo: &[u8], hi: &[u8]) -> Result<u64, StoreError> {
+    let mut n = 0u64;
+    if lo >= hi {
+        return Ok(0);
     }
-    Ok(out)
-}
-
-pub fn count_in_state(tx: &impl Tx, state: &str) -> Result<usize, StoreError> {
-    let t = tx.open(ORDER_BY_STATE)?;
-    Ok(t.range((state, 0)..=(state, u64::MAX))?.count())
-}
-
-/// Ids of a unit's orders, newest first.
-pub fn ids_for_unit(tx: &impl Tx, unit: UnitId) -> Result<Vec<OrderId>, StoreError> {
-    let t = tx.open(ORDER_BY_UNIT)?;
-    let mut out = Vec::new();
-    for row in t.range((unit.0, 0)..=(unit.0, u64::MAX))?.rev() {
-        out.push(OrderId(row?.0.value().1));
+    for row in tx.open(ORDER_COUNTS)?.range(lo..hi)? {
+        n = n.saturating_add(row?.1.value());
     }
-    Ok(out)
+    Ok(n)
 }
 
-/// Ids of a caller's orders, newest first.
-pub fn ids_for_phone(tx: &impl Tx, phone: &str) -> Result<Vec<OrderId>, StoreError> {
-    let t = tx.open(ORDER_BY_PHONE)?;
-    let mut out = Vec::new();
-    for row in t.range((phone, 0)..=(phone, u64::MAX))?.rev() {
-        out.push(OrderId(row?.0.value().1));
-    }
-    Ok(out)
-}
-
-/// Every id, newest first, from `before` (exclusive) down.
-pub fn ids_desc(
-    tx: &impl Tx,
-    before: Option<OrderId>,
-    limit: usize,
-) -> Result<Vec<OrderId>, StoreError> {
-    let t = tx.open(ORDERS)?;
-    let upper = before.map(|b| b.0).unwrap_or(u64::MAX);
-    let mut out = Vec::new();
-    for row in t.range(..upper)?.rev() {
-        out.push(OrderId(row?.0.value()));
-        if out.len() >= limit {
-            break;
-        }
-    }
-    Ok(out)
-}
-
-pub fn count(tx: &impl Tx) -> Result<u64, StoreError> {
+pub fn count_all(tx: &impl Tx) -> Result<u64, StoreError> {
     use redb::ReadableTableMetadata;
     Ok(tx.open(ORDERS)?.len()?)
 }
@@ -226,4 +294,82 @@ pub fn changes_after(
         }
     }
     Ok(out)
+}
+
+/// All index keys and all counters.
+pub type Index = (BTreeSet<Vec<u8>>, BTreeMap<Vec<u8>, u64>);
+
+/// Every key, counter and row rebuilt from the orders: what `put` should have left. For the
+/// migration and for checking (a test compares it with what the write path keeps).
+pub fn derived(tx: &impl Tx) -> Result<Index, StoreError> {
+    let mut keys = BTreeSet::new();
+    let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    for row in tx.open(ORDERS)?.iter()? {
+        let (_, v) = row?;
+        let o: Order = decode(v.value())?;
+        for Entry { key, counters } in entries(&o) {
+            keys.insert(key);
+            for c in counters {
+                *counts.entry(c).or_default() += 1;
+            }
+        }
+    }
+    Ok((keys, counts))
+}
+
+/// The keys and counters the write path keeps now.
+pub fn stored(tx: &impl Tx) -> Result<Index, StoreError> {
+    let mut keys = BTreeSet::new();
+    for row in tx.open(ORDER_KEYS)?.iter()? {
+        keys.insert(row?.0.value().to_vec());
+    }
+    let mut counts = BTreeMap::new();
+    for row in tx.open(ORDER_COUNTS)?.iter()? {
+        let (k, v) = row?;
+        counts.insert(k.value().to_vec(), v.value());
+    }
+    Ok((keys, counts))
+}
+
+/// Migration: index every order by the new keys, counters and rows, carry over which
+/// deadlines were urged already, and drop the old index tables.
+pub fn migrate_to_keys(tx: &WriteTx) -> Result<(), StoreError> {
+    let not_urged: BTreeSet<(i64, u64)> = {
+        let t = tx.open_table(retired::ORDER_DUE)?;
+        let mut s = BTreeSet::new();
+        for row in t.iter()? {
+            s.insert(row?.0.value());
+        }
+        s
+    };
+    let ids: Vec<u64> = {
+        let t = tx.open_table(ORDERS)?;
+        let mut v = Vec::new();
+        for row in t.iter()? {
+            v.push(row?.0.value());
+        }
+        v
+    };
+    tx.open_table(ORDER_KEYS)?;
+    tx.open_table(ORDER_COUNTS)?;
+    tx.open_table(ORDER_ROWS)?;
+    for id in ids {
+        let Some(mut o) = get(tx, OrderId(id))? else {
+            continue;
+        };
+        if let Some(d) = crate::domain::order_index::running(&o)
+            && !not_urged.contains(&(d.due.0, id))
+        {
+            o.flags.auto_urged_due = Some(d.due);
+        }
+        tx.open_table(ORDERS)?.insert(id, encode(&o)?.as_slice())?;
+        tx.open_table(ORDER_ROWS)?
+            .insert(id, encode(&Row::of(&o))?.as_slice())?;
+        reindex(tx, None, &o)?;
+    }
+    tx.delete_table(retired::ORDER_BY_PHONE)?;
+    tx.delete_table(retired::ORDER_BY_STATE)?;
+    tx.delete_table(retired::ORDER_BY_UNIT)?;
+    tx.delete_table(retired::ORDER_DUE)?;
+    Ok(())
 }

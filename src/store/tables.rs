@@ -32,16 +32,12 @@ pub const ORDER_NUMBERS: TableDefinition<&str, u64> = TableDefinition::new("orde
 pub const ORDER_EXTERNAL: TableDefinition<&str, u64> = TableDefinition::new("order-external-v1");
 /// `YYYYMMDD` → last daily serial used.
 pub const ORDER_SERIALS: TableDefinition<&str, u32> = TableDefinition::new("order-serials-v1");
-/// (state, OrderId): the queues.
-pub const ORDER_BY_STATE: TableDefinition<(&str, u64), ()> =
-    TableDefinition::new("order-by-state-v1");
-/// (UnitId, OrderId): every order ever dispatched to a unit (main or co-unit).
-pub const ORDER_BY_UNIT: TableDefinition<(u64, u64), ()> = TableDefinition::new("order-by-unit-v1");
-/// (normalised phone, OrderId): a caller's history.
-pub const ORDER_BY_PHONE: TableDefinition<(&str, u64), ()> =
-    TableDefinition::new("order-by-phone-v1");
-/// (due, OrderId): running deadlines not yet urged, for the overdue job.
-pub const ORDER_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("order-due-v1");
+/// Every index key of every order (see `domain::order_index`): lists and queues are ranges.
+pub const ORDER_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("order-keys-v1");
+/// Counter key → how many index keys it counts (list totals, per-day counts).
+pub const ORDER_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("order-counts-v1");
+/// OrderId → the compact list row (a list page decodes rows, not orders).
+pub const ORDER_ROWS: TableDefinition<u64, &[u8]> = TableDefinition::new("order-rows-v1");
 /// (OrderId, seq) → who viewed or revealed the caller, when.
 pub const ORDER_VIEWS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("order-views-v1");
 
@@ -61,6 +57,24 @@ pub const ORDER_CHANGES: TableDefinition<u64, u64> = TableDefinition::new("order
 pub const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs-v1");
 /// Sequence → shift handover note (交接班).
 pub const HANDOVER: TableDefinition<u64, &[u8]> = TableDefinition::new("handover-v1");
+
+/// Tables of earlier schema versions, named only by the migrations that create and retire
+/// them (never backed up: the catalogue below does not list them).
+pub mod retired {
+    use redb::TableDefinition;
+
+    /// (state, OrderId), replaced by `ORDER_KEYS`.
+    pub const ORDER_BY_STATE: TableDefinition<(&str, u64), ()> =
+        TableDefinition::new("order-by-state-v1");
+    /// (UnitId, OrderId), replaced by `ORDER_KEYS`.
+    pub const ORDER_BY_UNIT: TableDefinition<(u64, u64), ()> =
+        TableDefinition::new("order-by-unit-v1");
+    /// (phone, OrderId), replaced by `ORDER_KEYS`.
+    pub const ORDER_BY_PHONE: TableDefinition<(&str, u64), ()> =
+        TableDefinition::new("order-by-phone-v1");
+    /// (due, OrderId) not yet urged, replaced by `ORDER_KEYS`.
+    pub const ORDER_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("order-due-v1");
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -126,22 +140,6 @@ pub const ALL: &[TableInfo] = &[
         kind: Kind::Table,
     },
     TableInfo {
-        name: "order-by-state-v1",
-        kind: Kind::Table,
-    },
-    TableInfo {
-        name: "order-by-unit-v1",
-        kind: Kind::Table,
-    },
-    TableInfo {
-        name: "order-by-phone-v1",
-        kind: Kind::Table,
-    },
-    TableInfo {
-        name: "order-due-v1",
-        kind: Kind::Table,
-    },
-    TableInfo {
         name: "order-views-v1",
         kind: Kind::Table,
     },
@@ -171,6 +169,18 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "order-changes-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-keys-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-counts-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-rows-v1",
         kind: Kind::Table,
     },
 ];

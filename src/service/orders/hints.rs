@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::{OrderConfig, config};
 use crate::domain::intake::{emergency_hits, similarity};
 use crate::domain::order::{Address, Order, OrderId};
+use crate::domain::order_index::{Key, Kind};
 use crate::domain::role::Permission;
 use crate::domain::time::Timestamp;
 use crate::domain::validate::normalize_phone;
@@ -41,7 +42,8 @@ pub fn hints(
     let mut scored: Vec<(f64, &'static str, Order)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     if let Some(p) = phone {
-        for id in orders::ids_for_phone(tx, p)?.into_iter().take(50) {
+        let prefix = Key::new(Kind::ByPhone).str(p);
+        for id in super::index::newest(tx, &prefix, 0, 50)? {
             if Some(id) == exclude || !seen.insert(id) {
                 continue;
             }
@@ -54,7 +56,7 @@ pub fn hints(
         }
     }
     // Recent orders from anyone: same address or similar words.
-    for id in orders::ids_desc(tx, None, 500)? {
+    for id in super::index::newest(tx, &Key::new(Kind::Created), 0, 500)? {
         if Some(id) == exclude || seen.contains(&id) {
             continue;
         }
@@ -124,9 +126,8 @@ pub fn live_hints(
         let phone = phone.and_then(normalize_phone);
         let warnings = hints(tx, &cfg, now, phone.as_deref(), content, address, None)?;
         let history: Vec<Value> = match &phone {
-            Some(p) => orders::ids_for_phone(tx, p)?
+            Some(p) => super::index::newest(tx, &Key::new(Kind::ByPhone).str(p), 0, 20)?
                 .into_iter()
-                .take(20)
                 .filter_map(|id| orders::get(tx, id).ok().flatten())
                 .map(|o| {
                     let unit = o.current_round().map(|r| r.unit.0);

@@ -2,15 +2,17 @@
 
 use serde::Deserialize;
 
+use super::index;
 use super::{config, privacy, unit_map, view};
 use crate::domain::order::{Channel, Kind, Line, Order, OrderId};
+use crate::domain::order_index::{Key, Kind as IxKind};
 use crate::domain::order_state::State;
 use crate::domain::role::{Permission, Role};
 use crate::domain::time::Timestamp;
 use crate::domain::validate::normalize_phone;
 use crate::error::AppError;
 use crate::service::{Actor, App};
-use crate::store::orders;
+use crate::store::{Tx, orders};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ListFilter {
@@ -89,7 +91,6 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
     };
     let (from, to) = (date("from", &f.from)?, date("to", &f.to)?);
     let q = nonempty(&f.q).map(str::to_lowercase);
-    let words = q.clone();
     let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
     let page = f.page.unwrap_or(1).clamp(1, 100_000);
     app.store.read(|tx| -> Result<ListPage, AppError> {
@@ -106,54 +107,72 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
         } else {
             unit
         };
-        // Words go to the full-text index (ranked); without it, a plain scan below.
-        let ranked = match (&q, app.search.get()) {
+        let want = Wanted {
+            state,
+            kind,
+            channel,
+            line,
+            unit,
+            phone: phone.clone(),
+            from,
+            to,
+        };
+        let skip = (page as usize - 1) * per_page as usize;
+        let (ids, total) = match (&q, app.search.get()) {
+            // Words: the full-text index ranks, the filters and the unit's view narrow.
             (Some(text), Some(ix)) => {
                 // A failed catch-up (a full disk) leaves the index a little behind, no more.
                 if let Err(e) = ix.catch_up(&app.store) {
                     tracing::warn!(error = %e, "search index catch-up failed");
                 }
-                Some(ix.search(text, 5000)?)
-            }
-            _ => None,
-        };
-        let q = if ranked.is_some() { None } else { q };
-        let candidates: Box<dyn Iterator<Item = OrderId>> = if let Some(r) = ranked {
-            Box::new(r.into_iter())
-        } else if let Some(p) = &phone {
-            Box::new(orders::ids_for_phone(tx, p)?.into_iter())
-        } else if let Some(u) = unit {
-            Box::new(orders::ids_for_unit(tx, u)?.into_iter())
-        } else if let Some(s) = state {
-            Box::new(orders::ids_in_state(tx, s.code())?.into_iter())
-        } else {
-            Box::new(orders::ids_desc(tx, None, usize::MAX)?.into_iter())
-        };
-        let skip = (page as usize - 1) * per_page as usize;
-        let mut total = 0usize;
-        let mut items = Vec::new();
-        for id in candidates {
-            let Some(o) = orders::get(tx, id)? else {
-                continue;
-            };
-            let ok = state.is_none_or(|s| o.state == s)
-                && kind.is_none_or(|k| o.kind == k)
-                && channel.is_none_or(|c| o.channel == c)
-                && line.is_none_or(|l| o.line == l)
-                && unit.is_none_or(|u| o.involves_unit(u))
-                && phone.as_deref().is_none_or(|p| o.caller.phone == p)
-                && from.is_none_or(|t| o.created_at >= t)
-                && to.is_none_or(|t| o.created_at < t)
-                && q.as_deref().is_none_or(|q| matches_text(&o, q))
-                && match (actor.role, unit, words.as_deref()) {
-                    (Role::Unit, Some(u), Some(w)) => privacy::unit_sees_words(&o, u, w),
-                    _ => true,
-                };
-            if ok {
-                if total >= skip && items.len() < per_page as usize {
-                    items.push(o);
+                let ranked = ix.search(text, 5000)?;
+                let mut hits = Vec::new();
+                for id in ranked {
+                    if !want.accepts_row(tx, id)? {
+                        continue;
+                    }
+                    if let (Role::Unit, Some(u)) = (actor.role, unit) {
+                        let Some(o) = orders::get(tx, id)? else {
+                            continue;
+                        };
+                        if !privacy::unit_sees_words(&o, u, text) {
+                            continue;
+                        }
+                    }
+                    hits.push(id);
                 }
-                total += 1;
+                let total = hits.len();
+                (
+                    hits.into_iter()
+                        .skip(skip)
+                        .take(per_page as usize)
+                        .collect(),
+                    total,
+                )
+            }
+            (Some(text), None) => {
+                // No index (an offline tool): a plain scan, newest first.
+                scan_text(tx, &want, text, actor, skip, per_page as usize)?
+            }
+            (None, _) => {
+                let (prefix, others) = want.narrowest(tx, phone.as_deref())?;
+                if others {
+                    filtered(tx, &prefix, &want, skip, per_page as usize)?
+                } else {
+                    let ids = index::between(tx, &prefix, from, to, skip, per_page as usize)?;
+                    let total = if phone.is_some() {
+                        index::between(tx, &prefix, from, to, 0, usize::MAX)?.len() as u64
+                    } else {
+                        index::total_between(tx, &prefix, from, to)?
+                    };
+                    (ids, usize::try_from(total).unwrap_or(usize::MAX))
+                }
+            }
+        };
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(o) = orders::get(tx, id)? {
+                items.push(o);
             }
         }
         Ok(ListPage {
@@ -163,6 +182,149 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
             per_page,
         })
     })
+}
+
+/// The filters of a list.
+struct Wanted {
+    state: Option<State>,
+    kind: Option<Kind>,
+    channel: Option<Channel>,
+    line: Option<Line>,
+    unit: Option<crate::domain::unit::UnitId>,
+    phone: Option<String>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+}
+
+impl Wanted {
+    /// The filter with the fewest orders (from the counters), and whether other filters
+    /// remain to be checked row by row.
+    fn narrowest(&self, tx: &impl Tx, phone: Option<&str>) -> Result<(Key, bool), AppError> {
+        let mut cands: Vec<Key> = Vec::new();
+        if let Some(p) = phone {
+            // A caller's history is short: it is always the narrowest.
+            let others = self.state.is_some()
+                || self.kind.is_some()
+                || self.channel.is_some()
+                || self.line.is_some()
+                || self.unit.is_some();
+            return Ok((Key::new(IxKind::ByPhone).str(p), others));
+        }
+        if let Some(s) = self.state {
+            cands.push(Key::new(IxKind::ByState).str(s.code()));
+        }
+        if let Some(k) = self.kind {
+            cands.push(Key::new(IxKind::ByKind).str(k.code()));
+        }
+        if let Some(c) = self.channel {
+            cands.push(Key::new(IxKind::ByChannel).str(c.code()));
+        }
+        if let Some(l) = self.line {
+            cands.push(Key::new(IxKind::ByLine).str(l.code()));
+        }
+        if let Some(u) = self.unit {
+            cands.push(Key::new(IxKind::ByUnit).u64(u.0));
+        }
+        let others = cands.len() > 1;
+        let mut best: Option<(u64, Key)> = None;
+        for k in cands {
+            let n = index::total(tx, &k)?;
+            if best.as_ref().is_none_or(|(b, _)| n < *b) {
+                best = Some((n, k));
+            }
+        }
+        Ok((
+            best.map(|(_, k)| k)
+                .unwrap_or_else(|| Key::new(IxKind::Created)),
+            others,
+        ))
+    }
+
+    /// Whether an order's list row passes every filter (the unit: it took part at all).
+    fn accepts_row(&self, tx: &impl Tx, id: OrderId) -> Result<bool, AppError> {
+        let Some(r) = orders::row(tx, id)? else {
+            return Ok(false);
+        };
+        // Took part in any round: the unit's own filter key exists for the order.
+        let unit_ok = match self.unit {
+            None => true,
+            Some(u) => orders::has_key(
+                tx,
+                &Key::new(IxKind::ByUnit)
+                    .u64(u.0)
+                    .time(r.created_at)
+                    .u64(id.0)
+                    .bytes(),
+            )?,
+        };
+        Ok(self.state.is_none_or(|s| r.state == s)
+            && self.kind.is_none_or(|k| r.kind == k)
+            && self.channel.is_none_or(|c| r.channel == c)
+            && self.line.is_none_or(|l| r.line == l)
+            && self.from.is_none_or(|t| r.created_at >= t)
+            && self.to.is_none_or(|t| r.created_at < t)
+            && self.phone.as_deref().is_none_or(|p| r.caller_phone == p)
+            && unit_ok)
+    }
+}
+
+/// Rows beyond the first filter are checked one by one, at most this many: the total is
+/// then a lower bound (a list that broad is narrowed by its user).
+const ROW_SCAN_CAP: usize = 20_000;
+
+/// A list with several filters: the narrowest filter's range, each row checked.
+fn filtered(
+    tx: &impl Tx,
+    prefix: &Key,
+    want: &Wanted,
+    skip: usize,
+    per_page: usize,
+) -> Result<(Vec<OrderId>, usize), AppError> {
+    let mut ids = Vec::new();
+    let mut total = 0;
+    let candidates = index::between(tx, prefix, want.from, want.to, 0, ROW_SCAN_CAP)?;
+    for id in candidates {
+        if want.accepts_row(tx, id)? {
+            if total >= skip && ids.len() < per_page {
+                ids.push(id);
+            }
+            total += 1;
+        }
+    }
+    Ok((ids, total))
+}
+
+/// Words without the full-text index (offline tools): newest orders scanned, bounded.
+fn scan_text(
+    tx: &impl Tx,
+    want: &Wanted,
+    q: &str,
+    actor: &Actor,
+    skip: usize,
+    per_page: usize,
+) -> Result<(Vec<OrderId>, usize), AppError> {
+    let (prefix, _) = want.narrowest(tx, want.phone.as_deref())?;
+    let mut ids = Vec::new();
+    let mut total = 0;
+    for id in index::between(tx, &prefix, want.from, want.to, 0, ROW_SCAN_CAP)? {
+        if !want.accepts_row(tx, id)? {
+            continue;
+        }
+        let Some(o) = orders::get(tx, id)? else {
+            continue;
+        };
+        let seen = match (actor.role, want.unit) {
+            (Role::Unit, Some(u)) => privacy::unit_sees_words(&o, u, q),
+            _ => matches_text(&o, q),
+        };
+        if seen {
+            if total >= skip && ids.len() < per_page {
+                ids.push(id);
+            }
+            total += 1;
+        }
+    }
+    Ok((ids, total))
 }
 
 /// Plain substring search over the texts people search by (number, title, content,

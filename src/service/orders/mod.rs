@@ -2,6 +2,7 @@
 
 pub mod actions;
 mod hints;
+pub mod index;
 mod intake;
 mod lists;
 pub mod platform;
@@ -173,18 +174,7 @@ pub fn urge_unit_overdue(
         note.trim().to_string()
     };
     let now = app.now();
-    let ids: Vec<OrderId> = app.store.read(|tx| -> Result<Vec<OrderId>, AppError> {
-        let mut out = Vec::new();
-        for id in orders::ids_for_unit(tx, unit)? {
-            if let Some(o) = orders::get(tx, id)?
-                && o.current_round().is_some_and(|r| r.unit == unit)
-                && o.running_deadline().is_some_and(|d| now > d.due)
-            {
-                out.push(id);
-            }
-        }
-        Ok(out)
-    })?;
+    let ids: Vec<OrderId> = app.store.read(|tx| queues::unit_overdue(tx, unit, now))?;
     let mut n = 0;
     for id in ids {
         actions::act(

@@ -1,13 +1,16 @@
-//! The work lists each role starts the day with.
+//! The work lists each role starts the day with: each one page of an index range, its count
+//! from a counter (or, for time-bound lists like overdue, from the range of open work).
 
 use serde::Serialize;
 
+use super::index;
 use super::view::{View, build};
 use super::{config, unit_map};
-use crate::domain::calendar::DueState;
-use crate::domain::order::Order;
+use crate::domain::order::OrderId;
+use crate::domain::order_index::{Key, Kind, UnitList, cst_day};
 use crate::domain::order_state::State;
 use crate::domain::role::Role;
+use crate::domain::time::Timestamp;
 use crate::error::AppError;
 use crate::service::{Actor, App};
 use crate::store::{Tx, orders};
@@ -25,196 +28,181 @@ pub struct Queue {
 /// Rows shown per queue on the home page; the full list is one click away.
 const SHOWN: usize = 50;
 
-fn in_state(tx: &impl Tx, s: State) -> Result<Vec<Order>, AppError> {
-    let mut out = Vec::new();
-    for id in orders::ids_in_state(tx, s.code())? {
-        if let Some(o) = orders::get(tx, id)? {
-            out.push(o);
-        }
-    }
-    Ok(out)
+/// One queue read from the index: the ids shown and the count.
+struct Ids {
+    key: &'static str,
+    ids: Vec<OrderId>,
+    count: u64,
+    by_unit: Vec<(String, String, usize)>,
 }
 
-/// Overdue first, then by deadline.
-fn by_deadline(v: &mut [Order]) {
-    v.sort_by_key(|o| o.running_deadline().map(|d| d.due.0).unwrap_or(i64::MAX));
+fn ids(key: &'static str, ids: Vec<OrderId>, count: u64) -> Ids {
+    Ids {
+        key,
+        ids,
+        count,
+        by_unit: Vec::new(),
+    }
+}
+
+/// A queue by the deadline (or waiting time) running now: earliest first.
+fn earliest(tx: &impl Tx, key: &'static str, prefix: Key) -> Result<Ids, AppError> {
+    let count = index::total(tx, &prefix)?;
+    let page = index::earliest(tx, &prefix, SHOWN)?;
+    Ok(ids(
+        key,
+        page.into_iter().map(|(_, id)| id).collect(),
+        count,
+    ))
+}
+
+/// A list newest first.
+fn newest(tx: &impl Tx, key: &'static str, prefix: Key) -> Result<Ids, AppError> {
+    let count = index::total(tx, &prefix)?;
+    Ok(ids(key, index::newest(tx, &prefix, 0, SHOWN)?, count))
+}
+
+fn state_due(s: State) -> Key {
+    Key::new(Kind::StateDue).str(s.code())
+}
+
+/// Today's registrations by one operator: the day counter and the newest page.
+fn mine_today(tx: &impl Tx, actor: &Actor, now: Timestamp) -> Result<Ids, AppError> {
+    let prefix = Key::new(Kind::ByOperator).u64(actor.id.0);
+    let start = day_start(now);
+    let count = index::total_between(tx, &prefix, Some(start), None)?;
+    let page = index::between(tx, &prefix, Some(start), None, 0, SHOWN)?;
+    Ok(ids("mine_today", page, count))
+}
+
+/// Midnight in Beijing of the day `t` falls in.
+fn day_start(t: Timestamp) -> Timestamp {
+    Timestamp(i64::from(cst_day(t)) * 86_400_000 - 8 * 3_600_000)
+}
+
+/// Open orders whose running deadline passed (both states merged, earliest first), with a
+/// count per unit from the units' own queues.
+fn overdue(tx: &impl Tx, now: Timestamp) -> Result<Ids, AppError> {
+    let mut all = index::before(tx, &state_due(State::Dispatched), now, usize::MAX)?;
+    all.extend(index::before(
+        tx,
+        &state_due(State::InProgress),
+        now,
+        usize::MAX,
+    )?);
+    all.sort();
+    let count = all.len() as u64;
+    let mut by_unit = Vec::new();
+    for u in crate::store::units::list(tx)? {
+        let mut n = 0;
+        for list in [UnitList::ToSign, UnitList::InProgress] {
+            let prefix = Key::new(Kind::UnitQueue).u64(u.id.0).u8(list as u8);
+            n += index::before(tx, &prefix, now, usize::MAX)?.len();
+        }
+        if n > 0 {
+            by_unit.push((u.code.clone(), u.name.clone(), n));
+        }
+    }
+    by_unit.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    Ok(Ids {
+        key: "overdue",
+        ids: all.into_iter().take(SHOWN).map(|(_, id)| id).collect(),
+        count,
+        by_unit,
+    })
+}
+
+/// Running deadlines in their last quarter and not yet passed, soonest first.
+fn due_soon(tx: &impl Tx, now: Timestamp) -> Result<Ids, AppError> {
+    let mut soon = Vec::new();
+    for (_, id) in index::before(tx, &Key::new(Kind::SoonAt), now.plus_secs(1), usize::MAX)? {
+        if let Some(r) = orders::row(tx, id)?
+            && let Some(d) = r.due
+            && d.due >= now
+        {
+            soon.push((d.due, id));
+        }
+    }
+    soon.sort();
+    let count = soon.len() as u64;
+    Ok(ids(
+        "due_soon",
+        soon.into_iter().take(SHOWN).map(|(_, id)| id).collect(),
+        count,
+    ))
+}
+
+fn unit_lists(tx: &impl Tx, unit: crate::domain::unit::UnitId) -> Result<Vec<Ids>, AppError> {
+    let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
+    Ok(vec![
+        earliest(tx, "to_sign", q(UnitList::ToSign))?,
+        earliest(tx, "in_progress", q(UnitList::InProgress))?,
+        newest(tx, "replied", q(UnitList::Replied))?,
+        earliest(tx, "co_work", q(UnitList::CoWork))?,
+        newest(tx, "done", q(UnitList::Done))?,
+    ])
 }
 
 pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
     let now = app.now();
     app.store.read(|tx| -> Result<Vec<Queue>, AppError> {
-        let cfg = config(tx)?;
-        let units = unit_map(tx)?;
-        let mut lists: Vec<(&'static str, Vec<Order>)> = Vec::new();
+        let mut lists: Vec<Ids> = Vec::new();
         match actor.role {
             Role::Operator | Role::ShiftLead => {
                 if actor.role == Role::ShiftLead {
-                    lists.push(("return_review", in_state(tx, State::ReturnReview)?));
-                    let ext: Vec<Order> = in_state(tx, State::InProgress)?
-                        .into_iter()
-                        .filter(|o| {
-                            o.current_round()
-                                .is_some_and(|r| r.extensions.iter().any(|e| e.approved.is_none()))
-                        })
-                        .collect();
-                    lists.push(("extension_review", ext));
-                    lists.push(("reply_review", in_state(tx, State::ReplyReview)?));
-                    let (proposed, finals): (Vec<Order>, Vec<Order>) =
-                        in_state(tx, State::FinalReview)?
-                            .into_iter()
-                            .partition(|o| o.flags.reopen_proposal.is_some());
-                    lists.push(("reopen_proposals", proposed));
-                    lists.push(("final_review", finals));
+                    lists.push(earliest(
+                        tx,
+                        "return_review",
+                        state_due(State::ReturnReview),
+                    )?);
+                    lists.push(earliest(
+                        tx,
+                        "extension_review",
+                        Key::new(Kind::ExtensionPending),
+                    )?);
+                    lists.push(earliest(tx, "reply_review", state_due(State::ReplyReview))?);
+                    lists.push(earliest(
+                        tx,
+                        "reopen_proposals",
+                        Key::new(Kind::ReopenProposal),
+                    )?);
+                    lists.push(earliest(tx, "final_review", state_due(State::FinalReview))?);
                 }
-                lists.push(("to_dispatch", in_state(tx, State::Registered)?));
-                let today = now.cst_day();
-                let mut mine = Vec::new();
-                for id in orders::ids_desc(tx, None, 500)? {
-                    let Some(o) = orders::get(tx, id)? else {
-                        continue;
-                    };
-                    if o.created_at.cst_day() != today {
-                        break;
-                    }
-                    if o.created_by == actor.id {
-                        mine.push(o);
-                    }
-                }
-                lists.push(("mine_today", mine));
+                lists.push(earliest(tx, "to_dispatch", state_due(State::Registered))?);
+                lists.push(mine_today(tx, actor, now)?);
             }
-            Role::Qa => {
-                let mut v = in_state(tx, State::CallbackPending)?;
-                // The callers of merged orders whose master was answered are called too.
-                v.extend(
-                    in_state(tx, State::Merged)?
-                        .into_iter()
-                        .filter(|o| o.flags.callback_pending),
-                );
-                // Soonest due (so overdue) first, then longest waiting.
-                v.sort_by_key(|o| {
-                    (
-                        o.callback_due.map(|d| d.due.0).unwrap_or(i64::MAX),
-                        o.updated_at.0,
-                    )
-                });
-                lists.push(("callback", v));
-            }
+            Role::Qa => lists.push(earliest(tx, "callback", Key::new(Kind::Callback))?),
             Role::Supervisor | Role::Admin => {
-                let mut running = in_state(tx, State::Dispatched)?;
-                running.extend(in_state(tx, State::InProgress)?);
-                let (mut overdue, mut soon): (Vec<Order>, Vec<Order>) = (Vec::new(), Vec::new());
-                for o in running {
-                    match o.running_deadline().map(|d| d.state(now)) {
-                        Some(DueState::Overdue) => overdue.push(o),
-                        Some(DueState::DueSoon) => soon.push(o),
-                        _ => {}
-                    }
-                }
-                // Grouped by unit, each group by deadline.
-                overdue.sort_by_key(|o| {
-                    (
-                        o.current_round().map(|r| r.unit.0),
-                        o.running_deadline().map(|d| d.due.0),
-                    )
-                });
-                soon.sort_by_key(|o| {
-                    (
-                        o.current_round().map(|r| r.unit.0),
-                        o.running_deadline().map(|d| d.due.0),
-                    )
-                });
-                lists.push(("overdue", overdue));
-                lists.push(("due_soon", soon));
-                // 督办 and 催办 records: every open order under supervision or urged.
-                let mut supervised = Vec::new();
-                let mut urged = Vec::new();
-                for s in State::ALL.into_iter().filter(|s| s.is_open()) {
-                    for o in in_state(tx, s)? {
-                        if o.flags.supervised.is_some() {
-                            supervised.push(o.clone());
-                        }
-                        if o.flags.urge_count > 0 {
-                            urged.push(o);
-                        }
-                    }
-                }
-                urged.sort_by_key(|o| std::cmp::Reverse(o.flags.urge_count));
-                lists.push(("supervised", supervised));
-                lists.push(("urged", urged));
+                lists.push(overdue(tx, now)?);
+                lists.push(due_soon(tx, now)?);
+                lists.push(newest(tx, "supervised", Key::new(Kind::Supervised))?);
+                lists.push(newest(tx, "urged", Key::new(Kind::Urged))?);
             }
             Role::Unit => {
                 let Some(unit) = actor.unit else {
                     return Ok(Vec::new());
                 };
-                let mut sign = Vec::new();
-                let mut doing = Vec::new();
-                let mut replied = Vec::new();
-                let mut co_work = Vec::new();
-                let mut done = Vec::new();
-                for id in orders::ids_for_unit(tx, unit)? {
-                    let Some(o) = orders::get(tx, id)? else {
-                        continue;
-                    };
-                    let cur = o.current_round();
-                    let main = cur.is_some_and(|r| r.unit == unit);
-                    let co = cur.is_some_and(|r| r.co_units.contains(&unit));
-                    match (main, co, o.state) {
-                        (true, _, State::Dispatched) => sign.push(o),
-                        (true, _, State::InProgress) => doing.push(o),
-                        (
-                            true,
-                            _,
-                            State::ReplyReview | State::CallbackPending | State::FinalReview,
-                        ) => replied.push(o),
-                        // 协办: its own deadline (signing, then its opinion) orders the list.
-                        (false, true, State::Dispatched | State::InProgress) => co_work.push(o),
-                        // Its part is over (finished, returned or handed on): its own
-                        // rounds stay readable in the done list.
-                        _ => done.push(o),
-                    }
-                }
-                by_deadline(&mut sign);
-                by_deadline(&mut doing);
-                co_work.sort_by_key(|o| {
-                    o.current_round()
-                        .and_then(|r| r.co_deadline(unit))
-                        .map(|d| d.due.0)
-                        .unwrap_or(i64::MAX)
-                });
-                lists.push(("to_sign", sign));
-                lists.push(("in_progress", doing));
-                lists.push(("replied", replied));
-                lists.push(("co_work", co_work));
-                lists.push(("done", done));
+                lists.extend(unit_lists(tx, unit)?);
             }
         }
-        Ok(lists
-            .into_iter()
-            .map(|(key, v)| {
-                let mut by_unit: Vec<(String, String, usize)> = Vec::new();
-                if key == "overdue" {
-                    for o in &v {
-                        let Some(u) = o.current_round().and_then(|r| units.get(&r.unit)) else {
-                            continue;
-                        };
-                        match by_unit.iter_mut().find(|g| g.0 == u.code) {
-                            Some(g) => g.2 += 1,
-                            None => by_unit.push((u.code.clone(), u.name.clone(), 1)),
-                        }
-                    }
+        let cfg = config(tx)?;
+        let units = unit_map(tx)?;
+        let mut out = Vec::new();
+        for l in lists {
+            let mut items = Vec::with_capacity(l.ids.len());
+            for id in &l.ids {
+                if let Some(o) = orders::get(tx, *id)? {
+                    items.push(build(&o, actor, &cfg, &units, now));
                 }
-                Queue {
-                    key,
-                    count: v.len(),
-                    items: v
-                        .iter()
-                        .take(SHOWN)
-                        .map(|o| build(o, actor, &cfg, &units, now))
-                        .collect(),
-                    by_unit,
-                }
-            })
-            .collect())
+            }
+            out.push(Queue {
+                key: l.key,
+                count: usize::try_from(l.count).unwrap_or(usize::MAX),
+                items,
+                by_unit: l.by_unit,
+            });
+        }
+        Ok(out)
     })
 }
 
@@ -231,37 +219,40 @@ pub fn board(app: &App, actor: &Actor) -> Result<Vec<SeatRow>, AppError> {
         return Err(AppError::Forbidden);
     }
     let now = app.now();
-    let today = now.cst_day();
     let hour_ago = now.plus_secs(-3600);
     app.store.read(|tx| -> Result<Vec<SeatRow>, AppError> {
-        let mut rows: Vec<(u64, SeatRow)> = crate::store::users::list(tx)?
+        let mut rows = Vec::new();
+        for u in crate::store::users::list(tx)?
             .into_iter()
             .filter(|u| u.role == Role::Operator && !u.disabled)
-            .map(|u| {
-                (
-                    u.id.0,
-                    SeatRow {
-                        name: u.display_name,
-                        today: 0,
-                        last_hour: 0,
-                    },
-                )
-            })
-            .collect();
-        for id in orders::ids_desc(tx, None, 5000)? {
-            let Some(o) = orders::get(tx, id)? else {
-                continue;
-            };
-            if o.created_at.cst_day() != today {
-                break;
-            }
-            if let Some((_, r)) = rows.iter_mut().find(|(uid, _)| *uid == o.created_by.0) {
-                r.today += 1;
-                if o.created_at >= hour_ago {
-                    r.last_hour += 1;
-                }
-            }
+        {
+            let prefix = Key::new(Kind::ByOperator).u64(u.id.0);
+            let today = index::total_between(tx, &prefix, Some(day_start(now)), None)?;
+            let last_hour = index::between(tx, &prefix, Some(hour_ago), None, 0, usize::MAX)?.len();
+            rows.push(SeatRow {
+                name: u.display_name,
+                today: usize::try_from(today).unwrap_or(usize::MAX),
+                last_hour,
+            });
         }
-        Ok(rows.into_iter().map(|(_, r)| r).collect())
+        Ok(rows)
     })
+}
+
+/// The orders a unit must still sign or finish whose deadline has passed (一键催办).
+pub fn unit_overdue(
+    tx: &impl Tx,
+    unit: crate::domain::unit::UnitId,
+    now: Timestamp,
+) -> Result<Vec<OrderId>, AppError> {
+    let mut out = Vec::new();
+    for list in [UnitList::ToSign, UnitList::InProgress] {
+        let prefix = Key::new(Kind::UnitQueue).u64(unit.0).u8(list as u8);
+        out.extend(
+            index::before(tx, &prefix, now, usize::MAX)?
+                .into_iter()
+                .map(|(_, id)| id),
+        );
+    }
+    Ok(out)
 }

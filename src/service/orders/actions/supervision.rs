@@ -44,15 +44,19 @@ pub(super) fn supervise(s: &mut Step) -> Result<String, AppError> {
 /// background job every minute. Returns how many were urged.
 pub fn urge_overdue(app: &App) -> Result<usize, AppError> {
     let now = app.now();
-    let due = app.store.read(|tx| orders::overdue(tx, now, 500))?;
+    let queue = crate::domain::order_index::Key::new(crate::domain::order_index::Kind::AutoUrge);
+    let due = app
+        .store
+        .read(|tx| crate::service::orders::index::before(tx, &queue, now, 500))?;
     let mut n = 0;
     for (at, id) in due {
         app.store.write(|tx| -> Result<(), AppError> {
-            orders::clear_due(tx, at, id)?;
             let Some(old) = orders::get(tx, id)? else {
                 return Ok(());
             };
-            if old.running_deadline().is_none_or(|d| d.due != at) {
+            if old.running_deadline().is_none_or(|d| d.due != at)
+                || old.flags.auto_urged_due == Some(at)
+            {
                 return Ok(());
             }
             let mut o = old.clone();
@@ -65,6 +69,8 @@ pub fn urge_overdue(app: &App) -> Result<usize, AppError> {
                 r.urges += 1;
             }
             o.flags.urge_count += 1;
+            // Urged once per deadline: this takes it off the job's queue.
+            o.flags.auto_urged_due = Some(at);
             o.version += 1;
             o.updated_at = now;
             o.push_timeline(
@@ -76,8 +82,6 @@ pub fn urge_overdue(app: &App) -> Result<usize, AppError> {
                 format!("已超过{what}时限（{}），系统自动催办", at.display_cst()),
             );
             orders::put(tx, Some(&old), &o)?;
-            // put() re-indexed the unchanged deadline; urged once is enough.
-            orders::clear_due(tx, at, id)?;
             audit::append(
                 tx,
                 now,

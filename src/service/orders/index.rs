@@ -1,0 +1,103 @@
+//! Reading the order index: ids one page at a time from a key range, totals from counters.
+//! Every list and queue goes through here, so none of them reads more than it shows.
+
+use crate::domain::order::OrderId;
+use crate::domain::order_index::{DAY_BIT, Key, Kind, cst_day, id_of, time_of};
+use crate::domain::time::Timestamp;
+use crate::error::AppError;
+use crate::store::{Tx, orders};
+
+/// The ids of a list, newest (or largest) key first, one page.
+pub fn newest(
+    tx: &impl Tx,
+    prefix: &Key,
+    skip: usize,
+    limit: usize,
+) -> Result<Vec<OrderId>, AppError> {
+    Ok(
+        orders::keys(tx, prefix.as_slice(), None, true, skip, limit)?
+            .iter()
+            .filter_map(|k| id_of(k))
+            .collect(),
+    )
+}
+
+/// The ids and sort times of a queue, smallest (earliest) first, one page.
+pub fn earliest(
+    tx: &impl Tx,
+    prefix: &Key,
+    limit: usize,
+) -> Result<Vec<(Timestamp, OrderId)>, AppError> {
+    Ok(orders::keys(tx, prefix.as_slice(), None, false, 0, limit)?
+        .iter()
+        .filter_map(|k| Some((time_of(k)?, id_of(k)?)))
+        .collect())
+}
+
+/// The ids whose sort time lies in `[from, to)`, newest first, skipping and taking a page.
+pub fn between(
+    tx: &impl Tx,
+    prefix: &Key,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    skip: usize,
+    limit: usize,
+) -> Result<Vec<OrderId>, AppError> {
+    let lo = prefix.clone().time(from.unwrap_or(Timestamp(i64::MIN)));
+    let hi = prefix.clone().time(to.unwrap_or(Timestamp(i64::MAX)));
+    Ok(
+        orders::keys_between(tx, lo.as_slice(), hi.as_slice(), true, skip + limit)?
+            .iter()
+            .skip(skip)
+            .filter_map(|k| id_of(k))
+            .collect(),
+    )
+}
+
+/// The ids whose sort time is before `t`, earliest first (overdue work), at most `limit`.
+pub fn before(
+    tx: &impl Tx,
+    prefix: &Key,
+    t: Timestamp,
+    limit: usize,
+) -> Result<Vec<(Timestamp, OrderId)>, AppError> {
+    let hi = prefix.clone().time(t);
+    Ok(
+        orders::keys_between(tx, prefix.as_slice(), hi.as_slice(), false, limit)?
+            .iter()
+            .filter_map(|k| Some((time_of(k)?, id_of(k)?)))
+            .collect(),
+    )
+}
+
+/// How many keys a list has.
+pub fn total(tx: &impl Tx, prefix: &Key) -> Result<u64, AppError> {
+    Ok(orders::count(tx, prefix.as_slice())?)
+}
+
+/// How many orders registered in `[from, to)` (whole Beijing days) a filter list has, from
+/// its per-day counters.
+pub fn total_between(
+    tx: &impl Tx,
+    prefix: &Key,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<u64, AppError> {
+    if from.is_none() && to.is_none() {
+        return total(tx, prefix);
+    }
+    let mut day = prefix.as_slice().to_vec();
+    day[0] |= DAY_BIT;
+    let lo_day = from.map(cst_day).unwrap_or(0);
+    let hi_day = to.map(cst_day).unwrap_or(u32::MAX);
+    let mut lo = day.clone();
+    lo.extend_from_slice(&lo_day.to_be_bytes());
+    let mut hi = day;
+    hi.extend_from_slice(&hi_day.to_be_bytes());
+    Ok(orders::count_between(tx, &lo, &hi)?)
+}
+
+/// A filter list's prefix.
+pub fn filter(kind: Kind) -> Key {
+    Key::new(kind)
+}
