@@ -172,9 +172,27 @@ async fn merge_and_callback_finish_the_job() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "a refusal says why"
     );
-    let r = act(&c.op, mid, "decide_reopen", json!({"approve": true})).await;
+    let r = act(
+        &c.op,
+        mid,
+        "decide_reopen",
+        json!({"approve": true, "note": "重修"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let v = ok(&c.lead, mid, "decide_reopen", json!({"approve": true})).await;
+    let r = act(&c.lead, mid, "decide_reopen", json!({"approve": true})).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the unit is told why"
+    );
+    let v = ok(
+        &c.lead,
+        mid,
+        "decide_reopen",
+        json!({"approve": true, "note": "请重新检修该路段线路"}),
+    )
+    .await;
     assert_eq!(v["state"], "dispatched");
     assert_eq!(v["rounds"].as_array().unwrap().len(), 2);
     assert_eq!(v["flags"]["reopen_count"], 1);
@@ -182,9 +200,10 @@ async fn merge_and_callback_finish_the_job() {
         v["timeline"].as_array().unwrap().last().unwrap()["action"],
         "reopen"
     );
-    // The unit sees the reopen (not QA's notes) in its timeline.
+    // The unit sees the reopen in the shift lead's words, not QA's notes or proposal.
     let v = get(&c.unit_a, mid).await;
-    assert!(v.to_string().contains("修后次日又不亮"));
+    assert!(v.to_string().contains("请重新检修该路段线路"));
+    assert!(!v.to_string().contains("修后次日又不亮"));
     assert!(!v.to_string().contains("灯又坏了"));
 
     // An order merged into one already answered is called back too.

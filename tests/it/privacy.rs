@@ -510,3 +510,232 @@ async fn pages_with_personal_data_are_no_store_and_logout_clears_the_browser() {
             .contains("\"cache\"")
     );
 }
+
+/// Findings of a review done as an attacker with a unit login and a platform token.
+#[tokio::test]
+async fn what_an_attacker_tried_stays_shut() {
+    let c = Centre::new().await;
+    // A confidential order whose text names and numbers the caller in odd ways.
+    let o = create(
+        &c.op,
+        json!({
+            "channel": "phone", "line": "general", "kind": "complaint", "urgency": "normal",
+            "title": "赵大明反映红星机械厂噪音",
+            "content": "赵先生说厂里夜间施工，电话 139 1234 5678，身份证 430424 19900101 1232，也可找大明。",
+            "caller": {"name": "赵大明", "phone": "13912345678", "id_number": ID, "consent_phone": true},
+            "confidential": true, "address": {"town": "洣水镇", "detail": "红星村赵大明家旁"}
+        }),
+    )
+    .await;
+    let id = o["id"].as_u64().unwrap();
+    // The operator attaches the caller's ID photo, named as such.
+    let r = upload(
+        &c.op,
+        id,
+        "赵大明身份证430424199001011232_13912345678.png",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDRfake".to_vec(),
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    let v = get(&c.unit_a, id).await;
+    let text = v.to_string();
+    for leak in [
+        "赵大明",
+        "赵先生",
+        "大明",
+        "1234 5678",
+        "5678",
+        "19900101",
+        "13912345678",
+    ] {
+        assert!(!text.contains(leak), "unit saw {leak:?} in {text}");
+    }
+    // The attachment's download name is redacted like the rest.
+    let hash = v["attachments"][0]["hash"].as_str().unwrap().to_string();
+    let r = c
+        .unit_a
+        .get(&format!("/orders/{id}/attachments/{hash}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap_or("")
+        .to_string();
+    let decoded = percent_decode(&disposition);
+    for leak in ["赵大明", "13912345678", "430424199001011232"] {
+        assert!(!decoded.contains(leak), "download name {decoded}");
+    }
+    // A note the centre writes between an approved return and the next dispatch, and the
+    // next unit's files, are not the returning unit's to read.
+    ok(
+        &c.unit_a,
+        id,
+        "return",
+        json!({"reason": "不属于本单位职责"}),
+    )
+    .await;
+    ok(&c.lead, id, "decide_return", json!({"approve": true})).await;
+    ok(
+        &c.sup,
+        id,
+        "supervise",
+        json!({"note": "中心内部：优先派给乙单位"}),
+    )
+    .await;
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-b"})).await;
+    let r = upload(&c.unit_b, id, "乙单位现场记录.pdf", b"%PDF-1.4 b".to_vec()).await;
+    assert!(r.status().is_success());
+    let v = get(&c.unit_a, id).await;
+    assert!(!v.to_string().contains("优先派给乙单位"));
+    assert!(!v.to_string().contains("乙单位现场记录"));
+    let b_file = get(&c.unit_b, id).await["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"].as_str().unwrap().contains("现场记录"))
+        .unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = c
+        .unit_a
+        .get(&format!("/orders/{id}/attachments/{b_file}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // And the unit that handed it on can no longer add files to it.
+    let r = upload(&c.unit_a, id, "a.pdf", b"%PDF-1.4 a".to_vec()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // A deputy's name is masked for a unit like the caller's.
+    let npc = create(
+        &c.op,
+        json!({
+            "channel": "phone", "line": "npc", "kind": "suggestion", "urgency": "normal",
+            "title": "建议", "content": "建议增设路灯。",
+            "caller": {"name": "钱多多", "phone": "13900001234"},
+            "deputy": {"name": "钱多多", "level": "县级"}
+        }),
+    )
+    .await;
+    let nid = npc["id"].as_u64().unwrap();
+    ok(&c.op, nid, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    let v = get(&c.unit_a, nid).await;
+    assert_eq!(v["deputy"]["name"], "钱**");
+    assert!(!v.to_string().contains("钱多多"));
+
+    // A platform token hears nothing of other channels' orders or the blacklist at intake,
+    // and its search matches only what it may read.
+    c.lead
+        .post(
+            "/api/v1/blacklist",
+            json!({"phone": "13912345678", "reason": "内部：多次辱骂话务员", "review_date": "2027-06-01"}),
+        )
+        .await;
+    let r = c
+        .admin
+        .post(
+            "/api/v1/admin/tokens",
+            json!({"name": "省平台", "channel": "gov_platform"}),
+        )
+        .await;
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let client = c.app.client();
+    let mut body = crate::orders::order_body("13912345678", "红星机械厂噪音扰民");
+    body["channel"] = json!("gov_platform");
+    body["external_id"] = json!("P-1");
+    body["address"] = json!({"town": "洣水镇", "detail": "红星村赵大明家旁"});
+    let r = client
+        .post(c.app.url("/api/v1/orders"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let w = r.json::<Value>().await.unwrap()["warnings"].to_string();
+    for leak in [
+        "blacklisted",
+        "辱骂",
+        "赵大明",
+        "噪音\"",
+        &format!("\"id\":{id}"),
+    ] {
+        assert!(!w.contains(leak), "platform warnings carried {leak:?}: {w}");
+    }
+    let pid = {
+        let v: Value = client
+            .get(c.app.url("/api/v1/orders"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["items"][0]["id"].as_u64().unwrap()
+    };
+    ok(&c.op, pid, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(&c.unit_a, pid, "sign", json!({})).await;
+    ok(
+        &c.unit_a,
+        pid,
+        "reply",
+        json!({"result": "内部结果：已约谈厂长暂缓处罚。", "resolved": "yes", "contacted": true,
+               "public_reply": "已责令整改。"}),
+    )
+    .await;
+    let v: Value = client
+        .get(
+            c.app
+                .url(&format!("/api/v1/orders?q={}", urlenc("暂缓处罚"))),
+        )
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["total"], 0,
+        "internal text confirms nothing to a platform"
+    );
+}
+
+async fn upload(s: &Session, id: u64, name: &str, body: Vec<u8>) -> reqwest::Response {
+    s.client
+        .post(s.url(&format!(
+            "/api/v1/orders/{id}/attachments?name={}",
+            urlenc(name)
+        )))
+        .header("x-csrf-token", &s.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(h) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(h);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}

@@ -96,6 +96,7 @@ pub fn hints(
                 "title": o.title,
                 "state": o.state,
                 "created_at": o.created_at.rfc3339_cst(),
+                "channel": o.channel.code(),
                 "score": (s * 100.0).round() / 100.0,
                 "reason": why,
             })

@@ -328,6 +328,10 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
             &order.address,
             None,
         )?;
+        let warnings = match actor.channel {
+            Some(c) => super::privacy::platform_warnings(warnings, c),
+            None => warnings,
+        };
         let serial = orders::next_serial(tx, &day)?;
         order.id = orders::next_id(tx)?;
         order.number = format!("{prefix}{day}{serial:05}");

@@ -131,11 +131,19 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
                     if !want.accepts_row(tx, id)? {
                         continue;
                     }
-                    if let (Role::Unit, Some(u)) = (actor.role, unit) {
+                    // Units and platforms match only the text they may read.
+                    let audience = privacy::Audience::of(actor);
+                    if !matches!(audience, privacy::Audience::Staff(_)) {
                         let Some(o) = orders::get(tx, id)? else {
                             continue;
                         };
-                        if !privacy::unit_sees_words(&o, u, text) {
+                        let seen = match (audience, unit) {
+                            (privacy::Audience::Unit(_), Some(u)) => {
+                                privacy::unit_sees_words(&o, u, text)
+                            }
+                            _ => privacy::platform_sees_words(&o, text),
+                        };
+                        if !seen {
                             continue;
                         }
                     }
@@ -313,8 +321,9 @@ fn scan_text(
         let Some(o) = orders::get(tx, id)? else {
             continue;
         };
-        let seen = match (actor.role, want.unit) {
-            (Role::Unit, Some(u)) => privacy::unit_sees_words(&o, u, q),
+        let seen = match (privacy::Audience::of(actor), want.unit) {
+            (privacy::Audience::Unit(_), Some(u)) => privacy::unit_sees_words(&o, u, q),
+            (privacy::Audience::Platform, _) => privacy::platform_sees_words(&o, q),
             _ => matches_text(&o, q),
         };
         if seen {

@@ -218,6 +218,10 @@ pub fn attach(
                 "工单已办结，不能再上传附件",
             ));
         }
+        // A unit adds material only while it holds the order.
+        if actor.role == Role::Unit && !actor.unit.is_some_and(|u| privacy::holds_now(&old, u)) {
+            return Err(AppError::Forbidden);
+        }
         if old.attachments.len() >= MAX_PER_ORDER {
             return Err(AppError::invalid(
                 "file",
@@ -268,12 +272,26 @@ pub fn attachment(
 ) -> Result<(crate::domain::attachment::AttachmentRef, Vec<u8>), AppError> {
     app.store.read(|tx| -> Result<_, AppError> {
         let o = load_visible(tx, actor, id)?;
-        let r = o
+        let mut r = o
             .attachments
             .iter()
             .find(|a| a.hash == hash)
             .cloned()
             .ok_or(AppError::NotFound)?;
+        // The same rules as the order's view: a unit gets only its own rounds' files (and
+        // the registered material), and the file name as redacted as any other text.
+        match privacy::Audience::of(actor) {
+            privacy::Audience::Unit(u) => {
+                if !u.is_some_and(|u| privacy::unit_sees_attachment(&o, u, r.at)) {
+                    return Err(AppError::NotFound);
+                }
+                r.name = privacy::Redactor::for_role(&o, Role::Unit).apply(&r.name);
+            }
+            privacy::Audience::Staff(role) => {
+                r.name = privacy::Redactor::for_role(&o, role).apply(&r.name);
+            }
+            privacy::Audience::Platform => return Err(AppError::NotFound),
+        }
         let bytes = crate::store::blobs::get(tx, hash)?.ok_or(AppError::NotFound)?;
         Ok((r, bytes))
     })

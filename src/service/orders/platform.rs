@@ -39,7 +39,7 @@ pub struct PlatformEvent {
 }
 
 /// The public reply of an order, if it has one to tell.
-fn public_reply(o: &Order) -> Option<String> {
+pub fn public_reply(o: &Order) -> Option<String> {
     if o.closure == Some(crate::domain::order::ClosureKind::Direct) {
         return o.answer.clone();
     }

@@ -541,7 +541,11 @@ fn unit_view(
     let text = |s: &str| red.apply(s);
     let names = names_of(o);
     let round_of = privacy::timeline_rounds(o);
-    let visible_round = |n: u32| n == 0 || mine.contains(&(n as usize - 1));
+    let visible_round = |n: Option<u32>| match n {
+        Some(0) => true,
+        Some(n) => mine.contains(&(n as usize - 1)),
+        None => false,
+    };
     let timeline = o
         .timeline
         .iter()
@@ -584,7 +588,15 @@ fn unit_view(
         },
         risk_tags: o.risk_tags.iter().map(|t| t.label()).collect(),
         enterprise: (!o.confidential).then(|| o.enterprise.clone()).flatten(),
-        deputy: (!o.confidential).then(|| o.deputy.clone()).flatten(),
+        // A deputy's name is masked like the caller's (they are often the same person).
+        deputy: (!o.confidential)
+            .then(|| {
+                o.deputy.as_ref().map(|d| Deputy {
+                    name: mask_name(&d.name),
+                    level: d.level.clone(),
+                })
+            })
+            .flatten(),
         rounds: mine
             .iter()
             .filter_map(|i| o.rounds.get(*i))
@@ -626,6 +638,7 @@ fn unit_view(
         attachments: o
             .attachments
             .iter()
+            .filter(|a| unit.is_some_and(|u| privacy::unit_sees_attachment(o, u, a.at)))
             .map(|a| crate::domain::attachment::AttachmentRef {
                 name: red.apply(&a.name),
                 ..a.clone()

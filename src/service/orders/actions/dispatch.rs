@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Step, active_unit, colon, lapse_pending_extensions, optional, required};
+use super::{Step, active_unit, lapse_pending_extensions, optional, required};
 use crate::domain::calendar::Span;
 use crate::domain::order::{CoPart, Order, ReopenProposal, Round};
 use crate::domain::time::Timestamp;
@@ -198,11 +198,9 @@ struct DecideReopenBody {
 pub(super) fn decide_reopen(s: &mut Step) -> Result<String, AppError> {
     let b: DecideReopenBody = s.body()?;
     let note = optional("note", "审核意见", &b.note, 1000)?;
-    let proposal =
-        s.o.flags
-            .reopen_proposal
-            .clone()
-            .ok_or_else(|| AppError::conflict("no_proposal", "没有待审核的重办建议"))?;
+    if s.o.flags.reopen_proposal.is_none() {
+        return Err(AppError::conflict("no_proposal", "没有待审核的重办建议"));
+    }
     if !b.approve {
         let Some(note) = note else {
             return Err(AppError::invalid("note", "不采纳重办建议时请写明理由"));
@@ -211,6 +209,13 @@ pub(super) fn decide_reopen(s: &mut Step) -> Result<String, AppError> {
         s.branch(false, None);
         return Ok(format!("不采纳重办建议：{note}"));
     }
+    // The unit is told why in the shift lead's own words (QA's note is the centre's).
+    let Some(note) = note else {
+        return Err(AppError::invalid(
+            "note",
+            "请写明发回重办的理由（将告知承办单位）",
+        ));
+    };
     let unit = match &b.unit {
         Some(r) => Some(active_unit(s.tx, r)?),
         None => None,
@@ -218,9 +223,7 @@ pub(super) fn decide_reopen(s: &mut Step) -> Result<String, AppError> {
     start_again(s, unit)?;
     s.branch(true, None);
     Ok(format!(
-        "发回重办（第 {} 次，采纳回访建议）：{}{}",
-        s.o.flags.reopen_count,
-        proposal.reason,
-        colon(note)
+        "发回重办（第 {} 次）：{note}",
+        s.o.flags.reopen_count
     ))
 }
