@@ -20,27 +20,27 @@ use crate::service::{Actor, App, auth};
 use crate::store::{Store, units, users};
 
 /// A small deterministic generator: the same demo every time.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len())]
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 }
 
-const TOWNS: &[(&str, &str)] = &[
+pub(crate) const TOWNS: &[(&str, &str)] = &[
     ("mishui", "洣水镇"),
     ("wuji", "吴集镇"),
     ("sanzhang", "三樟镇"),
@@ -61,7 +61,7 @@ const TOWNS: &[(&str, &str)] = &[
     ("dapu-park", "大浦工业园"),
 ];
 
-const BUREAUS: &[(&str, &str)] = &[
+pub(crate) const BUREAUS: &[(&str, &str)] = &[
     ("cgj", "县城市管理和综合执法局"),
     ("zjj", "县住房和城乡建设局"),
     ("rsj", "县人力资源和社会保障局"),
@@ -83,7 +83,7 @@ const BUREAUS: &[(&str, &str)] = &[
     ("xfj", "县信访局"),
 ];
 
-const ENTERPRISES: &[(&str, &str)] = &[
+pub(crate) const ENTERPRISES: &[(&str, &str)] = &[
     ("power", "国网衡东县供电公司"),
     ("water", "衡东县自来水公司"),
     ("gas", "衡东县燃气公司"),
@@ -94,7 +94,7 @@ const ENTERPRISES: &[(&str, &str)] = &[
 ];
 
 /// (category, kind, title, content, unit code)
-const MATTERS: &[(&str, &str, &str, &str, &str)] = &[
+pub(crate) const MATTERS: &[(&str, &str, &str, &str, &str)] = &[
     (
         "1001",
         "complaint",
@@ -265,14 +265,14 @@ const MATTERS: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
-const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "刘", "李", "王", "张", "陈", "谭", "罗", "彭", "周", "文", "肖", "邓", "欧阳", "贺", "曾",
 ];
-const GIVEN: &[&str] = &[
+pub(crate) const GIVEN: &[&str] = &[
     "建国", "秀英", "志强", "丽华", "伟", "芳", "国庆", "小红", "德明", "桂兰", "海军", "春梅",
 ];
 
-const PLATFORM_CHANNELS: &[&str] = &[
+pub(crate) const PLATFORM_CHANNELS: &[&str] = &[
     "county_mailbox",
     "province_12345",
     "city_mailbox",
@@ -640,7 +640,7 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
 }
 
 /// A valid-looking local identity number (county code 430424, check digit computed).
-fn demo_id(rng: &mut Rng) -> String {
+pub(crate) fn demo_id(rng: &mut Rng) -> String {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: &[u8; 11] = b"10X98765432";
     let body = format!(

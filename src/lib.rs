@@ -1,5 +1,6 @@
 //! hotline: the work-order system of the Hengdong county 12345 hotline.
 
+pub mod bulk;
 pub mod cli;
 pub mod clock;
 pub mod demo;

@@ -96,3 +96,9 @@ pub fn order_counts(app: &App) -> Result<Vec<(&'static str, u64)>, AppError> {
         Ok(out)
     })
 }
+
+/// Whole orders and list rows read from the store since start (`/metrics`; the scale tests
+/// prove a list reads one page).
+pub fn decodes() -> (u64, u64) {
+    crate::store::orders::decodes()
+}

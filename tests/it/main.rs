@@ -27,6 +27,7 @@ mod pages;
 mod permissions;
 mod privacy;
 mod rules;
+mod scale;
 mod screening;
 mod search;
 mod server;
