@@ -69,6 +69,9 @@ pub async fn metrics(
         let _ = writeln!(s, "hotline_http_request_duration_seconds_sum {:.6}", COUNTERS.micros.load(Ordering::Relaxed) as f64 / 1e6);
         let _ = writeln!(s, "hotline_http_request_duration_seconds_count {total}");
         let _ = writeln!(s, "# HELP hotline_orders Orders by state.\n# TYPE hotline_orders gauge");
+        let (commits, changes) = system::commits(app);
+        let _ = writeln!(s, "# HELP hotline_store_commits_total Durable commits.\n# TYPE hotline_store_commits_total counter\nhotline_store_commits_total {commits}");
+        let _ = writeln!(s, "# HELP hotline_store_changes_total Changes committed (several share a commit under load).\n# TYPE hotline_store_changes_total counter\nhotline_store_changes_total {changes}");
         let (orders_decoded, rows_decoded) = system::decodes();
         let _ = writeln!(s, "# HELP hotline_order_decodes_total Whole orders read from the store.\n# TYPE hotline_order_decodes_total counter\nhotline_order_decodes_total {orders_decoded}");
         let _ = writeln!(s, "# HELP hotline_row_decodes_total List rows read from the store.\n# TYPE hotline_row_decodes_total counter\nhotline_row_decodes_total {rows_decoded}");

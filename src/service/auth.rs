@@ -165,7 +165,10 @@ pub fn authenticate(app: &App, token: &str, ip: Option<IpAddr>) -> Result<Option
                     last_seen: now,
                     ..session.clone()
                 };
-                if let Err(e) = app.store.write(|tx| sessions::put(tx, &key, &touched)) {
+                if let Err(e) = app
+                    .store
+                    .write_batched(|tx| sessions::put(tx, &key, &touched))
+                {
                     tracing::warn!(error = %e, "session not touched");
                 }
             }

@@ -102,3 +102,8 @@ pub fn order_counts(app: &App) -> Result<Vec<(&'static str, u64)>, AppError> {
 pub fn decodes() -> (u64, u64) {
     crate::store::orders::decodes()
 }
+
+/// Durable commits since start and the changes they carried (group commit at work).
+pub fn commits(app: &App) -> (u64, u64) {
+    app.store.commit_stats()
+}

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod blacklist;
 pub mod blobs;
 pub mod codec;
+mod group;
 pub mod handover;
 pub mod kb;
 pub mod meta;
@@ -182,6 +183,8 @@ pub struct Store {
     latched: AtomicBool,
     /// Wakes the recovery task (see `server`).
     pub wake: tokio::sync::Notify,
+    /// Concurrent writers share commits (see `group`).
+    group: group::Group,
 }
 
 /// One migration step: runs in its own write transaction.
@@ -289,6 +292,7 @@ impl Store {
             health: Mutex::new(Health::Ok),
             latched: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
+            group: group::Group::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -469,22 +473,32 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let checked = |e: StoreError| -> StoreError {
-            match self.fault(&e) {
-                Some(Fault::DiskFull) => StoreError::DiskFull,
-                Some(Fault::Io) => StoreError::Unavailable,
-                None => e,
-            }
-        };
+        self.exclusive(f)
+    }
+
+    /// A write transaction, durable and quickly repaired (the allocator state rides every
+    /// commit, so reopening after a failure is instant).
+    fn begin(&self) -> Result<WriteTx, StoreError> {
         let db = self.db()?;
-        let mut tx = db.begin_write().map_err(|e| checked(StoreError::from(e)))?;
-        tx.set_durability(Durability::Immediate)
-            .map_err(StoreError::from)?;
-        // The allocator state rides every commit, so reopening after a failure is instant.
+        let mut tx = db
+            .begin_write()
+            .map_err(|e| self.checked(StoreError::from(e)))?;
+        tx.set_durability(Durability::Immediate)?;
         tx.set_quick_repair(true);
-        let value = f(&tx)?;
-        tx.commit().map_err(|e| checked(StoreError::from(e)))?;
-        Ok(value)
+        Ok(tx)
+    }
+
+    fn commit(&self, tx: WriteTx) -> Result<(), StoreError> {
+        tx.commit().map_err(|e| self.checked(StoreError::from(e)))
+    }
+
+    /// A storage failure reported and turned into what callers should hear.
+    fn checked(&self, e: StoreError) -> StoreError {
+        match self.fault(&e) {
+            Some(Fault::DiskFull) => StoreError::DiskFull,
+            Some(Fault::Io) => StoreError::Unavailable,
+            None => e,
+        }
     }
 
     /// Runs `f` on a consistent read snapshot.

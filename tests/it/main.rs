@@ -14,6 +14,7 @@ mod backups;
 mod browser;
 mod cli;
 mod cooperation;
+mod crash;
 mod demo;
 mod desk;
 mod disk;

@@ -181,3 +181,79 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
 fn redb_err(e: impl Into<redb::Error>) -> hotline::store::StoreError {
     hotline::store::StoreError::Db(e.into())
 }
+
+/// Issue 9, point 3: concurrent writers share commits; a change that fails is not committed
+/// even when it wrote first, the others are all committed, and each runs exactly once in the
+/// committed batch.
+#[test]
+fn group_commit_keeps_every_change_whole() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let runs = Arc::new(AtomicU64::new(0));
+    let mut threads = Vec::new();
+    for t in 0..16u64 {
+        let store = store.clone();
+        let runs = runs.clone();
+        threads.push(std::thread::spawn(move || {
+            let mut ok = Vec::new();
+            for i in 0..40u64 {
+                let key = format!("t{t}-{i}");
+                let fail = i % 7 == 3;
+                let r = store.write_batched(|tx| -> Result<(), hotline::store::StoreError> {
+                    runs.fetch_add(1, Ordering::Relaxed);
+                    tx.open_table(tables::META)
+                        .map_err(redb_err)?
+                        .insert(key.as_str(), i.to_le_bytes().as_slice())
+                        .map_err(redb_err)?;
+                    if fail {
+                        return Err(hotline::store::StoreError::Io(std::io::Error::other(
+                            "refused after writing",
+                        )));
+                    }
+                    Ok(())
+                });
+                assert_eq!(r.is_ok(), !fail, "{key}");
+                if !fail {
+                    ok.push(key);
+                }
+            }
+            ok
+        }));
+    }
+    let committed: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(committed.len(), 16 * (40 - 6));
+    let (commits, changes) = store.commit_stats();
+    let migrations = hotline::store::SCHEMA_VERSION as usize;
+    assert_eq!(
+        changes as usize,
+        committed.len() + migrations,
+        "every change counted once"
+    );
+    assert!(commits < changes, "writers shared commits");
+    eprintln!("{changes} changes in {commits} commits");
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .read(|tx| -> Result<(), hotline::store::StoreError> {
+            for t in 0..16u64 {
+                for i in 0..40u64 {
+                    let table = tx.open_table(tables::META).map_err(redb_err)?;
+                    let got = redb::ReadableTable::get(&table, format!("t{t}-{i}").as_str())
+                        .map_err(redb_err)?
+                        .map(|v| u64::from_le_bytes(v.value().try_into().unwrap()));
+                    if i % 7 == 3 {
+                        assert_eq!(got, None, "a failed change left t{t}-{i}");
+                    } else {
+                        assert_eq!(got, Some(i), "t{t}-{i} was acknowledged");
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(runs.load(Ordering::Relaxed) >= 16 * 40);
+}

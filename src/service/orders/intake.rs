@@ -304,75 +304,76 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
     let prefix = app.settings().number_prefix;
     let day = now.cst_digits()[..8].to_string();
     let query_code = random_digits(6)?;
-    app.store.write(|tx| -> Result<IntakeResult, AppError> {
-        let cfg = config(tx)?;
-        if let Some(tok) = new.form_token.as_deref().filter(|t| !t.is_empty())
-            && let Some(found) = existing(tx, &format!("form:{tok}"))?
-        {
-            return Ok(found);
-        }
-        let mut order = validate(&new, &cfg, now)?;
-        if let Some(ext) = &order.external_id
-            && let Some(found) = existing(tx, &orders::external_key(order.channel.code(), ext))?
-        {
-            return Ok(found);
-        }
-        // Emergency words count in the title as much as in the content.
-        let words = format!("{} {}", order.title, order.content);
-        let warnings = super::hints(
-            tx,
-            &cfg,
-            now,
-            Some(&order.caller.phone),
-            &words,
-            &order.address,
-            None,
-        )?;
-        let warnings = match actor.channel {
-            Some(c) => super::privacy::platform_warnings(warnings, c),
-            None => warnings,
-        };
-        let serial = orders::next_serial(tx, &day)?;
-        order.id = orders::next_id(tx)?;
-        order.number = format!("{prefix}{day}{serial:05}");
-        order.query_code = query_code.clone();
-        order.created_at = now;
-        order.created_by = actor.id;
-        order.updated_at = now;
-        let note = format!(
-            "{}登记，渠道：{}",
-            order.kind.label(),
-            order.channel.label()
-        );
-        order.push_timeline(
-            now,
-            actor.id,
-            &actor.display_name,
-            actor.role,
-            "register",
-            note,
-        );
-        orders::put(tx, None, &order)?;
-        if let Some(tok) = new
-            .form_token
-            .as_deref()
-            .filter(|t| !t.is_empty() && t.len() <= 64)
-        {
-            orders::set_external(tx, &format!("form:{tok}"), order.id)?;
-        }
-        audit::append(
-            tx,
-            now,
-            actor.event(
-                "order.register",
-                Some(format!("order:{}", order.id.0)),
-                format!("受理登记 {}", order.number),
-            ),
-        )?;
-        Ok(IntakeResult {
-            order,
-            warnings,
-            created: true,
+    app.store
+        .write_batched(|tx| -> Result<IntakeResult, AppError> {
+            let cfg = config(tx)?;
+            if let Some(tok) = new.form_token.as_deref().filter(|t| !t.is_empty())
+                && let Some(found) = existing(tx, &format!("form:{tok}"))?
+            {
+                return Ok(found);
+            }
+            let mut order = validate(&new, &cfg, now)?;
+            if let Some(ext) = &order.external_id
+                && let Some(found) = existing(tx, &orders::external_key(order.channel.code(), ext))?
+            {
+                return Ok(found);
+            }
+            // Emergency words count in the title as much as in the content.
+            let words = format!("{} {}", order.title, order.content);
+            let warnings = super::hints(
+                tx,
+                &cfg,
+                now,
+                Some(&order.caller.phone),
+                &words,
+                &order.address,
+                None,
+            )?;
+            let warnings = match actor.channel {
+                Some(c) => super::privacy::platform_warnings(warnings, c),
+                None => warnings,
+            };
+            let serial = orders::next_serial(tx, &day)?;
+            order.id = orders::next_id(tx)?;
+            order.number = format!("{prefix}{day}{serial:05}");
+            order.query_code = query_code.clone();
+            order.created_at = now;
+            order.created_by = actor.id;
+            order.updated_at = now;
+            let note = format!(
+                "{}登记，渠道：{}",
+                order.kind.label(),
+                order.channel.label()
+            );
+            order.push_timeline(
+                now,
+                actor.id,
+                &actor.display_name,
+                actor.role,
+                "register",
+                note,
+            );
+            orders::put(tx, None, &order)?;
+            if let Some(tok) = new
+                .form_token
+                .as_deref()
+                .filter(|t| !t.is_empty() && t.len() <= 64)
+            {
+                orders::set_external(tx, &format!("form:{tok}"), order.id)?;
+            }
+            audit::append(
+                tx,
+                now,
+                actor.event(
+                    "order.register",
+                    Some(format!("order:{}", order.id.0)),
+                    format!("受理登记 {}", order.number),
+                ),
+            )?;
+            Ok(IntakeResult {
+                order,
+                warnings,
+                created: true,
+            })
         })
-    })
 }

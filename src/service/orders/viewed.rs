@@ -53,7 +53,7 @@ pub(super) fn record_views(
         reason,
     };
     let bytes = serde_json::to_vec(&rec).map_err(|e| AppError::Internal(e.to_string()))?;
-    app.store.write(|tx| -> Result<(), AppError> {
+    app.store.write_batched(|tx| -> Result<(), AppError> {
         for id in ids {
             orders::record_view(tx, *id, &bytes)?;
         }

@@ -157,7 +157,7 @@ pub fn act(
     body: Value,
 ) -> Result<Order, AppError> {
     let now = app.now();
-    app.store.write(|tx| -> Result<Order, AppError> {
+    app.store.write_batched(|tx| -> Result<Order, AppError> {
         let old = load_visible(tx, actor, id)?;
         if let Some(v) = body.get("version")
             && v.as_u64() != Some(old.version)
