@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc};
 
 use crate::domain::order::{Order, OrderId};
 use crate::error::AppError;
@@ -141,26 +141,35 @@ pub struct SearchIndex {
     writer: Mutex<Option<IndexWriter>>,
     id: Field,
     text: Field,
+    created: Field,
     watermark: AtomicU64,
+    /// Signalled after every commit of the index (searches may wait for their own writes).
+    committed: (Mutex<()>, std::sync::Condvar),
 }
 
-fn schema() -> (Schema, Field, Field) {
+fn schema() -> (Schema, Field, Field, Field) {
     let mut sb = Schema::builder();
-    let id = sb.add_u64_field("id", INDEXED | STORED);
+    let id = sb.add_u64_field("id", INDEXED | STORED | FAST);
     let opts = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let text = sb.add_text_field("text", opts);
-    (sb.build(), id, text)
+    // Registration time, for "similar orders of the last 90 days".
+    let created = sb.add_i64_field("created", INDEXED | FAST);
+    (sb.build(), id, text, created)
 }
+
+/// Changes indexed per catch-up run: a request never indexes more than this itself (a
+/// rebuild runs in the background, a slice at a time).
+pub const CATCH_UP_SLICE: usize = 2000;
 
 impl SearchIndex {
     /// Opens `dir/index`, or builds a fresh one (from watermark 0) when it is missing or bad.
     pub fn open(dir: &Path) -> Result<SearchIndex, AppError> {
         let path = dir.join("index");
-        let (schema, id, text) = schema();
+        let (schema, id, text, created) = schema();
         let open = || -> tantivy::Result<Index> {
             std::fs::create_dir_all(&path)?;
             let d = MmapDirectory::open(&path)
@@ -170,7 +179,8 @@ impl SearchIndex {
         let index = match open() {
             Ok(i) => i,
             Err(e) => {
-                tracing::warn!(error = %e, "search index unreadable; rebuilding it from the database");
+                // Unreadable, or made by an earlier version with other fields.
+                tracing::warn!(error = %e, "search index unreadable or outdated; rebuilding it from the database");
                 let _ = std::fs::remove_dir_all(&path);
                 open().map_err(internal)?
             }
@@ -198,6 +208,8 @@ impl SearchIndex {
             writer: Mutex::new(Some(writer)),
             id,
             text,
+            created,
+            committed: (Mutex::new(()), std::sync::Condvar::new()),
             watermark: AtomicU64::new(watermark),
         })
     }
@@ -253,11 +265,18 @@ impl SearchIndex {
             for o in docs {
                 writer.delete_term(Term::from_field_u64(self.id, o.id.0));
                 writer
-                    .add_document(doc!(self.id => o.id.0, self.text => order_text(&o)))
+                    .add_document(doc!(
+                        self.id => o.id.0,
+                        self.text => order_text(&o),
+                        self.created => o.created_at.0,
+                    ))
                     .map_err(internal)?;
             }
             done += ids.len();
             wm = last;
+            if done >= CATCH_UP_SLICE {
+                break;
+            }
         }
         if done > 0 {
             let mut prepared = writer.prepare_commit().map_err(internal)?;
@@ -265,6 +284,8 @@ impl SearchIndex {
             prepared.commit().map_err(internal)?;
             self.reader.reload().map_err(internal)?;
             self.watermark.store(wm, Ordering::SeqCst);
+            let _guard = self.committed.0.lock().unwrap_or_else(|p| p.into_inner());
+            self.committed.1.notify_all();
         }
         Ok(done)
     }
@@ -277,28 +298,102 @@ impl SearchIndex {
         }
         let clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .into_iter()
-            .map(|t| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(self.text, &t),
-                    IndexRecordOption::WithFreqs,
-                ));
-                (Occur::Must, q)
-            })
+            .map(|t| (Occur::Must, self.term(&t)))
             .collect();
-        let query = BooleanQuery::new(clauses);
+        self.top(&BooleanQuery::new(clauses), limit)
+    }
+
+    /// Orders registered since `since` whose text is most like `text` (by its character
+    /// pairs and words): the candidates for duplicates at intake, from the whole window.
+    pub fn similar(
+        &self,
+        text: &str,
+        since: crate::domain::time::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, AppError> {
+        let terms: BTreeSet<String> = tokens(text)
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .take(64)
+            .collect();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let words: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|t| (Occur::Should, self.term(&t)))
+            .collect();
+        let window: Box<dyn Query> = Box::new(RangeQuery::new(
+            std::ops::Bound::Included(Term::from_field_i64(self.created, since.0)),
+            std::ops::Bound::Unbounded,
+        ));
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(words)) as Box<dyn Query>,
+            ),
+            (Occur::Must, window),
+        ]);
+        self.top(&query, limit)
+    }
+
+    /// Waits (at most `timeout`) until the background indexer has taken in every change up
+    /// to `seq`; whether it has. A search waits for the writes just before it this way, and
+    /// never indexes (or syncs the disk) itself.
+    pub fn wait_for(&self, seq: u64, timeout: std::time::Duration) -> bool {
+        let until = std::time::Instant::now() + timeout;
+        let mut guard = self.committed.0.lock().unwrap_or_else(|p| p.into_inner());
+        while self.watermark() < seq {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            guard = self
+                .committed
+                .1
+                .wait_timeout(guard, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        true
+    }
+
+    /// How many order changes the index has not taken in yet.
+    pub fn lag(&self, store: &Store) -> Result<u64, AppError> {
+        let head = store.read(orders::last_change)?;
+        Ok(head.saturating_sub(self.watermark()))
+    }
+
+    fn term(&self, t: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(self.text, t),
+            IndexRecordOption::WithFreqs,
+        ))
+    }
+
+    /// The best `limit` hits of a query, as order ids (read from the id column).
+    fn top(&self, query: &dyn Query, limit: usize) -> Result<Vec<OrderId>, AppError> {
         let searcher = self.reader.searcher();
         let hits = searcher
-            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .search(query, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(internal)?;
         let mut out = Vec::with_capacity(hits.len());
         for (_, addr) in hits {
-            let d: TantivyDocument = searcher.doc(addr).map_err(internal)?;
-            if let Some(id) = d.get_first(self.id).and_then(|v| v.as_u64()) {
+            if let Some(id) = id_of(&searcher, addr)? {
                 out.push(OrderId(id));
             }
         }
         Ok(out)
     }
+}
+
+fn id_of(searcher: &Searcher, addr: DocAddress) -> Result<Option<u64>, AppError> {
+    let column = searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .u64("id")
+        .map_err(internal)?;
+    Ok(column.first(addr.doc_id))
 }
 
 #[cfg(test)]

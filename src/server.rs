@@ -104,18 +104,35 @@ async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
         std::time::Duration::from_secs(60),
     );
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut index_tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    // The indexer looks for new order changes five times a second (a cheap read); it is
+    // what keeps full-text search current, no request indexes by itself.
+    let mut index_tick = tokio::time::interval(std::time::Duration::from_millis(200));
     index_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = index_tick.tick() => {
                 let a = app.clone();
+                // Slice after slice until the index has every change (a rebuild of a big
+                // box runs here, in the background, while search says it is behind).
+                let stop_now = stop.clone();
                 let _ = tokio::task::spawn_blocking(move || {
-                    if let Some(ix) = a.search.get()
-                        && let Err(e) = ix.catch_up(&a.store)
-                    {
-                        tracing::error!(error = %e, "search index catch-up failed");
+                    let Some(ix) = a.search.get() else {
+                        return;
+                    };
+                    loop {
+                        match ix.catch_up(&a.store) {
+                            Ok(n) if n >= crate::search::CATCH_UP_SLICE => {
+                                if stop_now.has_changed().unwrap_or(true) {
+                                    return;
+                                }
+                            }
+                            Ok(_) => return,
+                            Err(e) => {
+                                tracing::error!(error = %e, "search index catch-up failed");
+                                return;
+                            }
+                        }
                     }
                 })
                 .await;
@@ -249,12 +266,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
         let index = Arc::new(
             crate::search::SearchIndex::open(&opts.data).map_err(|e| anyhow::anyhow!("{e}"))?,
         );
-        let caught_up = index
-            .catch_up(&app.store)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        if caught_up > 0 {
-            tracing::info!(orders = caught_up, "search index caught up");
-        }
+        // Caught up in the background (see `background_jobs`): never blocking the start.
         let _ = app.search.set(index);
     }
 

@@ -56,6 +56,8 @@ pub enum Kind {
     SoonAt = 18,
     /// Running deadlines not yet urged automatically, by due time (the overdue job's queue).
     AutoUrge = 19,
+    /// Orders by their address (town and detail), for duplicates at intake.
+    ByAddress = 20,
 }
 
 /// The filter kinds that have per-day counters (registration day, Beijing time).
@@ -141,6 +143,13 @@ pub fn time_of(key: &[u8]) -> Option<Timestamp> {
 /// Days since the epoch in Beijing time (the day counters' unit).
 pub fn cst_day(t: Timestamp) -> u32 {
     u32::try_from((t.0 + 8 * 3_600_000).div_euclid(86_400_000)).unwrap_or(0)
+}
+
+/// The prefix of the orders at one address.
+pub fn address_key(town: Option<&str>, detail: &str) -> Key {
+    Key::new(Kind::ByAddress)
+        .str(town.unwrap_or(""))
+        .str(detail.trim())
 }
 
 /// A key and the counters it moves: the total of its list and, for filters by
@@ -248,6 +257,15 @@ pub fn entries(o: &Order) -> Vec<Entry> {
         key: phone.clone().time(o.created_at).u64(id).bytes(),
         counters: vec![phone.bytes()],
     });
+    if let Some(detail) = o.address.detail.as_deref().filter(|d| !d.is_empty()) {
+        out.push(Entry {
+            key: address_key(o.address.town.as_deref(), detail)
+                .time(o.created_at)
+                .u64(id)
+                .bytes(),
+            counters: Vec::new(),
+        });
+    }
 
     // Queues: open work by the deadline running now, or by when the order last changed.
     let queue = |kind: Key, at: Timestamp| Entry {

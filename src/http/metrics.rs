@@ -72,6 +72,9 @@ pub async fn metrics(
         let (commits, changes) = system::commits(app);
         let _ = writeln!(s, "# HELP hotline_store_commits_total Durable commits.\n# TYPE hotline_store_commits_total counter\nhotline_store_commits_total {commits}");
         let _ = writeln!(s, "# HELP hotline_store_changes_total Changes committed (several share a commit under load).\n# TYPE hotline_store_changes_total counter\nhotline_store_changes_total {changes}");
+        if let Some(lag) = system::search_lag(app) {
+            let _ = writeln!(s, "# HELP hotline_search_lag Order changes the full-text index has yet to take in.\n# TYPE hotline_search_lag gauge\nhotline_search_lag {lag}");
+        }
         let (orders_decoded, rows_decoded) = system::decodes();
         let _ = writeln!(s, "# HELP hotline_order_decodes_total Whole orders read from the store.\n# TYPE hotline_order_decodes_total counter\nhotline_order_decodes_total {orders_decoded}");
         let _ = writeln!(s, "# HELP hotline_row_decodes_total List rows read from the store.\n# TYPE hotline_row_decodes_total counter\nhotline_row_decodes_total {rows_decoded}");

@@ -107,3 +107,8 @@ pub fn decodes() -> (u64, u64) {
 pub fn commits(app: &App) -> (u64, u64) {
     app.store.commit_stats()
 }
+
+/// Order changes the full-text index has yet to take in (`None` without an index).
+pub fn search_lag(app: &App) -> Option<u64> {
+    app.search.get().and_then(|ix| ix.lag(&app.store).ok())
+}

@@ -206,6 +206,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "index every order by keys, counters and list rows; retire the old indexes",
         orders::migrate_to_keys,
     ),
+    ("index orders by address too", orders::rebuild_index),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

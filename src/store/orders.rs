@@ -278,6 +278,15 @@ pub fn views(tx: &impl Tx, id: OrderId) -> Result<Vec<Vec<u8>>, StoreError> {
     Ok(out)
 }
 
+/// The sequence number of the newest order change (0 when none).
+pub fn last_change(tx: &impl Tx) -> Result<u64, StoreError> {
+    Ok(tx
+        .open(ORDER_CHANGES)?
+        .last()?
+        .map(|(k, _)| k.value())
+        .unwrap_or(0))
+}
+
 /// Order changes after `after` (exclusive), oldest first: (sequence, order).
 pub fn changes_after(
     tx: &impl Tx,
@@ -329,6 +338,29 @@ pub fn stored(tx: &impl Tx) -> Result<Index, StoreError> {
         counts.insert(k.value().to_vec(), v.value());
     }
     Ok((keys, counts))
+}
+
+/// Migration (whenever the kinds of key change): every key and counter made anew from the
+/// orders.
+pub fn rebuild_index(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.delete_table(ORDER_KEYS)?;
+    tx.delete_table(ORDER_COUNTS)?;
+    tx.open_table(ORDER_KEYS)?;
+    tx.open_table(ORDER_COUNTS)?;
+    let ids: Vec<u64> = {
+        let t = tx.open_table(ORDERS)?;
+        let mut v = Vec::new();
+        for row in t.iter()? {
+            v.push(row?.0.value());
+        }
+        v
+    };
+    for id in ids {
+        if let Some(o) = get(tx, OrderId(id))? {
+            reindex(tx, None, &o)?;
+        }
+    }
+    Ok(())
 }
 
 /// Migration: index every order by the new keys, counters and rows, carry over which

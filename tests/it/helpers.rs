@@ -63,6 +63,18 @@ impl TestApp {
         }
     }
 
+    /// Waits until the background indexer has taken in every order change.
+    pub async fn indexed(&self) {
+        let app = self.running.as_ref().unwrap().app.clone();
+        for _ in 0..200 {
+            if hotline::service::system::search_lag(&app).is_none_or(|n| n == 0) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the search index did not catch up");
+    }
+
     pub fn data(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }

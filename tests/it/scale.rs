@@ -159,6 +159,23 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The full-text index builds in the background: wait for it, so its reading does not
+    // count against the pages.
+    for _ in 0..600 {
+        let text = server
+            .client()
+            .get(format!("{}/metrics", server.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.lines().any(|l| l == "hotline_search_lag 0") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut checked = 0;
     for (user, pages) in [
         (
@@ -226,4 +243,60 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
         .await
         .unwrap();
     assert_eq!(v["total"], 20_000);
+}
+
+/// Issue 9, point 4: duplicates are looked for over the whole 90 days (the same caller, the
+/// same address, similar words), not among the newest few hundred orders.
+#[tokio::test]
+async fn duplicates_are_found_across_the_whole_90_days() {
+    use crate::orders::{Centre, create, order_body};
+    let mut c = Centre::new().await;
+    let mut body = order_body("13955550001", "红星村自来水管爆裂");
+    body["content"] = json!("红星村三组自来水主管道爆裂，路面被水淹，已经停水两天，请尽快抢修。");
+    body["address"] = json!({"town": "洣水镇", "detail": "红星村三组"});
+    let first = create(&c.op, body).await;
+    let first_id = first["id"].clone();
+    // Eighty days and a thousand other orders later…
+    c.advance(80 * 86400).await;
+    let app = c.app.running.as_ref().unwrap().app.clone();
+    let hash = hotline::service::password::hash(PASSWORD).unwrap();
+    hotline::bulk::history(&app.store, 1000, app.now(), 79, 7, &hash).unwrap();
+    c.app.indexed().await;
+    // …the same matter by words, by address, and by the same caller.
+    for (phone, detail, content) in [
+        (
+            "13955550002",
+            "别处",
+            "红星村三组自来水主管道爆裂，路面被水淹，停水两天了，请尽快派人抢修。",
+        ),
+        ("13955550003", "红星村三组", "这里停水了"),
+        ("13955550001", "别处", "还是没有水"),
+    ] {
+        let mut b = order_body(phone, "停水");
+        b["content"] = json!(content);
+        b["address"] = json!({"town": "洣水镇", "detail": detail});
+        let v = create(&c.op, b).await;
+        let dup = v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["code"] == "possible_duplicate")
+            .unwrap_or_else(|| panic!("no duplicate found for {content}: {v}"));
+        assert!(
+            dup["order_ids"].as_array().unwrap().contains(&first_id),
+            "{content}: {dup}"
+        );
+    }
+    // Beyond 90 days it is no longer a likely duplicate.
+    c.advance(11 * 86400).await;
+    let mut b = order_body("13955550009", "停水");
+    b["content"] = json!("红星村三组自来水主管道爆裂，路面被水淹，已经停水两天，请尽快抢修。");
+    let v = create(&c.op, b).await;
+    let old_one_found = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "possible_duplicate")
+        .any(|w| w["order_ids"].as_array().unwrap().contains(&first_id));
+    assert!(!old_one_found, "older than 90 days: {v}");
 }

@@ -54,9 +54,11 @@ pub async fn list(
     Q(filter): Q<ListFilter>,
 ) -> Result<Json<Value>, AppError> {
     let p = blocking(&state, move |app| orders::list_views(app, &actor, &filter)).await?;
-    Ok(Json(
-        json!({"items": p.items, "total": p.total, "page": p.page, "per_page": p.per_page}),
-    ))
+    let mut v = json!({"items": p.items, "total": p.total, "page": p.page, "per_page": p.per_page});
+    if let Some(n) = p.search_behind {
+        v["search_behind"] = json!(n);
+    }
+    Ok(Json(v))
 }
 
 pub async fn act(

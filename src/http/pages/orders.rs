@@ -571,12 +571,12 @@ pub async fn search(
     let f = filter.clone();
     let result = blocking(&state, move |app| {
         let p = orders::list_views(app, &a, &f)?;
-        Ok((p.items, p.total, p.page, p.per_page))
+        Ok((p.items, p.total, p.page, p.per_page, p.search_behind))
     })
     .await;
-    let (items, total, page_no, per_page, error) = match result {
-        Ok((i, t, p, pp)) => (i, t, p, pp, None),
-        Err(e @ AppError::Invalid { .. }) => (Vec::new(), 0, 1, 50, Some(e.to_string())),
+    let (items, total, page_no, per_page, behind, error) = match result {
+        Ok((i, t, p, pp, b)) => (i, t, p, pp, b, None),
+        Err(e @ AppError::Invalid { .. }) => (Vec::new(), 0, 1, 50, None, Some(e.to_string())),
         Err(e) => return Err(e),
     };
     let pages = total.div_ceil(per_page as usize).max(1);
@@ -619,6 +619,7 @@ pub async fn search(
         "codes": codes(),
         "units": units,
         "error": error,
+        "search_behind": behind,
     });
     let l = layout(&state, Some(&actor), "search");
     Ok(page(l, "orders/index.html", ctx)?.into_response())

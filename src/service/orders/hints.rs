@@ -14,7 +14,23 @@ use crate::error::AppError;
 use crate::service::{Actor, App};
 use crate::store::{Tx, orders};
 
-/// What the operator should know while registering: emergencies and likely duplicates.
+/// The window duplicates are looked for in (SPEC §4: the last 90 days).
+pub const DUPLICATE_DAYS: i64 = 90;
+
+/// Orders of the last 90 days most like `text`, from the full-text index (none without one):
+/// found before any write transaction, so intake never searches while holding it.
+pub fn similar(app: &App, text: &str) -> Vec<OrderId> {
+    let since = app.now().plus_secs(-DUPLICATE_DAYS * 86400);
+    match app.search.get() {
+        Some(ix) => ix.similar(text, since, 20).unwrap_or_default(),
+        None => Vec::new(),
+    }
+}
+
+/// What the operator should know while registering: emergencies and likely duplicates —
+/// the same caller, the same address, or similar words within the last 90 days, from the
+/// indexes (`similar` comes from the full-text index).
+#[allow(clippy::too_many_arguments)]
 pub fn hints(
     tx: &impl Tx,
     cfg: &OrderConfig,
@@ -23,6 +39,7 @@ pub fn hints(
     content: &str,
     address: &Address,
     exclude: Option<OrderId>,
+    similar: &[OrderId],
 ) -> Result<Vec<Value>, AppError> {
     let mut warnings = Vec::new();
     if let Some(p) = phone {
@@ -38,50 +55,41 @@ pub fn hints(
             "numbers": numbers,
         }));
     }
-    let since = now.plus_secs(-90 * 86400);
-    let mut scored: Vec<(f64, &'static str, Order)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let since = now.plus_secs(-DUPLICATE_DAYS * 86400);
+    let mut candidates: Vec<(OrderId, &'static str)> = Vec::new();
     if let Some(p) = phone {
         let prefix = Key::new(Kind::ByPhone).str(p);
-        for id in super::index::newest(tx, &prefix, 0, 50)? {
-            if Some(id) == exclude || !seen.insert(id) {
-                continue;
-            }
-            if let Some(o) = orders::get(tx, id)?
-                && o.created_at >= since
-            {
-                let s = 0.5 + 0.5 * similarity(content, &o.content);
-                scored.push((s, "same_caller", o));
-            }
+        for id in super::index::between(tx, &prefix, Some(since), None, 0, 50)? {
+            candidates.push((id, "same_caller"));
         }
     }
-    // Recent orders from anyone: same address or similar words.
-    for id in super::index::newest(tx, &Key::new(Kind::Created), 0, 500)? {
-        if Some(id) == exclude || seen.contains(&id) {
+    if let Some(detail) = address.detail.as_deref().filter(|d| !d.trim().is_empty()) {
+        let prefix = crate::domain::order_index::address_key(address.town.as_deref(), detail);
+        for id in super::index::between(tx, &prefix, Some(since), None, 0, 20)? {
+            candidates.push((id, "same_address"));
+        }
+    }
+    candidates.extend(similar.iter().map(|id| (*id, "similar_content")));
+    let mut scored: Vec<(f64, &'static str, Order)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (id, why) in candidates {
+        if Some(id) == exclude || !seen.insert(id) {
             continue;
         }
         let Some(o) = orders::get(tx, id)? else {
             continue;
         };
         if o.created_at < since {
-            break;
+            continue;
         }
-        let same_address = address.detail.is_some()
-            && address.detail == o.address.detail
-            && address.town == o.address.town;
         let sim = similarity(content, &o.content);
-        let score = if same_address { 0.4 + 0.6 * sim } else { sim };
+        let score = match why {
+            "same_caller" => 0.5 + 0.5 * sim,
+            "same_address" => 0.5 + 0.5 * sim,
+            _ => sim,
+        };
         if score >= 0.45 {
-            seen.insert(id);
-            scored.push((
-                score,
-                if same_address {
-                    "same_address"
-                } else {
-                    "similar_content"
-                },
-                o,
-            ));
+            scored.push((score, why, o));
         }
     }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -122,10 +130,11 @@ pub fn live_hints(
 ) -> Result<Value, AppError> {
     actor.require(Permission::OrdersCreate)?;
     let now = app.now();
+    let near = similar(app, content);
     app.store.read(|tx| -> Result<Value, AppError> {
         let cfg = config(tx)?;
         let phone = phone.and_then(normalize_phone);
-        let warnings = hints(tx, &cfg, now, phone.as_deref(), content, address, None)?;
+        let warnings = hints(tx, &cfg, now, phone.as_deref(), content, address, None, &near)?;
         let history: Vec<Value> = match &phone {
             Some(p) => super::index::newest(tx, &Key::new(Kind::ByPhone).str(p), 0, 20)?
                 .into_iter()

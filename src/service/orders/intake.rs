@@ -304,35 +304,72 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
     let prefix = app.settings().number_prefix;
     let day = now.cst_digits()[..8].to_string();
     let query_code = random_digits(6)?;
+    // Everything that only reads happens before the write: validation and the hints (the
+    // full-text index and the order indexes), so the shared write transaction stays short.
+    let form_key = new
+        .form_token
+        .as_deref()
+        .filter(|t| !t.is_empty() && t.len() <= 64)
+        .map(|t| format!("form:{t}"));
+    let prepared = app.store.read(
+        |tx| -> Result<Result<(Order, String), IntakeResult>, AppError> {
+            if let Some(k) = &form_key
+                && let Some(found) = existing(tx, k)?
+            {
+                return Ok(Err(found));
+            }
+            let cfg = config(tx)?;
+            let order = validate(&new, &cfg, now)?;
+            let ext_key = order
+                .external_id
+                .as_ref()
+                .map(|e| orders::external_key(order.channel.code(), e));
+            if let Some(k) = &ext_key
+                && let Some(found) = existing(tx, k)?
+            {
+                return Ok(Err(found));
+            }
+            Ok(Ok((order, ext_key.unwrap_or_default())))
+        },
+    )?;
+    let (order, ext_key) = match prepared {
+        Ok(v) => v,
+        Err(found) => return Ok(found),
+    };
+    // Emergency words count in the title as much as in the content.
+    let words = format!("{} {}", order.title, order.content);
+    let near = super::hints::similar(app, &words);
+    let warnings = app.store.read(|tx| -> Result<Vec<Value>, AppError> {
+        let cfg = config(tx)?;
+        super::hints(
+            tx,
+            &cfg,
+            now,
+            Some(&order.caller.phone),
+            &words,
+            &order.address,
+            None,
+            &near,
+        )
+    })?;
+    let warnings = match actor.channel {
+        Some(c) => super::privacy::platform_warnings(warnings, c),
+        None => warnings,
+    };
     app.store
         .write_batched(|tx| -> Result<IntakeResult, AppError> {
-            let cfg = config(tx)?;
-            if let Some(tok) = new.form_token.as_deref().filter(|t| !t.is_empty())
-                && let Some(found) = existing(tx, &format!("form:{tok}"))?
+            // Another request with the same key may have registered it meanwhile.
+            for k in [form_key.as_deref(), Some(ext_key.as_str())]
+                .into_iter()
+                .flatten()
             {
-                return Ok(found);
+                if !k.is_empty()
+                    && let Some(found) = existing(tx, k)?
+                {
+                    return Ok(found);
+                }
             }
-            let mut order = validate(&new, &cfg, now)?;
-            if let Some(ext) = &order.external_id
-                && let Some(found) = existing(tx, &orders::external_key(order.channel.code(), ext))?
-            {
-                return Ok(found);
-            }
-            // Emergency words count in the title as much as in the content.
-            let words = format!("{} {}", order.title, order.content);
-            let warnings = super::hints(
-                tx,
-                &cfg,
-                now,
-                Some(&order.caller.phone),
-                &words,
-                &order.address,
-                None,
-            )?;
-            let warnings = match actor.channel {
-                Some(c) => super::privacy::platform_warnings(warnings, c),
-                None => warnings,
-            };
+            let mut order = order.clone();
             let serial = orders::next_serial(tx, &day)?;
             order.id = orders::next_id(tx)?;
             order.number = format!("{prefix}{day}{serial:05}");
@@ -354,12 +391,8 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
                 note,
             );
             orders::put(tx, None, &order)?;
-            if let Some(tok) = new
-                .form_token
-                .as_deref()
-                .filter(|t| !t.is_empty() && t.len() <= 64)
-            {
-                orders::set_external(tx, &format!("form:{tok}"), order.id)?;
+            if let Some(k) = &form_key {
+                orders::set_external(tx, k, order.id)?;
             }
             audit::append(
                 tx,
@@ -372,7 +405,7 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
             )?;
             Ok(IntakeResult {
                 order,
-                warnings,
+                warnings: warnings.clone(),
                 created: true,
             })
         })

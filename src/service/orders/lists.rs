@@ -45,6 +45,9 @@ pub struct ListPage {
     pub total: usize,
     pub page: u32,
     pub per_page: u32,
+    /// Order changes the full-text index has yet to take in, when words were searched and
+    /// it is behind (being rebuilt): the results may be incomplete.
+    pub search_behind: Option<u64>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<&str> {
@@ -118,13 +121,17 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
             to,
         };
         let skip = (page as usize - 1) * per_page as usize;
+        let mut search_behind = None;
         let (ids, total) = match (&q, app.search.get()) {
             // Words: the full-text index ranks, the filters and the unit's view narrow.
             (Some(text), Some(ix)) => {
-                // A failed catch-up (a full disk) leaves the index a little behind, no more.
-                if let Err(e) = ix.catch_up(&app.store) {
-                    tracing::warn!(error = %e, "search index catch-up failed");
+                // The background indexer takes in every change within moments: wait for
+                // the writes just made (a rebuild far behind is said instead).
+                let head = orders::last_change(tx)?;
+                if head.saturating_sub(ix.watermark()) <= crate::search::CATCH_UP_SLICE as u64 {
+                    ix.wait_for(head, std::time::Duration::from_secs(2));
                 }
+                search_behind = Some(head.saturating_sub(ix.watermark())).filter(|n| *n > 0);
                 let ranked = ix.search(text, 5000)?;
                 let mut hits = Vec::new();
                 for id in ranked {
@@ -188,6 +195,7 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
             total,
             page,
             per_page,
+            search_behind,
         })
     })
 }
@@ -357,6 +365,7 @@ pub struct ListViews {
     pub total: usize,
     pub page: u32,
     pub per_page: u32,
+    pub search_behind: Option<u64>,
 }
 
 /// The order list for a page or the API: each order as the user may see it.
@@ -385,5 +394,6 @@ pub fn list_views(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListViews,
         total: p.total,
         page: p.page,
         per_page: p.per_page,
+        search_behind: p.search_behind,
     })
 }
