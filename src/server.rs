@@ -117,6 +117,9 @@ async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
                 // box runs here, in the background, while search says it is behind).
                 let stop_now = stop.clone();
                 let _ = tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::service::orders::flush_views(&a) {
+                        tracing::warn!(error = %e, "who-viewed records not written yet");
+                    }
                     let Some(ix) = a.search.get() else {
                         return;
                     };
@@ -293,6 +296,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
     let (jobs_stop, jobs_rx) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(background_jobs(app.clone(), jobs_rx.clone()));
     let guardian = tokio::spawn(keep_store_writable(app.clone(), jobs_rx));
+    let app_for_stop = app.clone();
     let task = tokio::spawn(async move {
         http::server::serve_with(listener, router, tls_config, opts.limits, async {
             let _ = stop_rx.await;
@@ -301,6 +305,9 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
         let _ = jobs_stop.send(true);
         let _ = jobs.await;
         let _ = guardian.await;
+        // What was looked at just before the stop is written too.
+        let a = app_for_stop.clone();
+        let _ = tokio::task::spawn_blocking(move || crate::service::orders::flush_views(&a)).await;
     });
     Ok(Running {
         addr,

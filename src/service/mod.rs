@@ -48,6 +48,9 @@ pub struct App {
     pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
     /// Asks `serve` to stop gracefully and start again (after an update is installed).
     pub restart: tokio::sync::Notify,
+    /// Who-viewed records not yet written: reading an order never waits for a write; the
+    /// background job writes these within moments (`orders::flush_views`).
+    pub pending_views: std::sync::Mutex<Vec<(crate::domain::order::OrderId, Vec<u8>)>>,
 }
 
 /// The signed-in user behind a request.
@@ -107,6 +110,7 @@ impl App {
             started_at,
             search: std::sync::OnceLock::new(),
             restart: tokio::sync::Notify::new(),
+            pending_views: std::sync::Mutex::new(Vec::new()),
         })
     }
 

@@ -14,7 +14,7 @@ mod viewed;
 pub use hints::{hints, live_hints};
 pub use intake::{IntakeResult, NewCaller, NewOrder, intake, parse_due};
 pub use lists::{ListFilter, ListPage, ListViews, list, list_views};
-pub use viewed::{ViewRecord, reveal, views};
+pub use viewed::{ViewRecord, flush_views, reveal, views};
 
 use serde_json::json;
 

@@ -32,8 +32,29 @@ pub(super) fn record_view(
     record_views(app, actor, &[id], kind, reason)
 }
 
-/// Notes in each order's who-viewed log that `actor` saw its caller (`view`, `list` or
-/// `reveal`), in one transaction.
+/// Views waiting to be written, at most; beyond it the oldest are written at once.
+const PENDING_MAX: usize = 100_000;
+
+fn record(
+    actor: &Actor,
+    now: Timestamp,
+    kind: &str,
+    reason: Option<String>,
+) -> Result<Vec<u8>, AppError> {
+    let rec = ViewRecord {
+        at: now,
+        user: actor.id.0,
+        user_name: actor.display_name.clone(),
+        role: actor.role,
+        kind: kind.to_string(),
+        reason,
+    };
+    serde_json::to_vec(&rec).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Notes in each order's who-viewed log that `actor` saw its caller (`view`, `list`):
+/// queued, so reading never waits for a write; the background job writes the queue within
+/// moments, riding whatever commit is under way.
 pub(super) fn record_views(
     app: &App,
     actor: &Actor,
@@ -44,21 +65,44 @@ pub(super) fn record_views(
     if ids.is_empty() {
         return Ok(());
     }
-    let rec = ViewRecord {
-        at: app.now(),
-        user: actor.id.0,
-        user_name: actor.display_name.clone(),
-        role: actor.role,
-        kind: kind.to_string(),
-        reason,
+    let bytes = record(actor, app.now(), kind, reason)?;
+    let full = {
+        let mut q = app.pending_views.lock().unwrap_or_else(|p| p.into_inner());
+        q.extend(ids.iter().map(|id| (*id, bytes.clone())));
+        q.len() >= PENDING_MAX
     };
-    let bytes = serde_json::to_vec(&rec).map_err(|e| AppError::Internal(e.to_string()))?;
-    app.store.write_batched(|tx| -> Result<(), AppError> {
-        for id in ids {
-            orders::record_view(tx, *id, &bytes)?;
+    if full {
+        flush_views(app)?;
+    }
+    Ok(())
+}
+
+/// Writes the queued who-viewed records (the background job, and at shutdown). On a failed
+/// write (a full disk) they stay queued for the next try.
+pub fn flush_views(app: &App) -> Result<usize, AppError> {
+    let batch: Vec<(OrderId, Vec<u8>)> = {
+        let mut q = app.pending_views.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *q)
+    };
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let written = app.store.write_batched(|tx| -> Result<(), AppError> {
+        for (id, bytes) in &batch {
+            orders::record_view(tx, *id, bytes)?;
         }
         Ok(())
-    })
+    });
+    match written {
+        Ok(()) => Ok(batch.len()),
+        Err(e) => {
+            let mut q = app.pending_views.lock().unwrap_or_else(|p| p.into_inner());
+            let newer = std::mem::take(&mut *q);
+            *q = batch;
+            q.extend(newer);
+            Err(e)
+        }
+    }
 }
 
 /// The unmasked caller identity, for a stated reason; audited and logged on the order.
@@ -70,8 +114,10 @@ pub fn reveal(app: &App, actor: &Actor, id: OrderId, reason: &str) -> Result<Val
     }
     let o = app.store.read(|tx| load_visible(tx, actor, id))?;
     let now = app.now();
-    record_view(app, actor, id, "reveal", Some(reason.to_string()))?;
+    // A reveal is written at once, with its audit entry.
+    let bytes = record(actor, now, "reveal", Some(reason.to_string()))?;
     app.store.write(|tx| {
+        orders::record_view(tx, id, &bytes)?;
         audit::append(
             tx,
             now,
@@ -93,10 +139,20 @@ pub fn reveal(app: &App, actor: &Actor, id: OrderId, reason: &str) -> Result<Val
 /// Who looked at the order's caller data, oldest first.
 pub fn views(app: &App, actor: &Actor, id: OrderId) -> Result<Vec<ViewRecord>, AppError> {
     actor.require(Permission::ViewLogRead)?;
+    let queued: Vec<Vec<u8>> = app
+        .pending_views
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|(o, _)| *o == id)
+        .map(|(_, b)| b.clone())
+        .collect();
     app.store.read(|tx| -> Result<Vec<ViewRecord>, AppError> {
         load_visible(tx, actor, id)?;
+        // The written log, then what is still queued (newest last).
         Ok(orders::views(tx, id)?
             .iter()
+            .chain(queued.iter())
             .filter_map(|b| serde_json::from_slice(b).ok())
             .collect())
     })
