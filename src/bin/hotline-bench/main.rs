@@ -1,0 +1,533 @@
+//! `hotline-bench --orders N [--json]`: the figures of SPEC §8, measured on this machine.
+//!
+//! It loads a realistic county history of N orders straight through the store's write path,
+//! then starts the real server (this binary in server mode, or `--server PATH`, e.g. the
+//! static build) over HTTPS on loopback and measures, with its own small HTTP client: redb's
+//! single-commit rate on the same disk; intake per second and p50/p99 at 1, 8 and 32 clients;
+//! p50/p99 of the order page, every role's home, `/orders` with each filter and a deep page,
+//! a phone lookup and full-text search; start-up; resident memory idle and under load; the
+//! backup's time and size; the binary's size. With `--json` the last line is one JSON object.
+
+mod client;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use serde_json::{Value, json};
+
+use client::Client;
+use hotline::domain::role::Role;
+use hotline::domain::time::Timestamp;
+use hotline::store::Store;
+
+const PASSWORD: &str = "Bench-pass-2026";
+
+#[derive(Parser)]
+#[command(
+    name = "hotline-bench",
+    about = "Measures SPEC §8's figures on this machine"
+)]
+struct Args {
+    /// Orders of history to load first.
+    #[arg(long, default_value_t = 100_000)]
+    orders: usize,
+    /// Print one JSON object as the last line.
+    #[arg(long)]
+    json: bool,
+    /// Work in this directory (default: a fresh one under the system's temp dir, removed after).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The server binary to measure (default: this binary, which serves the same code).
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Seconds of intake at each level of concurrency.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Requests per page measured.
+    #[arg(long, default_value_t = 100)]
+    samples: usize,
+}
+
+fn main() -> std::process::ExitCode {
+    let raw: Vec<String> = std::env::args().collect();
+    // Server mode: `hotline-bench --hotline serve …` is the `hotline` binary.
+    if raw.get(1).map(String::as_str) == Some("--hotline") {
+        hotline::update::install::remember_exe();
+        let cli = hotline::cli::Cli::parse_from(
+            std::iter::once("hotline".to_string()).chain(raw.into_iter().skip(2)),
+        );
+        return match hotline::cli::run(cli) {
+            Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match rt.block_on(bench(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+/// p50 and p99 of samples, in milliseconds.
+fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
+    if ms.is_empty() {
+        return (0.0, 0.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+    (at(0.50), at(0.99))
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// redb's own durable commit rate on this disk (one writer, one small insert a commit).
+fn redb_commit_rate(dir: &Path) -> Result<f64> {
+    let path = dir.join("redb-probe.redb");
+    let db = redb::Database::create(&path)?;
+    let table: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("probe");
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs(3) {
+        let mut tx = db.begin_write()?;
+        tx.set_durability(redb::Durability::Immediate)?;
+        tx.open_table(table)?.insert(n, n)?;
+        tx.commit()?;
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(db);
+    let _ = std::fs::remove_file(path);
+    Ok(rate)
+}
+
+/// Users of every role with a known password (and nothing to change first).
+fn people(store: &Store, hash: &str) -> Result<()> {
+    use hotline::domain::user::User;
+    let cgj = store
+        .read(|tx| hotline::store::units::id_by_code(tx, "cgj"))?
+        .context("no unit cgj")?;
+    store.write(|tx| -> Result<(), hotline::store::StoreError> {
+        for (name, role) in [
+            ("bench-op", Role::Operator),
+            ("bench-lead", Role::ShiftLead),
+            ("bench-qa", Role::Qa),
+            ("bench-sup", Role::Supervisor),
+            ("bench-admin", Role::Admin),
+            ("bench-unit", Role::Unit),
+        ] {
+            if hotline::store::users::by_username(tx, name)?.is_some() {
+                continue;
+            }
+            let id = hotline::store::users::next_id(tx)?;
+            hotline::store::users::put(
+                tx,
+                &User {
+                    id,
+                    username: name.into(),
+                    display_name: name.into(),
+                    role,
+                    unit: (role == Role::Unit).then_some(cgj),
+                    password_hash: hash.into(),
+                    must_change_password: false,
+                    disabled: false,
+                    created_at: Timestamp(0),
+                    password_changed_at: Timestamp(0),
+                },
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+struct Server {
+    child: Child,
+    addr: std::net::SocketAddr,
+    tls: tokio_rustls::TlsConnector,
+}
+
+impl Server {
+    fn client(&self) -> Client {
+        Client::new(self.addr, self.tls.clone())
+    }
+
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(0.0)
+    }
+
+    async fn metric(&self, name: &str) -> Option<f64> {
+        let mut c = self.client();
+        let r = c.get("/metrics").await.ok()?;
+        let text = String::from_utf8_lossy(&r.body).to_string();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server and waits for its first `/healthz`; the time that took.
+async fn start(binary: &Path, own: bool, dir: &Path) -> Result<(Server, Duration)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let mut cmd = Command::new(binary);
+    if own {
+        cmd.arg("--hotline");
+    }
+    let started = Instant::now();
+    let child = cmd
+        .args(["serve", "--data"])
+        .arg(dir)
+        .args(["--listen", &addr.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let ca = hotline::http::tls::ca_path(dir);
+    loop {
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("the server did not answer within two minutes");
+        }
+        if let Ok(pem) = std::fs::read(&ca)
+            && let Ok(tls) = client::connector(&pem)
+        {
+            let mut c = Client::new(addr, tls.clone());
+            if c.get("/healthz").await.is_ok_and(|r| r.status == 200) {
+                return Ok((Server { child, addr, tls }, started.elapsed()));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Intake by `clients` clients for `secs`: (orders a second, p50, p99).
+async fn intake(server: &Server, clients: usize, secs: u64) -> Result<(f64, f64, f64)> {
+    let mut sessions = Vec::new();
+    for _ in 0..clients {
+        let mut c = server.client();
+        c.login("bench-op", PASSWORD).await?;
+        sessions.push(c);
+    }
+    let until = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (k, mut c) in sessions.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut i = 0u64;
+            while Instant::now() < until {
+                let body = json!({
+                    "channel": "phone", "kind": "help", "title": "路灯不亮",
+                    "content": format!("第 {k} 号话务员第 {i} 件：小区门口路灯不亮已经一周，晚上出行不便，请尽快维修。"),
+                    "caller": {"name": "张三", "phone": format!("139{k:03}{i:05}")},
+                    "address": {"town": "洣水镇", "detail": format!("建设路{i}号")}
+                });
+                let t = Instant::now();
+                match c.post_json("/api/v1/orders", &body).await {
+                    Ok(r) if r.status == 201 => lat.push(t.elapsed().as_secs_f64() * 1000.0),
+                    Ok(r) => eprintln!("intake answered {}", r.status),
+                    Err(e) => eprintln!("intake failed: {e}"),
+                }
+                i += 1;
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await?);
+    }
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    let (p50, p99) = percentiles(all);
+    Ok((rate, p50, p99))
+}
+
+/// p50 and p99 of `samples` sequential GETs of `path` by one signed-in user.
+async fn page(c: &mut Client, path: &str, samples: usize) -> Result<(f64, f64)> {
+    let mut lat = Vec::new();
+    for _ in 0..samples {
+        let t = Instant::now();
+        let r = c.get(path).await?;
+        if r.status != 200 {
+            bail!("{path} answered {}", r.status);
+        }
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(percentiles(lat))
+}
+
+async fn bench(args: Args) -> Result<()> {
+    let (dir, temporary) = match &args.data {
+        Some(d) => (d.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("hotline-bench-{}", std::process::id())),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let say = |s: String| {
+        if !args.json {
+            println!("{s}");
+        }
+    };
+    let (binary, own) = match &args.server {
+        Some(p) => (p.clone(), false),
+        None => (std::env::current_exe()?, true),
+    };
+
+    let redb_rate = redb_commit_rate(&dir)?;
+    say(format!(
+        "redb durable commits/s (one writer): {redb_rate:.0}"
+    ));
+
+    let loaded_in = {
+        let store = Store::open(&dir)?;
+        let hash =
+            hotline::service::password::hash(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let existing = store.read(hotline::store::orders::count_all)? as usize;
+        let t = Instant::now();
+        if existing < args.orders {
+            let now = Timestamp(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_millis() as i64,
+            );
+            hotline::bulk::history(&store, args.orders - existing, now, 730, 2026, &hash)?;
+        }
+        people(&store, &hash)?;
+        t.elapsed()
+    };
+    say(format!(
+        "loaded {} orders in {:.1} s",
+        args.orders,
+        loaded_in.as_secs_f64()
+    ));
+
+    let (mut server, first_start) = start(&binary, own, &dir).await?;
+    say(format!("first start: {} ms", first_start.as_millis()));
+    // The full-text index builds in the background; the pages are measured once it has.
+    let t = Instant::now();
+    while server.metric("hotline_search_lag").await.unwrap_or(0.0) > 0.0 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    say(format!(
+        "search index ready after {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_idle = server.rss_mib();
+    say(format!("RSS idle: {rss_idle:.1} MiB"));
+
+    // A sampler keeps the highest RSS while the load runs.
+    let pid = server.child.id();
+    let peak = std::sync::Arc::new(std::sync::Mutex::new(rss_idle));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                if let Some(mib) = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.split_whitespace().next())
+                    .and_then(|kb| kb.parse::<f64>().ok())
+                    .map(|kb| kb / 1024.0)
+                {
+                    let mut p = peak.lock().unwrap_or_else(|p| p.into_inner());
+                    *p = p.max(mib);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+
+    // A hundred sign-ins (argon2's memory is reused, not kept).
+    for _ in 0..100 {
+        server.client().login("bench-op", PASSWORD).await?;
+    }
+
+    let mut intake_rate = json!({});
+    let mut intake_p99 = json!({});
+    for clients in [1usize, 8, 32] {
+        let (rate, p50, p99) = intake(&server, clients, args.seconds).await?;
+        say(format!(
+            "intake, {clients:>2} clients: {rate:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms"
+        ));
+        intake_rate[format!("c{clients}")] = json!(round1(rate));
+        intake_p99[format!("c{clients}")] = json!(round1(p99));
+    }
+    let (commits, changes) = (
+        server
+            .metric("hotline_store_commits_total")
+            .await
+            .unwrap_or(0.0),
+        server
+            .metric("hotline_store_changes_total")
+            .await
+            .unwrap_or(0.0),
+    );
+    say(format!(
+        "changes per commit overall: {:.1}",
+        changes / commits.max(1.0)
+    ));
+
+    // Pages, as the people who open them.
+    let mut op = server.client();
+    op.login("bench-op", PASSWORD).await?;
+    let one: Value = op
+        .get("/api/v1/orders?per_page=1&state=closed")
+        .await?
+        .json()?;
+    let id = one["items"][0]["id"].as_u64().context("no order to open")?;
+    let phone = {
+        let v: Value = op.get(&format!("/api/v1/orders/{id}")).await?.json()?;
+        v["caller"]["phone"]
+            .as_str()
+            .unwrap_or("13900000000")
+            .to_string()
+    };
+    let month_from = "2026-10-01";
+    let month_to = "2026-11-01";
+    let mut p99 = json!({});
+    let mut pages: Vec<(&str, &str, String)> = vec![
+        ("order", "bench-op", format!("/orders/{id}")),
+        ("order_api", "bench-op", format!("/api/v1/orders/{id}")),
+        ("orders", "bench-op", "/orders".into()),
+        ("orders_state", "bench-op", "/orders?state=closed".into()),
+        ("orders_kind", "bench-op", "/orders?kind=complaint".into()),
+        ("orders_channel", "bench-op", "/orders?channel=phone".into()),
+        ("orders_unit", "bench-op", "/orders?unit=cgj".into()),
+        (
+            "orders_dates",
+            "bench-op",
+            format!("/orders?from={month_from}&to={month_to}"),
+        ),
+        (
+            "orders_two_filters",
+            "bench-op",
+            "/orders?state=closed&kind=complaint".into(),
+        ),
+        ("orders_deep_page", "bench-op", "/orders?page=1000".into()),
+        (
+            "orders_api",
+            "bench-op",
+            "/api/v1/orders?per_page=50".into(),
+        ),
+        ("phone_lookup", "bench-op", format!("/orders?phone={phone}")),
+        ("search", "bench-op", "/orders?q=%E5%81%9C%E6%B0%B4".into()),
+    ];
+    for (name, user) in [
+        ("home_operator", "bench-op"),
+        ("home_shift_lead", "bench-lead"),
+        ("home_qa", "bench-qa"),
+        ("home_supervisor", "bench-sup"),
+        ("home_admin", "bench-admin"),
+        ("home_unit", "bench-unit"),
+    ] {
+        pages.push((name, user, "/".into()));
+    }
+    let mut sessions: std::collections::HashMap<&str, Client> = std::collections::HashMap::new();
+    for (name, user, path) in &pages {
+        if !sessions.contains_key(user) {
+            let mut c = server.client();
+            c.login(user, PASSWORD).await?;
+            sessions.insert(user, c);
+        }
+        let c = sessions.get_mut(user).context("session")?;
+        let (p50, p99v) = page(c, path, args.samples).await?;
+        say(format!("{name:<20} p50 {p50:>7.1} ms   p99 {p99v:>7.1} ms"));
+        p99[*name] = json!(round1(p99v));
+    }
+    sampler.abort();
+    let rss_load = *peak.lock().unwrap_or_else(|p| p.into_inner());
+    say(format!("RSS under load (peak): {rss_load:.1} MiB"));
+
+    // The backup, as the admin starts it.
+    let admin = sessions.get_mut("bench-admin").context("admin")?;
+    let t = Instant::now();
+    let r = admin.post_json("/api/v1/admin/backups", &json!({})).await?;
+    let backup_s = t.elapsed().as_secs_f64();
+    let backup_mib = r
+        .json()
+        .ok()
+        .and_then(|v: Value| v["bytes"].as_f64().or_else(|| v["item"]["bytes"].as_f64()))
+        .unwrap_or(0.0)
+        / 1024.0
+        / 1024.0;
+    say(format!("backup: {backup_s:.1} s, {backup_mib:.0} MiB"));
+
+    // Start-up of a box this size.
+    server.stop();
+    let (mut server, startup) = start(&binary, own, &dir).await?;
+    say(format!(
+        "start-up with {} orders: {} ms",
+        args.orders,
+        startup.as_millis()
+    ));
+    server.stop();
+
+    let binary_mib = std::fs::metadata(&binary)?.len() as f64 / 1024.0 / 1024.0;
+    say(format!(
+        "binary: {binary_mib:.1} MiB ({})",
+        binary.display()
+    ));
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "orders": args.orders,
+                "redb_commit_per_s": round1(redb_rate),
+                "intake_per_s": intake_rate,
+                "intake_p99_ms": intake_p99,
+                "p99_ms": p99,
+                "startup_ms": startup.as_millis() as u64,
+                "rss_idle_mib": round1(rss_idle),
+                "rss_load_mib": round1(rss_load),
+                "backup_s": round1(backup_s),
+                "binary_mib": round1(binary_mib),
+            })
+        );
+    }
+    Ok(())
+}
