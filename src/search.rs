@@ -8,9 +8,9 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
@@ -141,10 +141,22 @@ pub struct SearchIndex {
     writer: Mutex<Option<IndexWriter>>,
     id: Field,
     text: Field,
-    created: Field,
+    /// Registration period (`PERIOD_DAYS`-day blocks of Beijing days), a plain term: "the
+    /// last 90 days" is a union of a few posting lists, not a scan of every registration time.
+    period: Field,
     watermark: AtomicU64,
     /// Signalled after every commit of the index (searches may wait for their own writes).
     committed: (Mutex<()>, std::sync::Condvar),
+}
+
+/// Days in one registration period.
+const PERIOD_DAYS: u32 = 16;
+/// Words of an order compared for "similar": the rarest ones (commonest words say little
+/// and cost the most to look up).
+const SIMILAR_TERMS: usize = 16;
+
+fn period_of(t: crate::domain::time::Timestamp) -> u64 {
+    u64::from(crate::domain::order_index::cst_day(t) / PERIOD_DAYS)
 }
 
 fn schema() -> (Schema, Field, Field, Field) {
@@ -156,9 +168,9 @@ fn schema() -> (Schema, Field, Field, Field) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let text = sb.add_text_field("text", opts);
-    // Registration time, for "similar orders of the last 90 days".
-    let created = sb.add_i64_field("created", INDEXED | FAST);
-    (sb.build(), id, text, created)
+    // Registration period, for "similar orders of the last 90 days".
+    let period = sb.add_u64_field("period", INDEXED);
+    (sb.build(), id, text, period)
 }
 
 /// Changes indexed per catch-up run: a request never indexes more than this itself (a
@@ -169,7 +181,7 @@ impl SearchIndex {
     /// Opens `dir/index`, or builds a fresh one (from watermark 0) when it is missing or bad.
     pub fn open(dir: &Path) -> Result<SearchIndex, AppError> {
         let path = dir.join("index");
-        let (schema, id, text, created) = schema();
+        let (schema, id, text, period) = schema();
         let open = || -> tantivy::Result<Index> {
             std::fs::create_dir_all(&path)?;
             let d = MmapDirectory::open(&path)
@@ -208,7 +220,7 @@ impl SearchIndex {
             writer: Mutex::new(Some(writer)),
             id,
             text,
-            created,
+            period,
             committed: (Mutex::new(()), std::sync::Condvar::new()),
             watermark: AtomicU64::new(watermark),
         })
@@ -268,7 +280,7 @@ impl SearchIndex {
                     .add_document(doc!(
                         self.id => o.id.0,
                         self.text => order_text(&o),
-                        self.created => o.created_at.0,
+                        self.period => period_of(o.created_at),
                     ))
                     .map_err(internal)?;
             }
@@ -292,15 +304,54 @@ impl SearchIndex {
 
     /// Orders containing every bigram and word of `q`, best first.
     pub fn search(&self, q: &str, limit: usize) -> Result<Vec<OrderId>, AppError> {
+        match self.all_of(q) {
+            Some(query) => self.top(&query, limit),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// One page of `search` (skipping `skip`), and how many orders match in all.
+    pub fn search_page(
+        &self,
+        q: &str,
+        skip: usize,
+        limit: usize,
+    ) -> Result<(Vec<OrderId>, usize), AppError> {
+        let Some(query) = self.all_of(q) else {
+            return Ok((Vec::new(), 0));
+        };
+        let searcher = self.reader.searcher();
+        let (hits, total) = searcher
+            .search(
+                &query,
+                &(
+                    TopDocs::with_limit(limit.max(1))
+                        .and_offset(skip)
+                        .order_by_score(),
+                    Count,
+                ),
+            )
+            .map_err(internal)?;
+        let mut out = Vec::with_capacity(hits.len());
+        for (_, addr) in hits {
+            if let Some(id) = id_of(&searcher, addr)? {
+                out.push(OrderId(id));
+            }
+        }
+        Ok((out, total))
+    }
+
+    fn all_of(&self, q: &str) -> Option<BooleanQuery> {
         let terms: BTreeSet<String> = tokens(q).into_iter().map(|(_, _, t)| t).collect();
         if terms.is_empty() {
-            return Ok(Vec::new());
+            return None;
         }
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .into_iter()
-            .map(|t| (Occur::Must, self.term(&t)))
-            .collect();
-        self.top(&BooleanQuery::new(clauses), limit)
+        Some(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|t| (Occur::Must, self.term(&t)))
+                .collect(),
+        ))
     }
 
     /// Orders registered since `since` whose text is most like `text` (by its character
@@ -309,24 +360,49 @@ impl SearchIndex {
         &self,
         text: &str,
         since: crate::domain::time::Timestamp,
+        now: crate::domain::time::Timestamp,
         limit: usize,
     ) -> Result<Vec<OrderId>, AppError> {
-        let terms: BTreeSet<String> = tokens(text)
-            .into_iter()
-            .map(|(_, _, t)| t)
-            .take(64)
-            .collect();
+        let searcher = self.reader.searcher();
+        let mut terms: Vec<(u64, Term)> = Vec::new();
+        let distinct: BTreeSet<String> = tokens(text).into_iter().map(|(_, _, t)| t).collect();
+        for t in distinct.into_iter().take(256) {
+            let term = Term::from_field_text(self.text, &t);
+            let df = searcher.doc_freq(&term).map_err(internal)?;
+            if df > 0 {
+                terms.push((df, term));
+            }
+        }
+        terms.sort_by_key(|(df, _)| *df);
+        terms.truncate(SIMILAR_TERMS);
         if terms.is_empty() {
             return Ok(Vec::new());
         }
         let words: Vec<(Occur, Box<dyn Query>)> = terms
             .into_iter()
-            .map(|t| (Occur::Should, self.term(&t)))
+            .map(|(_, t)| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
+                )
+            })
             .collect();
-        let window: Box<dyn Query> = Box::new(RangeQuery::new(
-            std::ops::Bound::Included(Term::from_field_i64(self.created, since.0)),
-            std::ops::Bound::Unbounded,
-        ));
+        // The periods the window touches (the first may begin before `since`: callers
+        // check the registration time of what they are given).
+        let first = period_of(since);
+        let last = period_of(now).max(first);
+        let periods: Vec<(Occur, Box<dyn Query>)> = (first..=last.min(first + 64))
+            .map(|p| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_u64(self.period, p),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let window = Box::new(BoostQuery::new(Box::new(BooleanQuery::new(periods)), 0.0));
         let query = BooleanQuery::new(vec![
             (
                 Occur::Must,
@@ -334,7 +410,7 @@ impl SearchIndex {
             ),
             (Occur::Must, window),
         ]);
-        self.top(&query, limit)
+        self.top_with(&searcher, &query, limit)
     }
 
     /// Waits (at most `timeout`) until the background indexer has taken in every change up
@@ -373,13 +449,21 @@ impl SearchIndex {
 
     /// The best `limit` hits of a query, as order ids (read from the id column).
     fn top(&self, query: &dyn Query, limit: usize) -> Result<Vec<OrderId>, AppError> {
-        let searcher = self.reader.searcher();
+        self.top_with(&self.reader.searcher(), query, limit)
+    }
+
+    fn top_with(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, AppError> {
         let hits = searcher
             .search(query, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(internal)?;
         let mut out = Vec::with_capacity(hits.len());
         for (_, addr) in hits {
-            if let Some(id) = id_of(&searcher, addr)? {
+            if let Some(id) = id_of(searcher, addr)? {
                 out.push(OrderId(id));
             }
         }

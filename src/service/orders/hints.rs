@@ -20,9 +20,10 @@ pub const DUPLICATE_DAYS: i64 = 90;
 /// Orders of the last 90 days most like `text`, from the full-text index (none without one):
 /// found before any write transaction, so intake never searches while holding it.
 pub fn similar(app: &App, text: &str) -> Vec<OrderId> {
-    let since = app.now().plus_secs(-DUPLICATE_DAYS * 86400);
+    let now = app.now();
+    let since = now.plus_secs(-DUPLICATE_DAYS * 86400);
     match app.search.get() {
-        Some(ix) => ix.similar(text, since, 20).unwrap_or_default(),
+        Some(ix) => ix.similar(text, since, now, 20).unwrap_or_default(),
         None => Vec::new(),
     }
 }

@@ -132,38 +132,13 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
                     ix.wait_for(head, std::time::Duration::from_secs(2));
                 }
                 search_behind = Some(head.saturating_sub(ix.watermark())).filter(|n| *n > 0);
-                let ranked = ix.search(text, 5000)?;
-                let mut hits = Vec::new();
-                for id in ranked {
-                    if !want.accepts_row(tx, id)? {
-                        continue;
-                    }
-                    // Units and platforms match only the text they may read.
-                    let audience = privacy::Audience::of(actor);
-                    if !matches!(audience, privacy::Audience::Staff(_)) {
-                        let Some(o) = orders::get(tx, id)? else {
-                            continue;
-                        };
-                        let seen = match (audience, unit) {
-                            (privacy::Audience::Unit(_), Some(u)) => {
-                                privacy::unit_sees_words(&o, u, text)
-                            }
-                            _ => privacy::platform_sees_words(&o, text),
-                        };
-                        if !seen {
-                            continue;
-                        }
-                    }
-                    hits.push(id);
+                let audience = privacy::Audience::of(actor);
+                if want.is_empty() && matches!(audience, privacy::Audience::Staff(_)) {
+                    // Staff without filters: the index pages and counts by itself.
+                    ix.search_page(text, skip, per_page as usize)?
+                } else {
+                    ranked_hits(tx, ix, &want, text, audience, unit, skip, per_page as usize)?
                 }
-                let total = hits.len();
-                (
-                    hits.into_iter()
-                        .skip(skip)
-                        .take(per_page as usize)
-                        .collect(),
-                    total,
-                )
             }
             (Some(text), None) => {
                 // No index (an offline tool): a plain scan, newest first.
@@ -200,6 +175,49 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
     })
 }
 
+/// Search hits checked against filters and the reader's view, best first: the best
+/// `SEARCH_CAP` hits are checked (the total is then a lower bound).
+#[allow(clippy::too_many_arguments)]
+fn ranked_hits(
+    tx: &impl Tx,
+    ix: &crate::search::SearchIndex,
+    want: &Wanted,
+    text: &str,
+    audience: privacy::Audience,
+    unit: Option<crate::domain::unit::UnitId>,
+    skip: usize,
+    per_page: usize,
+) -> Result<(Vec<OrderId>, usize), AppError> {
+    let mut ids = Vec::new();
+    let mut total = 0;
+    for id in ix.search(text, SEARCH_CAP)? {
+        if !want.accepts_row(tx, id)? {
+            continue;
+        }
+        // Units and platforms match only the text they may read.
+        if !matches!(audience, privacy::Audience::Staff(_)) {
+            let Some(o) = orders::get(tx, id)? else {
+                continue;
+            };
+            let seen = match (audience, unit) {
+                (privacy::Audience::Unit(_), Some(u)) => privacy::unit_sees_words(&o, u, text),
+                _ => privacy::platform_sees_words(&o, text),
+            };
+            if !seen {
+                continue;
+            }
+        }
+        if total >= skip && ids.len() < per_page {
+            ids.push(id);
+        }
+        total += 1;
+    }
+    Ok((ids, total))
+}
+
+/// Search hits checked one by one against other filters, at most.
+const SEARCH_CAP: usize = 2000;
+
 /// The filters of a list.
 struct Wanted {
     state: Option<State>,
@@ -213,6 +231,17 @@ struct Wanted {
 }
 
 impl Wanted {
+    fn is_empty(&self) -> bool {
+        self.state.is_none()
+            && self.kind.is_none()
+            && self.channel.is_none()
+            && self.line.is_none()
+            && self.unit.is_none()
+            && self.phone.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
+    }
+
     /// The filter with the fewest orders (from the counters), and whether other filters
     /// remain to be checked row by row.
     fn narrowest(&self, tx: &impl Tx, phone: Option<&str>) -> Result<(Key, bool), AppError> {
