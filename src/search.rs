@@ -10,14 +10,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc};
 
 use crate::domain::order::{Order, OrderId};
+use crate::domain::order_index::{Facet, cst_day};
 use crate::error::AppError;
 use crate::store::{Store, orders};
 
@@ -141,6 +142,10 @@ pub struct SearchIndex {
     writer: Mutex<Option<IndexWriter>>,
     id: Field,
     text: Field,
+    /// The order's list filter values (`Facet::token`), as plain terms.
+    facets: Field,
+    /// Registration day (Beijing), for date filters.
+    day: Field,
     /// Registration period (`PERIOD_DAYS`-day blocks of Beijing days), a plain term: "the
     /// last 90 days" is a union of a few posting lists, not a scan of every registration time.
     period: Field,
@@ -156,10 +161,27 @@ const PERIOD_DAYS: u32 = 16;
 const SIMILAR_TERMS: usize = 16;
 
 fn period_of(t: crate::domain::time::Timestamp) -> u64 {
-    u64::from(crate::domain::order_index::cst_day(t) / PERIOD_DAYS)
+    u64::from(cst_day(t) / PERIOD_DAYS)
 }
 
-fn schema() -> (Schema, Field, Field, Field) {
+/// What a search is narrowed to besides its words: filter values (all of them), and
+/// registration days `[from, to)`.
+#[derive(Clone, Debug, Default)]
+pub struct Narrow {
+    pub facets: Vec<Facet>,
+    pub from: Option<crate::domain::time::Timestamp>,
+    pub to: Option<crate::domain::time::Timestamp>,
+}
+
+struct Fields {
+    id: Field,
+    text: Field,
+    facets: Field,
+    day: Field,
+    period: Field,
+}
+
+fn schema() -> (Schema, Fields) {
     let mut sb = Schema::builder();
     let id = sb.add_u64_field("id", INDEXED | STORED | FAST);
     let opts = TextOptions::default().set_indexing_options(
@@ -168,9 +190,18 @@ fn schema() -> (Schema, Field, Field, Field) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let text = sb.add_text_field("text", opts);
+    let facets = sb.add_text_field("facets", STRING);
+    let day = sb.add_u64_field("day", INDEXED);
     // Registration period, for "similar orders of the last 90 days".
     let period = sb.add_u64_field("period", INDEXED);
-    (sb.build(), id, text, period)
+    let fields = Fields {
+        id,
+        text,
+        facets,
+        day,
+        period,
+    };
+    (sb.build(), fields)
 }
 
 /// Changes indexed per catch-up run: a request never indexes more than this itself (a
@@ -181,7 +212,7 @@ impl SearchIndex {
     /// Opens `dir/index`, or builds a fresh one (from watermark 0) when it is missing or bad.
     pub fn open(dir: &Path) -> Result<SearchIndex, AppError> {
         let path = dir.join("index");
-        let (schema, id, text, period) = schema();
+        let (schema, f) = schema();
         let open = || -> tantivy::Result<Index> {
             std::fs::create_dir_all(&path)?;
             let d = MmapDirectory::open(&path)
@@ -218,9 +249,11 @@ impl SearchIndex {
             index,
             reader,
             writer: Mutex::new(Some(writer)),
-            id,
-            text,
-            period,
+            id: f.id,
+            text: f.text,
+            facets: f.facets,
+            day: f.day,
+            period: f.period,
             committed: (Mutex::new(()), std::sync::Condvar::new()),
             watermark: AtomicU64::new(watermark),
         })
@@ -276,13 +309,16 @@ impl SearchIndex {
             })?;
             for o in docs {
                 writer.delete_term(Term::from_field_u64(self.id, o.id.0));
-                writer
-                    .add_document(doc!(
-                        self.id => o.id.0,
-                        self.text => order_text(&o),
-                        self.period => period_of(o.created_at),
-                    ))
-                    .map_err(internal)?;
+                let mut d = doc!(
+                    self.id => o.id.0,
+                    self.text => order_text(&o),
+                    self.day => u64::from(cst_day(o.created_at)),
+                    self.period => period_of(o.created_at),
+                );
+                for f in Facet::of(&o) {
+                    d.add_text(self.facets, f.token());
+                }
+                writer.add_document(d).map_err(internal)?;
             }
             done += ids.len();
             wm = last;
@@ -304,7 +340,12 @@ impl SearchIndex {
 
     /// Orders containing every bigram and word of `q`, best first.
     pub fn search(&self, q: &str, limit: usize) -> Result<Vec<OrderId>, AppError> {
-        match self.all_of(q) {
+        self.search_in(q, &Narrow::default(), limit)
+    }
+
+    /// `search` within filters.
+    pub fn search_in(&self, q: &str, n: &Narrow, limit: usize) -> Result<Vec<OrderId>, AppError> {
+        match self.all_of(q, n) {
             Some(query) => self.top(&query, limit),
             None => Ok(Vec::new()),
         }
@@ -314,10 +355,11 @@ impl SearchIndex {
     pub fn search_page(
         &self,
         q: &str,
+        n: &Narrow,
         skip: usize,
         limit: usize,
     ) -> Result<(Vec<OrderId>, usize), AppError> {
-        let Some(query) = self.all_of(q) else {
+        let Some(query) = self.all_of(q, n) else {
             return Ok((Vec::new(), 0));
         };
         let searcher = self.reader.searcher();
@@ -341,17 +383,36 @@ impl SearchIndex {
         Ok((out, total))
     }
 
-    fn all_of(&self, q: &str) -> Option<BooleanQuery> {
+    fn all_of(&self, q: &str, n: &Narrow) -> Option<BooleanQuery> {
         let terms: BTreeSet<String> = tokens(q).into_iter().map(|(_, _, t)| t).collect();
         if terms.is_empty() {
             return None;
         }
-        Some(BooleanQuery::new(
-            terms
-                .into_iter()
-                .map(|t| (Occur::Must, self.term(&t)))
-                .collect(),
-        ))
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|t| (Occur::Must, self.term(&t)))
+            .collect();
+        for f in &n.facets {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.facets, &f.token()),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if n.from.is_some() || n.to.is_some() {
+            let lo = n.from.map(|t| u64::from(cst_day(t))).unwrap_or(0);
+            let hi = n.to.map(|t| u64::from(cst_day(t))).unwrap_or(u64::MAX);
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    std::ops::Bound::Included(Term::from_field_u64(self.day, lo)),
+                    std::ops::Bound::Excluded(Term::from_field_u64(self.day, hi)),
+                )),
+            ));
+        }
+        Some(BooleanQuery::new(clauses))
     }
 
     /// Orders registered since `since` whose text is most like `text` (by its character

@@ -58,6 +58,9 @@ pub enum Kind {
     AutoUrge = 19,
     /// Orders by their address (town and detail), for duplicates at intake.
     ByAddress = 20,
+    /// Orders by two list filters at once (state, kind, channel, line, unit: each pair), so
+    /// a list with two filters is one key range and its total one counter.
+    Pair = 21,
 }
 
 /// The filter kinds that have per-day counters (registration day, Beijing time).
@@ -71,6 +74,7 @@ pub const DAILY: &[Kind] = &[
     Kind::ByTown,
     Kind::ByCategory,
     Kind::ByOperator,
+    Kind::Pair,
 ];
 
 /// Per-day counters carry this bit on their tag.
@@ -150,6 +154,95 @@ pub fn address_key(town: Option<&str>, detail: &str) -> Key {
     Key::new(Kind::ByAddress)
         .str(town.unwrap_or(""))
         .str(detail.trim())
+}
+
+/// One value of a list filter that pairs with the others (`Kind::Pair`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Facet {
+    State(State),
+    Kind(super::order::Kind),
+    Channel(super::order::Channel),
+    Line(super::order::Line),
+    Unit(UnitId),
+}
+
+impl Facet {
+    fn tag(self) -> u8 {
+        match self {
+            Facet::State(_) => 1,
+            Facet::Kind(_) => 2,
+            Facet::Channel(_) => 3,
+            Facet::Line(_) => 4,
+            Facet::Unit(_) => 5,
+        }
+    }
+
+    fn append(self, k: Key) -> Key {
+        let k = k.u8(self.tag());
+        match self {
+            Facet::State(s) => k.str(s.code()),
+            Facet::Kind(v) => k.str(v.code()),
+            Facet::Channel(v) => k.str(v.code()),
+            Facet::Line(v) => k.str(v.code()),
+            Facet::Unit(u) => k.u64(u.0),
+        }
+    }
+
+    /// The word the full-text index files the order under for this filter value (so a
+    /// search with filters is answered by the index alone).
+    pub fn token(self) -> String {
+        match self {
+            Facet::State(s) => format!("s:{}", s.code()),
+            Facet::Kind(v) => format!("k:{}", v.code()),
+            Facet::Channel(v) => format!("c:{}", v.code()),
+            Facet::Line(v) => format!("l:{}", v.code()),
+            Facet::Unit(u) => format!("u:{}", u.0),
+        }
+    }
+
+    /// The list of this one filter.
+    pub fn single(self) -> Key {
+        match self {
+            Facet::State(s) => Key::new(Kind::ByState).str(s.code()),
+            Facet::Kind(v) => Key::new(Kind::ByKind).str(v.code()),
+            Facet::Channel(v) => Key::new(Kind::ByChannel).str(v.code()),
+            Facet::Line(v) => Key::new(Kind::ByLine).str(v.code()),
+            Facet::Unit(u) => Key::new(Kind::ByUnit).u64(u.0),
+        }
+    }
+
+    /// The list of two filters of different kinds (in either order), or `None` for two of
+    /// the same kind.
+    pub fn pair(a: Facet, b: Facet) -> Option<Key> {
+        let (a, b) = match a.tag().cmp(&b.tag()) {
+            std::cmp::Ordering::Less => (a, b),
+            std::cmp::Ordering::Greater => (b, a),
+            std::cmp::Ordering::Equal => return None,
+        };
+        Some(b.append(a.append(Key::new(Kind::Pair))))
+    }
+
+    /// The filter values an order has (one per unit that took part).
+    pub fn of(o: &Order) -> Vec<Facet> {
+        let mut v = vec![
+            Facet::State(o.state),
+            Facet::Kind(o.kind),
+            Facet::Channel(o.channel),
+            Facet::Line(o.line),
+        ];
+        v.extend(units_of(o).into_iter().map(|u| Facet::Unit(UnitId(u))));
+        v
+    }
+}
+
+/// Every unit that took part in any round, main or co-unit.
+fn units_of(o: &Order) -> BTreeSet<u64> {
+    let mut units = BTreeSet::new();
+    for r in &o.rounds {
+        units.insert(r.unit.0);
+        units.extend(r.co_units.iter().map(|u| u.0));
+    }
+    units
 }
 
 /// A key and the counters it moves: the total of its list and, for filters by
@@ -233,13 +326,17 @@ pub fn entries(o: &Order) -> Vec<Entry> {
         Kind::ByLine,
         Some(Key::new(Kind::ByLine).str(o.line.code())),
     );
-    let mut units: BTreeSet<u64> = BTreeSet::new();
-    for r in &o.rounds {
-        units.insert(r.unit.0);
-        units.extend(r.co_units.iter().map(|u| u.0));
-    }
+    let units = units_of(o);
     for u in &units {
         filter(Kind::ByUnit, Some(Key::new(Kind::ByUnit).u64(*u)));
+    }
+    let facets = Facet::of(o);
+    for (i, a) in facets.iter().enumerate() {
+        for b in &facets[i + 1..] {
+            if let Some(k) = Facet::pair(*a, *b) {
+                filter(Kind::Pair, Some(k));
+            }
+        }
     }
     if let Some(t) = o.address.town.as_deref().filter(|t| !t.is_empty()) {
         filter(Kind::ByTown, Some(Key::new(Kind::ByTown).str(t)));

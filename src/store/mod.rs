@@ -207,6 +207,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         orders::migrate_to_keys,
     ),
     ("index orders by address too", orders::rebuild_index),
+    (
+        "index orders by two list filters at once",
+        orders::add_pair_keys,
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

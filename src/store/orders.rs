@@ -363,6 +363,45 @@ pub fn rebuild_index(tx: &WriteTx) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Migration: the keys (and counters) of one new kind added for every order, the others
+/// left as they are.
+fn add_kind(tx: &WriteTx, kind: crate::domain::order_index::Kind) -> Result<(), StoreError> {
+    let ids: Vec<u64> = {
+        let t = tx.open_table(ORDERS)?;
+        let mut v = Vec::new();
+        for row in t.iter()? {
+            v.push(row?.0.value());
+        }
+        v
+    };
+    let mut keys = tx.open_table(ORDER_KEYS)?;
+    let mut moves: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    for id in ids {
+        let Some(o) = get(tx, OrderId(id))? else {
+            continue;
+        };
+        for e in entries(&o) {
+            if e.key.first() == Some(&(kind as u8)) && keys.insert(e.key.as_slice(), ())?.is_none()
+            {
+                for c in e.counters {
+                    *moves.entry(c).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut counts = tx.open_table(ORDER_COUNTS)?;
+    for (c, d) in moves {
+        let n = counts.get(c.as_slice())?.map(|v| v.value()).unwrap_or(0);
+        counts.insert(c.as_slice(), n.saturating_add(d))?;
+    }
+    Ok(())
+}
+
+/// Migration: lists by two filters at once.
+pub fn add_pair_keys(tx: &WriteTx) -> Result<(), StoreError> {
+    add_kind(tx, crate::domain::order_index::Kind::Pair)
+}
+
 /// Migration: index every order by the new keys, counters and rows, carry over which
 /// deadlines were urged already, and drop the old index tables.
 pub fn migrate_to_keys(tx: &WriteTx) -> Result<(), StoreError> {

@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 9);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 10);
 }
 
 #[tokio::test]
@@ -176,6 +176,31 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     check(&store);
     let (_, unknown) = store.table_counts().unwrap();
     assert!(unknown.is_empty(), "{unknown:?}");
+
+    // Schema 9: no keys of two filters at once; the migration adds just those.
+    let pair = hotline::domain::order_index::Kind::Pair as u8;
+    let day = pair | hotline::domain::order_index::DAY_BIT;
+    store
+        .write(|tx| -> Result<(), hotline::store::StoreError> {
+            let (keys, counts) = hotline::store::orders::stored(tx)?;
+            let mut kt = tx.open_table(tables::ORDER_KEYS).map_err(redb_err)?;
+            let mut removed = 0;
+            for k in keys.iter().filter(|k| k[0] == pair) {
+                kt.remove(k.as_slice()).map_err(redb_err)?;
+                removed += 1;
+            }
+            assert!(removed > 10, "orders have keys of two filters");
+            let mut ct = tx.open_table(tables::ORDER_COUNTS).map_err(redb_err)?;
+            for k in counts.keys().filter(|k| k[0] == pair || k[0] == day) {
+                ct.remove(k.as_slice()).map_err(redb_err)?;
+            }
+            drop((kt, ct));
+            hotline::store::meta::set_schema_version(tx, 9)
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
 }
 
 fn redb_err(e: impl Into<redb::Error>) -> hotline::store::StoreError {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::index;
 use super::{config, privacy, unit_map, view};
 use crate::domain::order::{Channel, Kind, Line, Order, OrderId};
-use crate::domain::order_index::{Key, Kind as IxKind};
+use crate::domain::order_index::{Facet, Key, Kind as IxKind};
 use crate::domain::order_state::State;
 use crate::domain::role::{Permission, Role};
 use crate::domain::time::Timestamp;
@@ -133,11 +133,22 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
                 }
                 search_behind = Some(head.saturating_sub(ix.watermark())).filter(|n| *n > 0);
                 let audience = privacy::Audience::of(actor);
-                if want.is_empty() && matches!(audience, privacy::Audience::Staff(_)) {
-                    // Staff without filters: the index pages and counts by itself.
-                    ix.search_page(text, skip, per_page as usize)?
+                let narrow = crate::search::Narrow {
+                    facets: want.facets(),
+                    from,
+                    to,
+                };
+                if want.phone.is_none() && matches!(audience, privacy::Audience::Staff(_)) {
+                    // Staff: the index filters, pages and counts by itself.
+                    ix.search_page(text, &narrow, skip, per_page as usize)?
                 } else {
-                    ranked_hits(tx, ix, &want, text, audience, unit, skip, per_page as usize)?
+                    let hits = Hits {
+                        audience,
+                        unit,
+                        skip,
+                        per_page: per_page as usize,
+                    };
+                    ranked_hits(tx, ix, &want, &narrow, text, &hits)?
                 }
             }
             (Some(text), None) => {
@@ -175,31 +186,38 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
     })
 }
 
-/// Search hits checked against filters and the reader's view, best first: the best
-/// `SEARCH_CAP` hits are checked (the total is then a lower bound).
-#[allow(clippy::too_many_arguments)]
-fn ranked_hits(
-    tx: &impl Tx,
-    ix: &crate::search::SearchIndex,
-    want: &Wanted,
-    text: &str,
+/// Who reads a search checked hit by hit, and which page.
+struct Hits {
     audience: privacy::Audience,
     unit: Option<crate::domain::unit::UnitId>,
     skip: usize,
     per_page: usize,
+}
+
+/// Search hits within the filters, checked against the caller's number and, for units and
+/// platforms, against the text they may read (so a count confirms nothing they may not
+/// see), best first: at most `SEARCH_CAP` hits (the total is then a lower bound).
+fn ranked_hits(
+    tx: &impl Tx,
+    ix: &crate::search::SearchIndex,
+    want: &Wanted,
+    narrow: &crate::search::Narrow,
+    text: &str,
+    h: &Hits,
 ) -> Result<(Vec<OrderId>, usize), AppError> {
     let mut ids = Vec::new();
     let mut total = 0;
-    for id in ix.search(text, SEARCH_CAP)? {
+    let staff = matches!(h.audience, privacy::Audience::Staff(_));
+    let cap = if staff { SEARCH_CAP } else { SEARCH_CAP / 4 };
+    for id in ix.search_in(text, narrow, cap)? {
         if !want.accepts_row(tx, id)? {
             continue;
         }
-        // Units and platforms match only the text they may read.
-        if !matches!(audience, privacy::Audience::Staff(_)) {
+        if !staff {
             let Some(o) = orders::get(tx, id)? else {
                 continue;
             };
-            let seen = match (audience, unit) {
+            let seen = match (h.audience, h.unit) {
                 (privacy::Audience::Unit(_), Some(u)) => privacy::unit_sees_words(&o, u, text),
                 _ => privacy::platform_sees_words(&o, text),
             };
@@ -207,7 +225,7 @@ fn ranked_hits(
                 continue;
             }
         }
-        if total >= skip && ids.len() < per_page {
+        if total >= h.skip && ids.len() < h.per_page {
             ids.push(id);
         }
         total += 1;
@@ -215,7 +233,8 @@ fn ranked_hits(
     Ok((ids, total))
 }
 
-/// Search hits checked one by one against other filters, at most.
+/// Search hits checked one by one, at most (a quarter of it for units and platforms, whose
+/// hits are read whole).
 const SEARCH_CAP: usize = 2000;
 
 /// The filters of a list.
@@ -231,58 +250,51 @@ struct Wanted {
 }
 
 impl Wanted {
-    fn is_empty(&self) -> bool {
-        self.state.is_none()
-            && self.kind.is_none()
-            && self.channel.is_none()
-            && self.line.is_none()
-            && self.unit.is_none()
-            && self.phone.is_none()
-            && self.from.is_none()
-            && self.to.is_none()
+    /// The filter values that have lists of their own, and in pairs.
+    fn facets(&self) -> Vec<Facet> {
+        let mut v = Vec::new();
+        v.extend(self.state.map(Facet::State));
+        v.extend(self.kind.map(Facet::Kind));
+        v.extend(self.channel.map(Facet::Channel));
+        v.extend(self.line.map(Facet::Line));
+        v.extend(self.unit.map(Facet::Unit));
+        v
     }
 
-    /// The filter with the fewest orders (from the counters), and whether other filters
-    /// remain to be checked row by row.
+    /// The list to read: one filter's, or two filters' at once; with more filters the pair
+    /// with the fewest orders (from the counters), the rest checked row by row — which the
+    /// second value says.
     fn narrowest(&self, tx: &impl Tx, phone: Option<&str>) -> Result<(Key, bool), AppError> {
-        let mut cands: Vec<Key> = Vec::new();
+        let facets = self.facets();
         if let Some(p) = phone {
             // A caller's history is short: it is always the narrowest.
-            let others = self.state.is_some()
-                || self.kind.is_some()
-                || self.channel.is_some()
-                || self.line.is_some()
-                || self.unit.is_some();
-            return Ok((Key::new(IxKind::ByPhone).str(p), others));
+            return Ok((Key::new(IxKind::ByPhone).str(p), !facets.is_empty()));
         }
-        if let Some(s) = self.state {
-            cands.push(Key::new(IxKind::ByState).str(s.code()));
-        }
-        if let Some(k) = self.kind {
-            cands.push(Key::new(IxKind::ByKind).str(k.code()));
-        }
-        if let Some(c) = self.channel {
-            cands.push(Key::new(IxKind::ByChannel).str(c.code()));
-        }
-        if let Some(l) = self.line {
-            cands.push(Key::new(IxKind::ByLine).str(l.code()));
-        }
-        if let Some(u) = self.unit {
-            cands.push(Key::new(IxKind::ByUnit).u64(u.0));
-        }
-        let others = cands.len() > 1;
-        let mut best: Option<(u64, Key)> = None;
-        for k in cands {
-            let n = index::total(tx, &k)?;
-            if best.as_ref().is_none_or(|(b, _)| n < *b) {
-                best = Some((n, k));
+        let mut pairs = Vec::new();
+        for (i, a) in facets.iter().enumerate() {
+            for b in &facets[i + 1..] {
+                pairs.extend(Facet::pair(*a, *b));
             }
         }
-        Ok((
-            best.map(|(_, k)| k)
-                .unwrap_or_else(|| Key::new(IxKind::Created)),
-            others,
-        ))
+        match (facets.as_slice(), pairs.len()) {
+            ([], _) => Ok((Key::new(IxKind::Created), false)),
+            ([one], _) => Ok((one.single(), false)),
+            (_, 1) => Ok((pairs.remove(0), false)),
+            _ => {
+                let mut best: Option<(u64, Key)> = None;
+                for k in pairs {
+                    let n = index::total(tx, &k)?;
+                    if best.as_ref().is_none_or(|(b, _)| n < *b) {
+                        best = Some((n, k));
+                    }
+                }
+                Ok((
+                    best.map(|(_, k)| k)
+                        .unwrap_or_else(|| Key::new(IxKind::Created)),
+                    true,
+                ))
+            }
+        }
     }
 
     /// Whether an order's list row passes every filter (the unit: it took part at all).
