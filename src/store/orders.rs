@@ -251,6 +251,40 @@ pub fn count_between(tx: &impl Tx, lo: &[u8], hi: &[u8]) -> Result<u64, StoreErr
     Ok(n)
 }
 
+/// The counters in `[lo, hi)` with their values, in key order or backwards.
+pub fn counts_between(
+    tx: &impl Tx,
+    lo: &[u8],
+    hi: &[u8],
+    backwards: bool,
+) -> Result<Vec<(Vec<u8>, u64)>, StoreError> {
+    let mut out = Vec::new();
+    if lo >= hi {
+        return Ok(out);
+    }
+    let t = tx.open(ORDER_COUNTS)?;
+    let range = t.range(lo..hi)?;
+    let mut push = |row: Result<
+        (redb::AccessGuard<&[u8]>, redb::AccessGuard<u64>),
+        redb::StorageError,
+    >|
+     -> Result<(), StoreError> {
+        let (k, v) = row?;
+        out.push((k.value().to_vec(), v.value()));
+        Ok(())
+    };
+    if backwards {
+        for row in range.rev() {
+            push(row)?;
+        }
+    } else {
+        for row in range {
+            push(row)?;
+        }
+    }
+    Ok(out)
+}
+
 pub fn count_all(tx: &impl Tx) -> Result<u64, StoreError> {
     use redb::ReadableTableMetadata;
     Ok(tx.open(ORDERS)?.len()?)

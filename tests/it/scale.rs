@@ -317,3 +317,68 @@ async fn duplicates_are_found_across_the_whole_90_days() {
         .any(|w| w["order_ids"].as_array().unwrap().contains(&first_id));
     assert!(!old_one_found, "older than 90 days: {v}");
 }
+
+/// Issue 9, point 2: a deep page jumps over whole days by their counters; it must show
+/// exactly what reading every key before it would, for every list kind with day counters,
+/// with and without date filters.
+#[test]
+fn deep_pages_jump_over_days_and_land_where_reading_would() {
+    use hotline::domain::order_index::{Facet, Key, Kind};
+    use hotline::domain::order_state::State;
+    use hotline::service::orders::index::between;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let end = Timestamp(1_796_000_400_000);
+    let hash = hotline::service::password::hash("correct horse battery").unwrap();
+    hotline::bulk::history(&store, 6_000, end, 120, 7, &hash).unwrap();
+    let day = 86_400_000i64;
+    let midnight =
+        |t: Timestamp| Timestamp((t.0 + 8 * 3_600_000).div_euclid(day) * day - 8 * 3_600_000);
+    let lists = [
+        Key::new(Kind::Created),
+        Facet::State(State::Closed).single(),
+        Facet::pair(
+            Facet::State(State::Closed),
+            Facet::Channel(hotline::domain::order::Channel::Phone),
+        )
+        .unwrap(),
+    ];
+    let ranges = [
+        (None, None),
+        (Some(midnight(end.plus_secs(-100 * 86_400))), None),
+        (None, Some(midnight(end.plus_secs(-10 * 86_400)))),
+        (
+            Some(Timestamp(end.0 - 90 * day + 12_345)),
+            Some(midnight(end.plus_secs(-30 * 86_400))),
+        ),
+        // Not whole days at the end: read key by key.
+        (None, Some(Timestamp(end.0 - 20 * day + 777))),
+    ];
+    let mut compared = 0;
+    store
+        .read(|tx| -> Result<(), hotline::error::AppError> {
+            for list in &lists {
+                for (from, to) in ranges {
+                    let all = between(tx, list, from, to, 0, usize::MAX)?;
+                    assert!(all.len() > 1_500, "{} orders in the list", all.len());
+                    for skip in [
+                        0,
+                        999,
+                        1_001,
+                        1_234,
+                        all.len() - 7,
+                        all.len(),
+                        all.len() + 50,
+                    ] {
+                        let page = between(tx, list, from, to, skip, 20)?;
+                        let want: Vec<_> = all.iter().skip(skip).take(20).copied().collect();
+                        assert_eq!(page, want, "skip {skip} of {}", all.len());
+                        compared += 1;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(compared, 3 * 5 * 7);
+}

@@ -2,7 +2,7 @@
 //! Every list and queue goes through here, so none of them reads more than it shows.
 
 use crate::domain::order::OrderId;
-use crate::domain::order_index::{DAY_BIT, Key, Kind, cst_day, id_of, time_of};
+use crate::domain::order_index::{DAILY, DAY_BIT, Key, Kind, cst_day, id_of, time_of};
 use crate::domain::time::Timestamp;
 use crate::error::AppError;
 use crate::store::{Tx, orders};
@@ -34,7 +34,12 @@ pub fn earliest(
         .collect())
 }
 
+/// Skips beyond this many keys jump over whole days by their counters instead of reading
+/// the keys.
+const JUMP_AFTER: usize = 1000;
+
 /// The ids whose sort time lies in `[from, to)`, newest first, skipping and taking a page.
+/// A deep page of a list with day counters costs the days passed over, not their orders.
 pub fn between(
     tx: &impl Tx,
     prefix: &Key,
@@ -43,6 +48,11 @@ pub fn between(
     skip: usize,
     limit: usize,
 ) -> Result<Vec<OrderId>, AppError> {
+    let (to, skip) = if skip > JUMP_AFTER {
+        jump(tx, prefix, from, to, skip)?
+    } else {
+        (to, skip)
+    };
     let lo = prefix.clone().time(from.unwrap_or(Timestamp(i64::MIN)));
     let hi = prefix.clone().time(to.unwrap_or(Timestamp(i64::MAX)));
     Ok(
@@ -52,6 +62,53 @@ pub fn between(
             .filter_map(|k| id_of(k))
             .collect(),
     )
+}
+
+/// Where a deep page of a list by registration time starts: whole days newer than the page
+/// are passed over by their counters; gives the new end of the range and what is left to
+/// skip within it.
+fn jump(
+    tx: &impl Tx,
+    prefix: &Key,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    skip: usize,
+) -> Result<(Option<Timestamp>, usize), AppError> {
+    let kind = prefix.as_slice()[0];
+    let whole_days = to.is_none_or(|t| day_start(cst_day(t)) == t);
+    if !DAILY.iter().any(|k| *k as u8 == kind) || !whole_days {
+        return Ok((to, skip));
+    }
+    let mut day = prefix.as_slice().to_vec();
+    day[0] |= DAY_BIT;
+    let lo_day = from.map(cst_day).unwrap_or(0);
+    let hi_day = to.map(cst_day).unwrap_or(u32::MAX);
+    let mut lo = day.clone();
+    lo.extend_from_slice(&lo_day.to_be_bytes());
+    let mut hi = day;
+    hi.extend_from_slice(&hi_day.to_be_bytes());
+    let mut passed = 0usize;
+    let mut end = to;
+    for (key, n) in orders::counts_between(tx, &lo, &hi, true)? {
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        if passed.saturating_add(n) > skip {
+            break;
+        }
+        passed += n;
+        // Everything from this day on is passed over.
+        let d = key
+            .get(key.len().saturating_sub(4)..)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .unwrap_or(0);
+        end = Some(day_start(d));
+    }
+    Ok((end, skip - passed))
+}
+
+/// Midnight in Beijing that begins day `d` (days since the epoch).
+fn day_start(d: u32) -> Timestamp {
+    Timestamp(i64::from(d) * 86_400_000 - 8 * 3_600_000)
 }
 
 /// The ids whose sort time is before `t`, earliest first (overdue work), at most `limit`.
