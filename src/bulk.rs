@@ -14,7 +14,7 @@ use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
 use crate::domain::unit::{League, Unit, UnitId};
 use crate::domain::user::{User, UserId};
-use crate::store::{Store, StoreError, orders, units, users};
+use crate::store::{Store, StoreError, WriteTx, orders, units, users};
 
 /// Orders per transaction.
 const BATCH: usize = 1000;
@@ -71,34 +71,48 @@ fn ensure_operators(
     store.write(|tx| {
         let mut out = Vec::new();
         for i in 1..=12 {
-            let username = format!("bulkop{i:02}");
             let name = format!("话务员{i:02}");
-            let id = match users::by_username(tx, &username)? {
-                Some(u) => u.id,
-                None => {
-                    let id = users::next_id(tx)?;
-                    users::put(
-                        tx,
-                        &User {
-                            id,
-                            username,
-                            display_name: name.clone(),
-                            role: Role::Operator,
-                            unit: None,
-                            password_hash: password_hash.to_string(),
-                            must_change_password: true,
-                            disabled: false,
-                            created_at: now,
-                            password_changed_at: now,
-                        },
-                    )?;
-                    id
-                }
-            };
-            out.push((id, name));
+            let mut user = staff(
+                &format!("bulkop{i:02}"),
+                Role::Operator,
+                None,
+                password_hash,
+            );
+            user.display_name = name.clone();
+            user.must_change_password = true;
+            user.created_at = now;
+            user.password_changed_at = now;
+            out.push((ensure_user(tx, user)?, name));
         }
         Ok(out)
     })
+}
+
+/// A signed-in-ready user of `role` named `username` (for loaders, benchmarks and tests).
+pub fn staff(username: &str, role: Role, unit: Option<UnitId>, password_hash: &str) -> User {
+    User {
+        id: UserId(0),
+        username: username.into(),
+        display_name: username.into(),
+        role,
+        unit,
+        password_hash: password_hash.into(),
+        must_change_password: false,
+        disabled: false,
+        created_at: Timestamp(0),
+        password_changed_at: Timestamp(0),
+    }
+}
+
+/// Stores `user` under a new id unless one of that username exists; either id. Straight into
+/// the store: no checks and no audit entry (for loaders, benchmarks and tests).
+pub fn ensure_user(tx: &WriteTx, mut user: User) -> Result<UserId, StoreError> {
+    if let Some(u) = users::by_username(tx, &user.username)? {
+        return Ok(u.id);
+    }
+    user.id = users::next_id(tx)?;
+    users::put(tx, &user)?;
+    Ok(user.id)
 }
 
 /// Loads `n` orders registered over the `days` before `end`, oldest first, in batches.

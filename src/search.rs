@@ -10,12 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Term, doc,
+};
 
 use crate::domain::order::{Order, OrderId};
 use crate::domain::order_index::{Facet, cst_day};
@@ -23,6 +25,8 @@ use crate::error::AppError;
 use crate::store::{Store, orders};
 
 const TOKENIZER: &str = "cjk_bigram";
+/// Splits on spaces only (the `recent` field is made of finished terms).
+const SPACES: &str = "spaces";
 /// The writer's memory budget: small, for a small box.
 const WRITER_BYTES: usize = 15_000_000;
 
@@ -110,14 +114,7 @@ impl Tokenizer for CjkBigram {
 
 /// What is searchable of an order. Never the caller's name, phone or ID number.
 fn order_text(o: &Order) -> String {
-    let mut t = format!("{} {} {}", o.number, o.title, o.content);
-    for part in [&o.address.town, &o.address.village, &o.address.detail]
-        .into_iter()
-        .flatten()
-    {
-        t.push(' ');
-        t.push_str(part);
-    }
+    let mut t = format!("{} {}", o.number, own_text(o));
     for r in &o.rounds {
         for reply in &r.replies {
             t.push(' ');
@@ -146,9 +143,11 @@ pub struct SearchIndex {
     facets: Field,
     /// Registration day (Beijing), for date filters.
     day: Field,
-    /// Registration period (`PERIOD_DAYS`-day blocks of Beijing days), a plain term: "the
-    /// last 90 days" is a union of a few posting lists, not a scan of every registration time.
-    period: Field,
+    /// The order's own words (title, content, address), each once, prefixed by its
+    /// registration period (`PERIOD_DAYS`-day blocks of Beijing days): "these words within the
+    /// last 90 days" is a plain union of the postings of those periods, which top-k search
+    /// prunes (block-max WAND), however often the words occur in the rest of the history.
+    recent: Field,
     watermark: AtomicU64,
     /// Signalled after every commit of the index (searches may wait for their own writes).
     committed: (Mutex<()>, std::sync::Condvar),
@@ -156,12 +155,60 @@ pub struct SearchIndex {
 
 /// Days in one registration period.
 const PERIOD_DAYS: u32 = 16;
+/// Distinct words of a new order looked up (for their rarity) at most.
+const SIMILAR_EXAMINED: usize = 128;
+
+/// Documents scored by one "similar" lookup at most.
+const SIMILAR_BUDGET: usize = 1024;
+
+/// The score a document must beat to enter a full top list (none while it is not full).
+fn floor(best: &[(Score, DocAddress)], limit: usize) -> Score {
+    if best.len() >= limit {
+        best.last().map(|(s, _)| *s).unwrap_or(Score::MIN)
+    } else {
+        Score::MIN
+    }
+}
+
 /// Words of an order compared for "similar": the rarest ones (commonest words say little
 /// and cost the most to look up).
-const SIMILAR_TERMS: usize = 16;
+const SIMILAR_TERMS: usize = 8;
 
 fn period_of(t: crate::domain::time::Timestamp) -> u64 {
     u64::from(cst_day(t) / PERIOD_DAYS)
+}
+
+/// The citizen's own words of an order: title, content, address.
+fn own_text(o: &Order) -> String {
+    let mut t = format!("{} {}", o.title, o.content);
+    for part in [&o.address.town, &o.address.village, &o.address.detail]
+        .into_iter()
+        .flatten()
+    {
+        t.push(' ');
+        t.push_str(part);
+    }
+    t
+}
+
+/// A word as filed under a registration period in the `recent` field.
+fn in_period(period: u64, word: &str) -> String {
+    format!("{period}/{word}")
+}
+
+/// The `recent` field of an order: each word of its title, content and address once, filed
+/// under its registration period.
+fn recent_text(o: &Order) -> String {
+    let p = period_of(o.created_at);
+    let words: BTreeSet<String> = tokens(&own_text(o))
+        .into_iter()
+        .map(|(_, _, t)| t)
+        .collect();
+    words
+        .iter()
+        .map(|w| in_period(p, w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// What a search is narrowed to besides its words: filter values (all of them), and
@@ -178,7 +225,7 @@ struct Fields {
     text: Field,
     facets: Field,
     day: Field,
-    period: Field,
+    recent: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -192,14 +239,21 @@ fn schema() -> (Schema, Fields) {
     let text = sb.add_text_field("text", opts);
     let facets = sb.add_text_field("facets", STRING);
     let day = sb.add_u64_field("day", INDEXED);
-    // Registration period, for "similar orders of the last 90 days".
-    let period = sb.add_u64_field("period", INDEXED);
+    // Period-prefixed words, for "similar orders of the last 90 days".
+    let recent = sb.add_text_field(
+        "recent",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(SPACES)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        ),
+    );
     let fields = Fields {
         id,
         text,
         facets,
         day,
-        period,
+        recent,
     };
     (sb.build(), fields)
 }
@@ -231,6 +285,10 @@ impl SearchIndex {
         index
             .tokenizers()
             .register(TOKENIZER, TextAnalyzer::builder(CjkBigram).build());
+        index.tokenizers().register(
+            SPACES,
+            TextAnalyzer::builder(tantivy::tokenizer::WhitespaceTokenizer::default()).build(),
+        );
         let writer = index
             .writer_with_num_threads(1, WRITER_BYTES)
             .map_err(internal)?;
@@ -253,7 +311,7 @@ impl SearchIndex {
             text: f.text,
             facets: f.facets,
             day: f.day,
-            period: f.period,
+            recent: f.recent,
             committed: (Mutex::new(()), std::sync::Condvar::new()),
             watermark: AtomicU64::new(watermark),
         })
@@ -313,7 +371,7 @@ impl SearchIndex {
                     self.id => o.id.0,
                     self.text => order_text(&o),
                     self.day => u64::from(cst_day(o.created_at)),
-                    self.period => period_of(o.created_at),
+                    self.recent => recent_text(&o),
                 );
                 for f in Facet::of(&o) {
                     d.add_text(self.facets, f.token());
@@ -425,53 +483,79 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<OrderId>, AppError> {
         let searcher = self.reader.searcher();
-        let mut terms: Vec<(u64, Term)> = Vec::new();
-        let distinct: BTreeSet<String> = tokens(text).into_iter().map(|(_, _, t)| t).collect();
-        for t in distinct.into_iter().take(256) {
-            let term = Term::from_field_text(self.text, &t);
-            let df = searcher.doc_freq(&term).map_err(internal)?;
+        let mut words: Vec<(u64, String)> = Vec::new();
+        // The first distinct words of the text (its title comes first), a bounded number.
+        let mut seen = BTreeSet::new();
+        let distinct = tokens(text)
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .filter(|t| seen.insert(t.clone()))
+            .take(SIMILAR_EXAMINED);
+        for t in distinct {
+            let df = searcher
+                .doc_freq(&Term::from_field_text(self.text, &t))
+                .map_err(internal)?;
             if df > 0 {
-                terms.push((df, term));
+                words.push((df, t));
             }
         }
-        terms.sort_by_key(|(df, _)| *df);
-        terms.truncate(SIMILAR_TERMS);
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        let words: Vec<(Occur, Box<dyn Query>)> = terms
-            .into_iter()
-            .map(|(_, t)| {
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
-                )
-            })
-            .collect();
+        words.sort();
+        words.truncate(SIMILAR_TERMS);
         // The periods the window touches (the first may begin before `since`: callers
         // check the registration time of what they are given).
         let first = period_of(since);
-        let last = period_of(now).max(first);
-        let periods: Vec<(Occur, Box<dyn Query>)> = (first..=last.min(first + 64))
-            .map(|p| {
-                (
+        let last = period_of(now).max(first).min(first + 64);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (_, w) in &words {
+            for p in first..=last {
+                let term = Term::from_field_text(self.recent, &in_period(p, w));
+                clauses.push((
                     Occur::Should,
-                    Box::new(TermQuery::new(
-                        Term::from_field_u64(self.period, p),
-                        IndexRecordOption::Basic,
-                    )) as Box<dyn Query>,
-                )
-            })
-            .collect();
-        let window = Box::new(BoostQuery::new(Box::new(BooleanQuery::new(periods)), 0.0));
-        let query = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                Box::new(BooleanQuery::new(words)) as Box<dyn Query>,
-            ),
-            (Occur::Must, window),
-        ]);
-        self.top_with(&searcher, &query, limit)
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                ));
+            }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = BooleanQuery::new(clauses);
+        let weight = query
+            .weight(EnableScoring::enabled_from_searcher(&searcher))
+            .map_err(internal)?;
+        // The best `limit`, one threshold across segments; after `SIMILAR_BUDGET` scored
+        // documents the threshold goes to the top and the rest is skipped: a day of many
+        // near-identical calls (a burst about one outage) costs no more than this.
+        let limit = limit.max(1);
+        let mut best: Vec<(Score, DocAddress)> = Vec::with_capacity(limit + 1);
+        let mut budget = SIMILAR_BUDGET;
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            if budget == 0 {
+                break;
+            }
+            let alive = segment.alive_bitset();
+            let mut threshold = floor(&best, limit);
+            weight
+                .for_each_pruning(threshold, segment, &mut |doc, score| {
+                    budget = budget.saturating_sub(1);
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        let at = best.partition_point(|(s, _)| *s >= score);
+                        if at < limit {
+                            best.insert(at, (score, DocAddress::new(ord as u32, doc)));
+                            best.truncate(limit);
+                        }
+                        threshold = floor(&best, limit);
+                    }
+                    if budget == 0 { Score::MAX } else { threshold }
+                })
+                .map_err(internal)?;
+        }
+        let mut out = Vec::with_capacity(best.len());
+        for (_, addr) in best {
+            if let Some(id) = id_of(&searcher, addr)? {
+                out.push(OrderId(id));
+            }
+        }
+        Ok(out)
     }
 
     /// Waits (at most `timeout`) until the background indexer has taken in every change up

@@ -83,13 +83,27 @@ fn bigrams(text: &str) -> HashSet<(char, char)> {
 
 /// Jaccard similarity of the character bigrams of two texts, 0.0–1.0.
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let (x, y) = (bigrams(a), bigrams(b));
-    if x.is_empty() || y.is_empty() {
-        return 0.0;
+    Bigrams::of(a).similarity_to(b)
+}
+
+/// One text's character bigrams, made once and compared with many texts.
+pub struct Bigrams(HashSet<(char, char)>);
+
+impl Bigrams {
+    pub fn of(text: &str) -> Bigrams {
+        Bigrams(bigrams(text))
     }
-    let inter = x.intersection(&y).count();
-    let union = x.len() + y.len() - inter;
-    inter as f64 / union as f64
+
+    /// `similarity` of this text and `other`.
+    pub fn similarity_to(&self, other: &str) -> f64 {
+        let y = bigrams(other);
+        if self.0.is_empty() || y.is_empty() {
+            return 0.0;
+        }
+        let inter = self.0.intersection(&y).count();
+        let union = self.0.len() + y.len() - inter;
+        inter as f64 / union as f64
+    }
 }
 
 #[cfg(test)]

@@ -69,9 +69,10 @@ pub async fn metrics(
         let _ = writeln!(s, "hotline_http_request_duration_seconds_sum {:.6}", COUNTERS.micros.load(Ordering::Relaxed) as f64 / 1e6);
         let _ = writeln!(s, "hotline_http_request_duration_seconds_count {total}");
         let _ = writeln!(s, "# HELP hotline_orders Orders by state.\n# TYPE hotline_orders gauge");
-        let (commits, changes) = system::commits(app);
+        let (commits, changes, commit_secs) = system::commits(app);
         let _ = writeln!(s, "# HELP hotline_store_commits_total Durable commits.\n# TYPE hotline_store_commits_total counter\nhotline_store_commits_total {commits}");
         let _ = writeln!(s, "# HELP hotline_store_changes_total Changes committed (several share a commit under load).\n# TYPE hotline_store_changes_total counter\nhotline_store_changes_total {changes}");
+        let _ = writeln!(s, "# HELP hotline_store_commit_seconds_total Time spent committing (pages and fsync).\n# TYPE hotline_store_commit_seconds_total counter\nhotline_store_commit_seconds_total {commit_secs:.6}");
         if let Some(lag) = system::search_lag(app) {
             let _ = writeln!(s, "# HELP hotline_search_lag Order changes the full-text index has yet to take in.\n# TYPE hotline_search_lag gauge\nhotline_search_lag {lag}");
         }

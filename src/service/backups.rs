@@ -112,6 +112,18 @@ pub fn to_keep(files: &[BackupInfo]) -> Vec<String> {
     keep
 }
 
+/// Deletes what an interrupted backup left (`*.tmp`); called only while no backup runs.
+fn remove_unfinished(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().ends_with(".tmp") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 fn rotate(dir: &Path) -> usize {
     rotate_with(dir, "")
 }
@@ -196,16 +208,40 @@ pub fn last_run(app: &App) -> Result<LastRun, AppError> {
         .unwrap_or_default())
 }
 
-/// Takes a backup now (online), rotates, records the outcome. Blocking.
+/// Takes a backup now (online), rotates, records the outcome. Blocking; waits for a backup
+/// being written to end first.
 pub fn run(app: &App) -> Result<(BackupInfo, Manifest), AppError> {
+    let running = app.backup_running.lock().unwrap_or_else(|p| p.into_inner());
+    run_holding(app, running)
+}
+
+/// `run`, unless a backup is being written right now (then `None`: that one counts).
+fn run_unless_running(app: &App) -> Option<Result<(BackupInfo, Manifest), AppError>> {
+    match app.backup_running.try_lock() {
+        Ok(g) => Some(run_holding(app, g)),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(run_holding(app, p.into_inner())),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
+fn run_holding(
+    app: &App,
+    _running: std::sync::MutexGuard<'_, ()>,
+) -> Result<(BackupInfo, Manifest), AppError> {
     let now = app.now();
     let dir = dir(app);
+    remove_unfinished(&dir);
     let mut copy: Option<Result<PathBuf, String>> = None;
     let result = (|| -> Result<(BackupInfo, Manifest), AppError> {
         std::fs::create_dir_all(&dir).map_err(|e| AppError::Internal(e.to_string()))?;
         let name = file_name(now);
         let path = dir.join(&name);
-        let manifest = app.store.backup_to(&path, now.secs())?;
+        // A backup of this very second exists (the button pressed twice at once, the
+        // second waited for the first): that one is the answer.
+        let manifest = match path.exists() {
+            true => crate::store::backup::verify(&path)?,
+            false => app.store.backup_to(&path, now.secs())?,
+        };
         rotate(&dir);
         let settings = app.settings();
         if !settings.backup_copy_dir.is_empty() {
@@ -285,7 +321,10 @@ pub fn list(app: &App, actor: &Actor) -> Result<Vec<BackupInfo>, AppError> {
 /// configured time or for catch-up.
 pub fn nightly(app: &App) -> Option<Result<BackupInfo, AppError>> {
     let (hour, minute) = app.settings().backup_hm();
-    due(app, hour, minute).then(|| run(app).map(|(info, _)| info))
+    if !due(app, hour, minute) {
+        return None;
+    }
+    run_unless_running(app).map(|r| r.map(|(info, _)| info))
 }
 
 /// Whether the nightly job should run now: past the configured local time today without a

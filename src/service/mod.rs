@@ -51,6 +51,11 @@ pub struct App {
     /// Who-viewed records not yet written: reading an order never waits for a write; the
     /// background job writes these within moments (`orders::flush_views`).
     pub pending_views: std::sync::Mutex<Vec<(crate::domain::order::OrderId, Vec<u8>)>>,
+    /// Held while queued who-viewed records are being written.
+    pub views_flushing: std::sync::Mutex<()>,
+    /// Held while a backup is written: one at a time (the nightly job and an admin's button
+    /// would otherwise copy a big box twice at once).
+    pub backup_running: std::sync::Mutex<()>,
 }
 
 /// The signed-in user behind a request.
@@ -105,12 +110,14 @@ impl App {
             clock,
             throttle: throttle::Throttle::default(),
             hashing: tokio::sync::Semaphore::new(HASHING_PERMITS),
+            backup_running: std::sync::Mutex::new(()),
             settings: RwLock::new(settings.unwrap_or_default()),
             data_dir,
             started_at,
             search: std::sync::OnceLock::new(),
             restart: tokio::sync::Notify::new(),
             pending_views: std::sync::Mutex::new(Vec::new()),
+            views_flushing: std::sync::Mutex::new(()),
         })
     }
 

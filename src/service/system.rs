@@ -103,8 +103,9 @@ pub fn decodes() -> (u64, u64) {
     crate::store::orders::decodes()
 }
 
-/// Durable commits since start and the changes they carried (group commit at work).
-pub fn commits(app: &App) -> (u64, u64) {
+/// Durable commits since start, the changes they carried (group commit at work), and the
+/// seconds they took.
+pub fn commits(app: &App) -> (u64, u64, f64) {
     app.store.commit_stats()
 }
 

@@ -29,6 +29,8 @@ pub(super) struct Group {
     /// Commits made, and changes committed in them (their ratio is the batching).
     commits: AtomicU64,
     changes: AtomicU64,
+    /// Microseconds spent in those commits (writing the pages and the fsync).
+    commit_micros: AtomicU64,
 }
 
 #[derive(Default)]
@@ -65,6 +67,13 @@ impl Outcome {
 }
 
 impl Group {
+    fn counted(&self, members: u64, started: Instant) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.changes.fetch_add(members, Ordering::Relaxed);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.commit_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -172,10 +181,10 @@ impl Store {
             st.busy = true;
             let members = st.members;
             drop(st);
+            let started = Instant::now();
             let committed = self.commit(tx);
             if committed.is_ok() {
-                group.commits.fetch_add(1, Ordering::Relaxed);
-                group.changes.fetch_add(members, Ordering::Relaxed);
+                group.counted(members, started);
             }
             let mut st = group.lock();
             st.busy = false;
@@ -190,11 +199,13 @@ impl Store {
         }
     }
 
-    /// Durable commits made since start, and the changes they carried.
-    pub fn commit_stats(&self) -> (u64, u64) {
+    /// Durable commits made since start, the changes they carried, and the seconds they
+    /// took.
+    pub fn commit_stats(&self) -> (u64, u64, f64) {
         (
             self.group.commits.load(Ordering::Relaxed),
             self.group.changes.load(Ordering::Relaxed),
+            self.group.commit_micros.load(Ordering::Relaxed) as f64 / 1e6,
         )
     }
 
@@ -213,9 +224,9 @@ impl Store {
         let result = (|| {
             let tx = self.begin().map_err(E::from)?;
             let value = f(&tx)?;
+            let started = Instant::now();
             self.commit(tx).map_err(E::from)?;
-            group.commits.fetch_add(1, Ordering::Relaxed);
-            group.changes.fetch_add(1, Ordering::Relaxed);
+            group.counted(1, started);
             Ok(value)
         })();
         let mut st = group.lock();

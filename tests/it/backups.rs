@@ -46,11 +46,37 @@ async fn online_backup_verify_tamper_and_restore() {
                 .status()
         }));
     }
+    // What an interrupted backup left behind is cleared by the next one.
+    let stale = c
+        .app
+        .data()
+        .join("backups")
+        .join("hotline-20261129-010203.tmp");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, b"half a copy").unwrap();
+    // The button pressed twice at once: the second waits for the first, both are written.
+    let again = {
+        let client = c.admin.client.clone();
+        let url = c.admin.url("/api/v1/admin/backups");
+        let csrf = c.admin.csrf.clone();
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .header("x-csrf-token", csrf)
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
     let r = c
         .admin
         .post("/api/v1/admin/backups", serde_json::json!({}))
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(again.await.unwrap(), StatusCode::CREATED);
+    assert!(!stale.exists(), "the stale temp file is removed");
     let made: Value = r.json().await.unwrap();
     for w in writers {
         assert_eq!(w.await.unwrap(), StatusCode::CREATED);

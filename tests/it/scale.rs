@@ -84,7 +84,6 @@ impl Server {
 
 /// Users of every role, with a known password and nothing to change first.
 fn people(store: &Store, hash: &str, unit: hotline::domain::unit::UnitId) {
-    use hotline::domain::user::User;
     store
         .write(|tx| -> Result<(), hotline::store::StoreError> {
             for (name, role) in [
@@ -95,22 +94,8 @@ fn people(store: &Store, hash: &str, unit: hotline::domain::unit::UnitId) {
                 ("admn", Role::Admin),
                 ("clerk", Role::Unit),
             ] {
-                let id = hotline::store::users::next_id(tx)?;
-                hotline::store::users::put(
-                    tx,
-                    &User {
-                        id,
-                        username: name.into(),
-                        display_name: name.into(),
-                        role,
-                        unit: (role == Role::Unit).then_some(unit),
-                        password_hash: hash.into(),
-                        must_change_password: false,
-                        disabled: false,
-                        created_at: Timestamp(0),
-                        password_changed_at: Timestamp(0),
-                    },
-                )?;
+                let unit = (role == Role::Unit).then_some(unit);
+                hotline::bulk::ensure_user(tx, hotline::bulk::staff(name, role, unit, hash))?;
             }
             Ok(())
         })

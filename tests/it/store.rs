@@ -251,7 +251,7 @@ fn group_commit_keeps_every_change_whole() {
         .flat_map(|t| t.join().unwrap())
         .collect();
     assert_eq!(committed.len(), 16 * (40 - 6));
-    let (commits, changes) = store.commit_stats();
+    let (commits, changes, _) = store.commit_stats();
     let migrations = hotline::store::SCHEMA_VERSION as usize;
     assert_eq!(
         changes as usize,

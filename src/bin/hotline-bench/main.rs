@@ -37,7 +37,8 @@ struct Args {
     /// Print one JSON object as the last line.
     #[arg(long)]
     json: bool,
-    /// Work in this directory (default: a fresh one under the system's temp dir, removed after).
+    /// Work in this directory (default: a fresh one under the system's temp dir, removed
+    /// after). Orders already there count towards N; its backups are replaced by the bench's.
     #[arg(long)]
     data: Option<PathBuf>,
     /// The server binary to measure (default: this binary, which serves the same code).
@@ -123,7 +124,6 @@ fn redb_commit_rate(dir: &Path) -> Result<f64> {
 
 /// Users of every role with a known password (and nothing to change first).
 fn people(store: &Store, hash: &str) -> Result<()> {
-    use hotline::domain::user::User;
     let cgj = store
         .read(|tx| hotline::store::units::id_by_code(tx, "cgj"))?
         .context("no unit cgj")?;
@@ -136,25 +136,8 @@ fn people(store: &Store, hash: &str) -> Result<()> {
             ("bench-admin", Role::Admin),
             ("bench-unit", Role::Unit),
         ] {
-            if hotline::store::users::by_username(tx, name)?.is_some() {
-                continue;
-            }
-            let id = hotline::store::users::next_id(tx)?;
-            hotline::store::users::put(
-                tx,
-                &User {
-                    id,
-                    username: name.into(),
-                    display_name: name.into(),
-                    role,
-                    unit: (role == Role::Unit).then_some(cgj),
-                    password_hash: hash.into(),
-                    must_change_password: false,
-                    disabled: false,
-                    created_at: Timestamp(0),
-                    password_changed_at: Timestamp(0),
-                },
-            )?;
+            let unit = (role == Role::Unit).then_some(cgj);
+            hotline::bulk::ensure_user(tx, hotline::bulk::staff(name, role, unit, hash))?;
         }
         Ok(())
     })?;
@@ -191,6 +174,35 @@ impl Server {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{name} ")))
             .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// CPU seconds the server has used (user and system).
+    fn cpu_secs(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime and stime are the
+        // 12th and 13th of them, in clock ticks (100 a second on Linux).
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<f64> = rest
+            .split_whitespace()
+            .map(|v| v.parse().unwrap_or(0.0))
+            .collect();
+        (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+    }
+
+    /// Durable commits, the changes in them, and the seconds they took, so far.
+    async fn commits(&self) -> (f64, f64, f64) {
+        (
+            self.metric("hotline_store_commits_total")
+                .await
+                .unwrap_or(0.0),
+            self.metric("hotline_store_changes_total")
+                .await
+                .unwrap_or(0.0),
+            self.metric("hotline_store_commit_seconds_total")
+                .await
+                .unwrap_or(0.0),
+        )
     }
 
     fn stop(&mut self) {
@@ -317,7 +329,7 @@ async fn bench(args: Args) -> Result<()> {
         "redb durable commits/s (one writer): {redb_rate:.0}"
     ));
 
-    let loaded_in = {
+    let (backup_s, backup_mib) = {
         let store = Store::open(&dir)?;
         let hash =
             hotline::service::password::hash(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -332,13 +344,32 @@ async fn bench(args: Args) -> Result<()> {
             hotline::bulk::history(&store, args.orders - existing, now, 730, 2026, &hash)?;
         }
         people(&store, &hash)?;
-        t.elapsed()
+        let loaded_in = t.elapsed();
+        say(format!(
+            "loaded {} orders in {:.1} s",
+            args.orders,
+            loaded_in.as_secs_f64()
+        ));
+        // The backup the nightly job makes (so the server, finding a fresh one, does not
+        // start its catch-up copy in the middle of the measurements).
+        let backups = dir.join("backups");
+        std::fs::create_dir_all(&backups)?;
+        for e in std::fs::read_dir(&backups)?.flatten() {
+            std::fs::remove_file(e.path())?;
+        }
+        let now = Timestamp(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis() as i64,
+        );
+        let t = Instant::now();
+        let file = backups.join(hotline::service::backups::file_name(now));
+        let manifest = store.backup_to(&file, now.secs())?;
+        let backup_s = t.elapsed().as_secs_f64();
+        let backup_mib = manifest.bytes as f64 / 1024.0 / 1024.0;
+        say(format!("backup: {backup_s:.1} s, {backup_mib:.0} MiB"));
+        (backup_s, backup_mib)
     };
-    say(format!(
-        "loaded {} orders in {:.1} s",
-        args.orders,
-        loaded_in.as_secs_f64()
-    ));
 
     let (mut server, first_start) = start(&binary, own, &dir).await?;
     say(format!("first start: {} ms", first_start.as_millis()));
@@ -387,27 +418,22 @@ async fn bench(args: Args) -> Result<()> {
     let mut intake_rate = json!({});
     let mut intake_p99 = json!({});
     for clients in [1usize, 8, 32] {
+        let before = server.commits().await;
+        let cpu = server.cpu_secs();
         let (rate, p50, p99) = intake(&server, clients, args.seconds).await?;
+        let cpu = server.cpu_secs() - cpu;
+        let after = server.commits().await;
+        let commits = (after.0 - before.0).max(1.0);
         say(format!(
-            "intake, {clients:>2} clients: {rate:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms"
+            "intake, {clients:>2} clients: {rate:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms; \
+             {:.1} changes a commit, {:.1} ms a commit; server CPU {:.2} ms an order",
+            (after.1 - before.1) / commits,
+            (after.2 - before.2) * 1000.0 / commits,
+            cpu * 1000.0 / (rate * args.seconds as f64).max(1.0),
         ));
         intake_rate[format!("c{clients}")] = json!(round1(rate));
         intake_p99[format!("c{clients}")] = json!(round1(p99));
     }
-    let (commits, changes) = (
-        server
-            .metric("hotline_store_commits_total")
-            .await
-            .unwrap_or(0.0),
-        server
-            .metric("hotline_store_changes_total")
-            .await
-            .unwrap_or(0.0),
-    );
-    say(format!(
-        "changes per commit overall: {:.1}",
-        changes / commits.max(1.0)
-    ));
 
     // Pages, as the people who open them.
     let mut op = server.client();
@@ -480,20 +506,6 @@ async fn bench(args: Args) -> Result<()> {
     let rss_load = *peak.lock().unwrap_or_else(|p| p.into_inner());
     say(format!("RSS under load (peak): {rss_load:.1} MiB"));
 
-    // The backup, as the admin starts it.
-    let admin = sessions.get_mut("bench-admin").context("admin")?;
-    let t = Instant::now();
-    let r = admin.post_json("/api/v1/admin/backups", &json!({})).await?;
-    let backup_s = t.elapsed().as_secs_f64();
-    let backup_mib = r
-        .json()
-        .ok()
-        .and_then(|v: Value| v["bytes"].as_f64().or_else(|| v["item"]["bytes"].as_f64()))
-        .unwrap_or(0.0)
-        / 1024.0
-        / 1024.0;
-    say(format!("backup: {backup_s:.1} s, {backup_mib:.0} MiB"));
-
     // Start-up of a box this size.
     server.stop();
     let (mut server, startup) = start(&binary, own, &dir).await?;
@@ -525,6 +537,7 @@ async fn bench(args: Args) -> Result<()> {
                 "rss_idle_mib": round1(rss_idle),
                 "rss_load_mib": round1(rss_load),
                 "backup_s": round1(backup_s),
+                "backup_mib": round1(backup_mib),
                 "binary_mib": round1(binary_mib),
             })
         );

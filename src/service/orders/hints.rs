@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{OrderConfig, config};
-use crate::domain::intake::{emergency_hits, similarity};
+use crate::domain::intake::{Bigrams, emergency_hits};
 use crate::domain::order::{Address, Order, OrderId};
 use crate::domain::order_index::{Key, Kind};
 use crate::domain::role::Permission;
@@ -17,13 +17,19 @@ use crate::store::{Tx, orders};
 /// The window duplicates are looked for in (SPEC §4: the last 90 days).
 pub const DUPLICATE_DAYS: i64 = 90;
 
+/// Orders taken from the full-text index as candidates for "similar" (each is then read and
+/// compared by its bigrams).
+const SIMILAR_CANDIDATES: usize = 10;
+
 /// Orders of the last 90 days most like `text`, from the full-text index (none without one):
 /// found before any write transaction, so intake never searches while holding it.
 pub fn similar(app: &App, text: &str) -> Vec<OrderId> {
     let now = app.now();
     let since = now.plus_secs(-DUPLICATE_DAYS * 86400);
     match app.search.get() {
-        Some(ix) => ix.similar(text, since, now, 20).unwrap_or_default(),
+        Some(ix) => ix
+            .similar(text, since, now, SIMILAR_CANDIDATES)
+            .unwrap_or_default(),
         None => Vec::new(),
     }
 }
@@ -73,6 +79,7 @@ pub fn hints(
     candidates.extend(similar.iter().map(|id| (*id, "similar_content")));
     let mut scored: Vec<(f64, &'static str, Order)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    let mine = Bigrams::of(content);
     for (id, why) in candidates {
         if Some(id) == exclude || !seen.insert(id) {
             continue;
@@ -83,7 +90,7 @@ pub fn hints(
         if o.created_at < since {
             continue;
         }
-        let sim = similarity(content, &o.content);
+        let sim = mine.similarity_to(&o.content);
         let score = match why {
             "same_caller" => 0.5 + 0.5 * sim,
             "same_address" => 0.5 + 0.5 * sim,

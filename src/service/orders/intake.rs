@@ -125,67 +125,8 @@ pub fn parse_due(s: &str) -> Option<Timestamp> {
 fn validate(new: &NewOrder, cfg: &OrderConfig, now: Timestamp) -> Result<Order, AppError> {
     let title = text("title", "标题", &new.title, 100, true)?;
     let content = text("content", "诉求内容", &new.content, 5000, true)?;
-    let name = text("caller.name", "来电人姓名", &new.caller.name, 32, true)?;
-    let phone = normalize_phone(&new.caller.phone).ok_or_else(|| {
-        AppError::invalid(
-            "caller.phone",
-            "电话号码格式不正确（手机 11 位，座机带区号，如 0734-5212345）",
-        )
-    })?;
-    let id_number = match new
-        .caller
-        .id_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(id) => {
-            let id = id.to_ascii_uppercase();
-            let today: u32 = now.cst_digits()[..8].parse().unwrap_or(u32::MAX);
-            check_id_number(&id, today)
-                .map_err(|p| AppError::invalid("caller.id_number", p.message()))?;
-            Some(id)
-        }
-        None => None,
-    };
-    if matches!(new.kind, Kind::Complaint | Kind::Report) && id_number.is_none() {
-        return Err(AppError::invalid(
-            "caller.id_number",
-            "投诉、举报须登记来电人身份证号码",
-        ));
-    }
-    let enterprise = match (new.line, &new.enterprise) {
-        (Line::Enterprise, Some(e)) => {
-            let code = e.credit_code.trim().to_ascii_uppercase();
-            if !valid_credit_code(&code) {
-                return Err(AppError::invalid(
-                    "enterprise.credit_code",
-                    "统一社会信用代码校验不通过，请核对",
-                ));
-            }
-            Some(Enterprise {
-                name: text("enterprise.name", "企业名称", &e.name, 64, true)?,
-                credit_code: code,
-            })
-        }
-        (Line::Enterprise, None) => {
-            return Err(AppError::invalid(
-                "enterprise",
-                "政企通专席须登记企业名称和统一社会信用代码",
-            ));
-        }
-        (_, _) => None,
-    };
-    let deputy = match (new.line, &new.deputy) {
-        (Line::Npc, Some(d)) => Some(Deputy {
-            name: text("deputy.name", "代表姓名", &d.name, 32, true)?,
-            level: text("deputy.level", "代表层级", &d.level, 32, true)?,
-        }),
-        (Line::Npc, None) => {
-            return Err(AppError::invalid("deputy", "人大专席须登记代表姓名和层级"));
-        }
-        (_, _) => None,
-    };
+    let caller = caller(new, now)?;
+    let (enterprise, deputy) = line_extras(new)?;
     let category = match new
         .category
         .as_deref()
@@ -233,14 +174,7 @@ fn validate(new: &NewOrder, cfg: &OrderConfig, now: Timestamp) -> Result<Order, 
         category,
         title,
         content,
-        caller: Caller {
-            name,
-            phone,
-            id_number,
-            gender: new.caller.gender,
-            consent_phone: new.caller.consent_phone.unwrap_or(false),
-            caller_type: opt_text("caller.type", "来电人类型", &new.caller.caller_type, 16)?,
-        },
+        caller,
         confidential: new.confidential.unwrap_or(false),
         address,
         risk_tags,
@@ -265,6 +199,85 @@ fn validate(new: &NewOrder, cfg: &OrderConfig, now: Timestamp) -> Result<Order, 
         updated_at: Timestamp(0),
         closed_at: None,
     })
+}
+
+/// The caller as registered: name, phone (normalised), ID number (checked; required for
+/// complaints and reports).
+fn caller(new: &NewOrder, now: Timestamp) -> Result<Caller, AppError> {
+    let name = text("caller.name", "来电人姓名", &new.caller.name, 32, true)?;
+    let phone = normalize_phone(&new.caller.phone).ok_or_else(|| {
+        AppError::invalid(
+            "caller.phone",
+            "电话号码格式不正确（手机 11 位，座机带区号，如 0734-5212345）",
+        )
+    })?;
+    let id_number = match new
+        .caller
+        .id_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(id) => {
+            let id = id.to_ascii_uppercase();
+            let today: u32 = now.cst_digits()[..8].parse().unwrap_or(u32::MAX);
+            check_id_number(&id, today)
+                .map_err(|p| AppError::invalid("caller.id_number", p.message()))?;
+            Some(id)
+        }
+        None => None,
+    };
+    if matches!(new.kind, Kind::Complaint | Kind::Report) && id_number.is_none() {
+        return Err(AppError::invalid(
+            "caller.id_number",
+            "投诉、举报须登记来电人身份证号码",
+        ));
+    }
+    Ok(Caller {
+        name,
+        phone,
+        id_number,
+        gender: new.caller.gender,
+        consent_phone: new.caller.consent_phone.unwrap_or(false),
+        caller_type: opt_text("caller.type", "来电人类型", &new.caller.caller_type, 16)?,
+    })
+}
+
+/// What the special lines require: the enterprise for 政企通, the deputy for 人大专席.
+fn line_extras(new: &NewOrder) -> Result<(Option<Enterprise>, Option<Deputy>), AppError> {
+    let enterprise = match (new.line, &new.enterprise) {
+        (Line::Enterprise, Some(e)) => {
+            let code = e.credit_code.trim().to_ascii_uppercase();
+            if !valid_credit_code(&code) {
+                return Err(AppError::invalid(
+                    "enterprise.credit_code",
+                    "统一社会信用代码校验不通过，请核对",
+                ));
+            }
+            Some(Enterprise {
+                name: text("enterprise.name", "企业名称", &e.name, 64, true)?,
+                credit_code: code,
+            })
+        }
+        (Line::Enterprise, None) => {
+            return Err(AppError::invalid(
+                "enterprise",
+                "政企通专席须登记企业名称和统一社会信用代码",
+            ));
+        }
+        (_, _) => None,
+    };
+    let deputy = match (new.line, &new.deputy) {
+        (Line::Npc, Some(d)) => Some(Deputy {
+            name: text("deputy.name", "代表姓名", &d.name, 32, true)?,
+            level: text("deputy.level", "代表层级", &d.level, 32, true)?,
+        }),
+        (Line::Npc, None) => {
+            return Err(AppError::invalid("deputy", "人大专席须登记代表姓名和层级"));
+        }
+        (_, _) => None,
+    };
+    Ok((enterprise, deputy))
 }
 
 /// The registered order (or the one already registered under the same key) and its hints.

@@ -57,6 +57,52 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
 /// Orders matching the filter, newest first, one page.
 pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppError> {
     actor.require(Permission::OrdersRead)?;
+    let mut want = wanted(actor, f)?;
+    let q = nonempty(&f.q).map(str::to_lowercase);
+    let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
+    let page = f.page.unwrap_or(1).clamp(1, 100_000);
+    let at = At {
+        skip: (page as usize - 1) * per_page as usize,
+        per_page: per_page as usize,
+    };
+    app.store.read(|tx| -> Result<ListPage, AppError> {
+        want.unit = unit_filter(tx, actor, f)?;
+        let mut search_behind = None;
+        let (ids, total) = match (&q, app.search.get()) {
+            // Words: the full-text index ranks, the filters and the unit's view narrow.
+            (Some(text), Some(ix)) => {
+                let (ids, total, behind) = search_ids(tx, ix, actor, &want, text, &at)?;
+                search_behind = behind;
+                (ids, total)
+            }
+            // No index (an offline tool): a plain scan, newest first.
+            (Some(text), None) => scan_text(tx, &want, text, actor, at.skip, at.per_page)?,
+            (None, _) => key_ids(tx, &want, &at)?,
+        };
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(o) = orders::get(tx, id)? {
+                items.push(o);
+            }
+        }
+        Ok(ListPage {
+            items,
+            total,
+            page,
+            per_page,
+            search_behind,
+        })
+    })
+}
+
+/// Which page of a list: orders passed over, and shown.
+struct At {
+    skip: usize,
+    per_page: usize,
+}
+
+/// The filters asked for, checked (the unit is resolved inside the read, `unit_filter`).
+fn wanted(actor: &Actor, f: &ListFilter) -> Result<Wanted, AppError> {
     let state = match nonempty(&f.state) {
         Some(s) => {
             Some(State::parse(s).ok_or_else(|| AppError::invalid("state", "未知的工单状态"))?)
@@ -92,98 +138,89 @@ pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppErr
             None => Ok(None),
         }
     };
-    let (from, to) = (date("from", &f.from)?, date("to", &f.to)?);
-    let q = nonempty(&f.q).map(str::to_lowercase);
-    let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
-    let page = f.page.unwrap_or(1).clamp(1, 100_000);
-    app.store.read(|tx| -> Result<ListPage, AppError> {
-        let unit = match nonempty(&f.unit) {
-            Some(u) => Some(crate::service::users::resolve_unit(
-                tx,
-                &crate::service::users::UnitRef::Code(u.to_string()),
-            )?),
-            None => None,
-        };
-        // Unit users see their own unit only, whatever they ask for.
-        let unit = if actor.role == Role::Unit {
-            actor.unit.or(Some(crate::domain::unit::UnitId(0)))
-        } else {
-            unit
-        };
-        let want = Wanted {
-            state,
-            kind,
-            channel,
-            line,
-            unit,
-            phone: phone.clone(),
-            from,
-            to,
-        };
-        let skip = (page as usize - 1) * per_page as usize;
-        let mut search_behind = None;
-        let (ids, total) = match (&q, app.search.get()) {
-            // Words: the full-text index ranks, the filters and the unit's view narrow.
-            (Some(text), Some(ix)) => {
-                // The background indexer takes in every change within moments: wait for
-                // the writes just made (a rebuild far behind is said instead).
-                let head = orders::last_change(tx)?;
-                if head.saturating_sub(ix.watermark()) <= crate::search::CATCH_UP_SLICE as u64 {
-                    ix.wait_for(head, std::time::Duration::from_secs(2));
-                }
-                search_behind = Some(head.saturating_sub(ix.watermark())).filter(|n| *n > 0);
-                let audience = privacy::Audience::of(actor);
-                let narrow = crate::search::Narrow {
-                    facets: want.facets(),
-                    from,
-                    to,
-                };
-                if want.phone.is_none() && matches!(audience, privacy::Audience::Staff(_)) {
-                    // Staff: the index filters, pages and counts by itself.
-                    ix.search_page(text, &narrow, skip, per_page as usize)?
-                } else {
-                    let hits = Hits {
-                        audience,
-                        unit,
-                        skip,
-                        per_page: per_page as usize,
-                    };
-                    ranked_hits(tx, ix, &want, &narrow, text, &hits)?
-                }
-            }
-            (Some(text), None) => {
-                // No index (an offline tool): a plain scan, newest first.
-                scan_text(tx, &want, text, actor, skip, per_page as usize)?
-            }
-            (None, _) => {
-                let (prefix, others) = want.narrowest(tx, phone.as_deref())?;
-                if others {
-                    filtered(tx, &prefix, &want, skip, per_page as usize)?
-                } else {
-                    let ids = index::between(tx, &prefix, from, to, skip, per_page as usize)?;
-                    let total = if phone.is_some() {
-                        index::between(tx, &prefix, from, to, 0, usize::MAX)?.len() as u64
-                    } else {
-                        index::total_between(tx, &prefix, from, to)?
-                    };
-                    (ids, usize::try_from(total).unwrap_or(usize::MAX))
-                }
-            }
-        };
-        let mut items = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(o) = orders::get(tx, id)? {
-                items.push(o);
-            }
-        }
-        Ok(ListPage {
-            items,
-            total,
-            page,
-            per_page,
-            search_behind,
-        })
+    Ok(Wanted {
+        state,
+        kind,
+        channel,
+        line,
+        unit: None,
+        phone,
+        from: date("from", &f.from)?,
+        to: date("to", &f.to)?,
     })
+}
+
+/// The unit filter: the one asked for, except that unit users see their own unit only,
+/// whatever they ask for.
+fn unit_filter(
+    tx: &impl Tx,
+    actor: &Actor,
+    f: &ListFilter,
+) -> Result<Option<crate::domain::unit::UnitId>, AppError> {
+    if actor.role == Role::Unit {
+        return Ok(actor.unit.or(Some(crate::domain::unit::UnitId(0))));
+    }
+    match nonempty(&f.unit) {
+        Some(u) => Ok(Some(crate::service::users::resolve_unit(
+            tx,
+            &crate::service::users::UnitRef::Code(u.to_string()),
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// A page of search hits within the filters, their total, and how far the index is behind.
+fn search_ids(
+    tx: &impl Tx,
+    ix: &crate::search::SearchIndex,
+    actor: &Actor,
+    want: &Wanted,
+    text: &str,
+    at: &At,
+) -> Result<(Vec<OrderId>, usize, Option<u64>), AppError> {
+    // The background indexer takes in every change within moments: wait for the writes
+    // just made (a rebuild far behind is said instead).
+    let head = orders::last_change(tx)?;
+    if head.saturating_sub(ix.watermark()) <= crate::search::CATCH_UP_SLICE as u64 {
+        ix.wait_for(head, std::time::Duration::from_secs(2));
+    }
+    let behind = Some(head.saturating_sub(ix.watermark())).filter(|n| *n > 0);
+    let audience = privacy::Audience::of(actor);
+    let narrow = crate::search::Narrow {
+        facets: want.facets(),
+        from: want.from,
+        to: want.to,
+    };
+    let (ids, total) = if want.phone.is_none() && matches!(audience, privacy::Audience::Staff(_)) {
+        // Staff: the index filters, pages and counts by itself.
+        ix.search_page(text, &narrow, at.skip, at.per_page)?
+    } else {
+        let hits = Hits {
+            audience,
+            unit: want.unit,
+            skip: at.skip,
+            per_page: at.per_page,
+        };
+        ranked_hits(tx, ix, want, &narrow, text, &hits)?
+    };
+    Ok((ids, total, behind))
+}
+
+/// A page of a list without words: one key range (totals from the counters), or the
+/// narrowest one checked row by row when more filters are set.
+fn key_ids(tx: &impl Tx, want: &Wanted, at: &At) -> Result<(Vec<OrderId>, usize), AppError> {
+    let (prefix, others) = want.narrowest(tx)?;
+    if others {
+        return filtered(tx, &prefix, want, at.skip, at.per_page);
+    }
+    let (from, to) = (want.from, want.to);
+    let ids = index::between(tx, &prefix, from, to, at.skip, at.per_page)?;
+    let total = if want.phone.is_some() {
+        index::between(tx, &prefix, from, to, 0, usize::MAX)?.len() as u64
+    } else {
+        index::total_between(tx, &prefix, from, to)?
+    };
+    Ok((ids, usize::try_from(total).unwrap_or(usize::MAX)))
 }
 
 /// Who reads a search checked hit by hit, and which page.
@@ -264,9 +301,9 @@ impl Wanted {
     /// The list to read: one filter's, or two filters' at once; with more filters the pair
     /// with the fewest orders (from the counters), the rest checked row by row — which the
     /// second value says.
-    fn narrowest(&self, tx: &impl Tx, phone: Option<&str>) -> Result<(Key, bool), AppError> {
+    fn narrowest(&self, tx: &impl Tx) -> Result<(Key, bool), AppError> {
         let facets = self.facets();
-        if let Some(p) = phone {
+        if let Some(p) = self.phone.as_deref() {
             // A caller's history is short: it is always the narrowest.
             return Ok((Key::new(IxKind::ByPhone).str(p), !facets.is_empty()));
         }
@@ -360,7 +397,7 @@ fn scan_text(
     skip: usize,
     per_page: usize,
 ) -> Result<(Vec<OrderId>, usize), AppError> {
-    let (prefix, _) = want.narrowest(tx, want.phone.as_deref())?;
+    let (prefix, _) = want.narrowest(tx)?;
     let mut ids = Vec::new();
     let mut total = 0;
     for id in index::between(tx, &prefix, want.from, want.to, 0, ROW_SCAN_CAP)? {

@@ -80,6 +80,9 @@ pub(super) fn record_views(
 /// Writes the queued who-viewed records (the background job, and at shutdown). On a failed
 /// write (a full disk) they stay queued for the next try.
 pub fn flush_views(app: &App) -> Result<usize, AppError> {
+    // Held until the batch is written (or back in the queue): the log read meanwhile sees
+    // every record, in the queue or in the store.
+    let _flushing = app.views_flushing.lock().unwrap_or_else(|p| p.into_inner());
     let batch: Vec<(OrderId, Vec<u8>)> = {
         let mut q = app.pending_views.lock().unwrap_or_else(|p| p.into_inner());
         std::mem::take(&mut *q)
@@ -139,6 +142,8 @@ pub fn reveal(app: &App, actor: &Actor, id: OrderId, reason: &str) -> Result<Val
 /// Who looked at the order's caller data, oldest first.
 pub fn views(app: &App, actor: &Actor, id: OrderId) -> Result<Vec<ViewRecord>, AppError> {
     actor.require(Permission::ViewLogRead)?;
+    // No batch is between the queue and the store while the log is read.
+    let _flushing = app.views_flushing.lock().unwrap_or_else(|p| p.into_inner());
     let queued: Vec<Vec<u8>> = app
         .pending_views
         .lock()
