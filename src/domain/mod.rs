@@ -10,6 +10,7 @@ pub mod intake;
 pub mod knowledge;
 pub mod limits;
 pub mod order;
+pub mod order_facts;
 pub mod order_index;
 pub mod order_state;
 pub mod role;

@@ -87,6 +87,7 @@ pub fn copy_all(src: &ReadTx, dst: &WriteTx) -> Result<Vec<(&'static str, u64)>,
         ("order-keys-v1", copy(src, dst, ORDER_KEYS)?),
         ("order-counts-v1", copy(src, dst, ORDER_COUNTS)?),
         ("order-rows-v1", copy(src, dst, ORDER_ROWS)?),
+        ("order-facts-v1", copy(src, dst, ORDER_FACTS)?),
     ]);
     Ok(out)
 }

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod blacklist;
 pub mod blobs;
 pub mod codec;
+pub mod facts;
 mod group;
 pub mod handover;
 pub mod kb;
@@ -211,6 +212,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "index orders by two list filters at once",
         orders::add_pair_keys,
     ),
+    ("keep per-day facts for the reports", facts::rebuild),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -117,7 +117,7 @@ fn reindex(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreEr
 }
 
 /// The one write path: the order, its change-log entry, its numbers, its list row, and every
-/// index key and counter it has, moved from what `old` (the stored version) had.
+/// index key, counter and per-day fact it has, moved from what `old` (the stored version) had.
 pub fn put(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreError> {
     tx.open_table(ORDERS)?
         .insert(new.id.0, encode(new)?.as_slice())?;
@@ -137,7 +137,8 @@ pub fn put(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreEr
     }
     tx.open_table(ORDER_ROWS)?
         .insert(new.id.0, encode(&Row::of(new))?.as_slice())?;
-    reindex(tx, old, new)
+    reindex(tx, old, new)?;
+    super::facts::apply(tx, old, new)
 }
 
 /// Maps an idempotency key to an order (platform numbers, intake form tokens).

@@ -38,6 +38,8 @@ pub const ORDER_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("order-k
 pub const ORDER_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("order-counts-v1");
 /// OrderId → the compact list row (a list page decodes rows, not orders).
 pub const ORDER_ROWS: TableDefinition<u64, &[u8]> = TableDefinition::new("order-rows-v1");
+/// Per-day fact key (see `domain::order_facts`) → its sum: what the reports read.
+pub const ORDER_FACTS: TableDefinition<&[u8], u64> = TableDefinition::new("order-facts-v1");
 /// (OrderId, seq) → who viewed or revealed the caller, when.
 pub const ORDER_VIEWS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("order-views-v1");
 
@@ -181,6 +183,10 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "order-rows-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-facts-v1",
         kind: Kind::Table,
     },
 ];

@@ -156,6 +156,10 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
                 let (kept_keys, kept_counts) = hotline::store::orders::stored(tx)?;
                 assert_eq!(keys, kept_keys);
                 assert_eq!(counts, kept_counts);
+                assert_eq!(
+                    hotline::store::facts::derived(tx)?,
+                    hotline::store::facts::stored(tx)?
+                );
                 Ok(())
             })
             .unwrap();

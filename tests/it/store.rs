@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 10);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 11);
 }
 
 #[tokio::test]
@@ -145,11 +145,46 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
                 let (kept_keys, kept_counts) = hotline::store::orders::stored(tx)?;
                 assert_eq!(keys, kept_keys, "keys");
                 assert_eq!(counts, kept_counts, "counters");
+                let facts = hotline::store::facts::derived(tx)?;
+                assert!(!facts.is_empty());
+                assert_eq!(facts, hotline::store::facts::stored(tx)?, "facts");
                 Ok(())
             })
             .unwrap();
     };
     check(&app.store);
+    // What the reports read: the centre's and the units' facts over the days of the test.
+    let sums = |dim| {
+        use hotline::domain::order_facts::Measure;
+        let facts = app
+            .store
+            .read(|tx| hotline::store::facts::read(tx, dim, 0, u32::MAX - 1))
+            .unwrap();
+        let mut by: std::collections::BTreeMap<Measure, u64> = Default::default();
+        for (f, n) in facts {
+            *by.entry(f.measure).or_default() += n;
+        }
+        by
+    };
+    {
+        use hotline::domain::order_facts::{Dim, Measure};
+        let centre = sums(Dim::Centre);
+        assert_eq!(centre.get(&Measure::Dispatched), Some(&3), "{centre:?}");
+        assert_eq!(centre.get(&Measure::Answered), Some(&1), "{centre:?}");
+        assert_eq!(centre.get(&Measure::Rejected), Some(&1), "{centre:?}");
+        let units = sums(Dim::Unit);
+        assert_eq!(units.get(&Measure::Dispatched), Some(&3), "{units:?}");
+        assert_eq!(units.get(&Measure::CoDispatched), Some(&1), "{units:?}");
+        assert_eq!(units.get(&Measure::Returned), Some(&1), "{units:?}");
+        assert_eq!(units.get(&Measure::ReturnApproved), Some(&1), "{units:?}");
+        assert_eq!(units.get(&Measure::ExtensionAsked), Some(&1), "{units:?}");
+        assert_eq!(units.get(&Measure::Supervised), Some(&1), "{units:?}");
+        assert!(
+            units.get(&Measure::Urged) >= Some(&2),
+            "by hand and by the job: {units:?}"
+        );
+        assert_eq!(units.get(&Measure::Signed), Some(&1), "{units:?}");
+    }
     drop(app);
     let dir = c.app.stop().await;
 
@@ -196,6 +231,17 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
             }
             drop((kt, ct));
             hotline::store::meta::set_schema_version(tx, 9)
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
+
+    // Schema 10: no per-day facts; the migration makes them from the orders.
+    store
+        .write(|tx| -> Result<(), hotline::store::StoreError> {
+            tx.delete_table(tables::ORDER_FACTS).map_err(redb_err)?;
+            hotline::store::meta::set_schema_version(tx, 10)
         })
         .unwrap();
     drop(store);

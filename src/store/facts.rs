@@ -1,0 +1,97 @@
+//! Per-day facts for the reports (see `domain::order_facts`): moved by `orders::put` in the
+//! write transaction, read by dimension and date range.
+
+use std::collections::BTreeMap;
+
+use redb::ReadableTable;
+
+use super::codec::decode;
+use super::tables::{ORDER_FACTS, ORDERS};
+use super::{StoreError, Tx, WriteTx};
+use crate::domain::order::Order;
+use crate::domain::order_facts::{Dim, Fact, diff, facts, range};
+
+/// Moves the stored sums from what `old` had to what `new` has.
+pub fn apply(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreError> {
+    let moves = diff(old, new);
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let mut t = tx.open_table(ORDER_FACTS)?;
+    for (k, d) in moves {
+        let n = t.get(k.as_slice())?.map(|v| v.value()).unwrap_or(0);
+        let n = n.saturating_add_signed(d);
+        if n == 0 {
+            t.remove(k.as_slice())?;
+        } else {
+            t.insert(k.as_slice(), n)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every fact of one dimension from day `from` to day `to` (both included, days since the
+/// epoch in Beijing time) with its sum, in key order: one range read, about days × values ×
+/// measures rows.
+pub fn read(tx: &impl Tx, dim: Dim, from: u32, to: u32) -> Result<Vec<(Fact, u64)>, StoreError> {
+    let t = tx.open(ORDER_FACTS)?;
+    let (lo, hi) = range(dim, from, to);
+    let mut out = Vec::new();
+    for row in t.range(lo.as_slice()..hi.as_slice())? {
+        let (k, v) = row?;
+        if let Some(f) = Fact::decode(k.value()) {
+            out.push((f, v.value()));
+        }
+    }
+    Ok(out)
+}
+
+/// Every fact rebuilt from the orders: what the write path should have left.
+pub fn derived(tx: &impl Tx) -> Result<BTreeMap<Vec<u8>, u64>, StoreError> {
+    let mut out: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    for row in tx.open(ORDERS)?.iter()? {
+        let o: Order = decode(row?.1.value())?;
+        for (k, n) in facts(&o) {
+            let e = out.entry(k).or_default();
+            *e = e.saturating_add_signed(n);
+        }
+    }
+    out.retain(|_, n| *n != 0);
+    Ok(out)
+}
+
+/// The facts the write path keeps now.
+pub fn stored(tx: &impl Tx) -> Result<BTreeMap<Vec<u8>, u64>, StoreError> {
+    let mut out = BTreeMap::new();
+    for row in tx.open(ORDER_FACTS)?.iter()? {
+        let (k, v) = row?;
+        out.insert(k.value().to_vec(), v.value());
+    }
+    Ok(out)
+}
+
+/// Migration (and restore): every fact made anew from the orders, added up in bounded
+/// batches.
+pub fn rebuild(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.delete_table(ORDER_FACTS)?;
+    let orders = tx.open_table(ORDERS)?;
+    let mut t = tx.open_table(ORDER_FACTS)?;
+    let mut sums: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+    let mut flush = |sums: &mut BTreeMap<Vec<u8>, i64>| -> Result<(), StoreError> {
+        for (k, d) in std::mem::take(sums) {
+            let n = t.get(k.as_slice())?.map(|v| v.value()).unwrap_or(0);
+            t.insert(k.as_slice(), n.saturating_add_signed(d))?;
+        }
+        Ok(())
+    };
+    for row in orders.iter()? {
+        let o: Order = decode(row?.1.value())?;
+        for (k, n) in facts(&o) {
+            *sums.entry(k).or_default() += n;
+        }
+        if sums.len() > 100_000 {
+            flush(&mut sums)?;
+        }
+    }
+    flush(&mut sums)
+}
