@@ -1,7 +1,8 @@
 //! Backups: a consistent snapshot copied table by table from one read transaction (the
 //! server keeps writing meanwhile) into a new redb file, checked by reopening it and
 //! comparing every table's row count, then sealed with a trailer that carries the manifest
-//! and the SHA-256 of the database bytes.
+//! and the SHA-256 of the database bytes. What is derived from the orders (index keys,
+//! counters, list rows, facts) is left out and made anew when a restored database opens.
 //!
 //! File layout: `[redb file][manifest JSON][8-byte LE manifest length][MAGIC]`.
 
@@ -54,7 +55,7 @@ fn copy<K: Key + 'static, V: Value + 'static>(
     Ok(n)
 }
 
-/// Copies every catalogued table; returns (name, rows) in catalogue order. Adding a table to
+/// Copies every catalogued table (derived ones empty); returns (name, rows) in catalogue order. Adding a table to
 /// `tables.rs` without adding it here fails the test that compares this list with `ALL`.
 pub fn copy_all(src: &ReadTx, dst: &WriteTx) -> Result<Vec<(&'static str, u64)>, StoreError> {
     use tables::*;
@@ -84,10 +85,18 @@ pub fn copy_all(src: &ReadTx, dst: &WriteTx) -> Result<Vec<(&'static str, u64)>,
         ("handover-v1", copy(src, dst, HANDOVER)?),
         ("blobs-v1", copy(src, dst, BLOBS)?),
         ("order-changes-v1", copy(src, dst, ORDER_CHANGES)?),
-        ("order-keys-v1", copy(src, dst, ORDER_KEYS)?),
-        ("order-counts-v1", copy(src, dst, ORDER_COUNTS)?),
-        ("order-rows-v1", copy(src, dst, ORDER_ROWS)?),
-        ("order-facts-v1", copy(src, dst, ORDER_FACTS)?),
+    ]);
+    // Derived from the orders, so left out (most of a big box's rows): `Store::open` makes
+    // them anew when it finds orders without list rows.
+    dst.open_table(ORDER_KEYS)?;
+    dst.open_table(ORDER_COUNTS)?;
+    dst.open_table(ORDER_ROWS)?;
+    dst.open_table(ORDER_FACTS)?;
+    out.extend([
+        ("order-keys-v1", 0),
+        ("order-counts-v1", 0),
+        ("order-rows-v1", 0),
+        ("order-facts-v1", 0),
     ]);
     Ok(out)
 }

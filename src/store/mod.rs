@@ -302,7 +302,32 @@ impl Store {
             group: group::Group::default(),
         };
         store.migrate()?;
+        store.rebuild_derived_if_missing()?;
         Ok(store)
+    }
+
+    /// Backups leave out what is derived from the orders (index keys, counters, list rows,
+    /// facts): a database restored from one gets them back here, made from the orders, before
+    /// anything reads them.
+    fn rebuild_derived_if_missing(&self) -> Result<(), StoreError> {
+        use redb::ReadableTableMetadata;
+        let missing = self.read(|tx| -> Result<bool, StoreError> {
+            Ok(tx.open(tables::ORDERS)?.len()? > 0 && tx.open(tables::ORDER_ROWS)?.len()? == 0)
+        })?;
+        if !missing {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        tracing::info!("rebuilding index keys, counters, list rows and facts from the orders");
+        self.write(|tx| {
+            orders::rebuild_derived(tx)?;
+            facts::rebuild(tx)
+        })?;
+        tracing::info!(
+            secs = started.elapsed().as_secs_f64(),
+            "derived order data rebuilt"
+        );
+        Ok(())
     }
 
     fn db(&self) -> Result<Arc<Database>, StoreError> {

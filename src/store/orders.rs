@@ -398,6 +398,41 @@ pub fn rebuild_index(tx: &WriteTx) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Every key, counter and list row made anew from the orders (after a restore from a backup,
+/// which leaves them out); counters are added up in bounded batches.
+pub fn rebuild_derived(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.delete_table(ORDER_KEYS)?;
+    tx.delete_table(ORDER_COUNTS)?;
+    tx.delete_table(ORDER_ROWS)?;
+    let orders = tx.open_table(ORDERS)?;
+    let mut keys = tx.open_table(ORDER_KEYS)?;
+    let mut rows = tx.open_table(ORDER_ROWS)?;
+    let mut counts = tx.open_table(ORDER_COUNTS)?;
+    let mut sums: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    let mut flush = |sums: &mut BTreeMap<Vec<u8>, u64>| -> Result<(), StoreError> {
+        for (c, d) in std::mem::take(sums) {
+            let n = counts.get(c.as_slice())?.map(|v| v.value()).unwrap_or(0);
+            counts.insert(c.as_slice(), n.saturating_add(d))?;
+        }
+        Ok(())
+    };
+    for row in orders.iter()? {
+        let (id, v) = row?;
+        let o: Order = decode(v.value())?;
+        rows.insert(id.value(), encode(&Row::of(&o))?.as_slice())?;
+        for Entry { key, counters } in entries(&o) {
+            keys.insert(key.as_slice(), ())?;
+            for c in counters {
+                *sums.entry(c).or_default() += 1;
+            }
+        }
+        if sums.len() > 200_000 {
+            flush(&mut sums)?;
+        }
+    }
+    flush(&mut sums)
+}
+
 /// Migration: the keys (and counters) of one new kind added for every order, the others
 /// left as they are.
 fn add_kind(tx: &WriteTx, kind: crate::domain::order_index::Kind) -> Result<(), StoreError> {
