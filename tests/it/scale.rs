@@ -116,6 +116,47 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
         let hash = hotline::service::password::hash(PASSWORD).unwrap();
         let loaded = hotline::bulk::history(&store, 20_000, now, 730, 42, &hash).unwrap();
         assert_eq!(loaded.orders, 20_000);
+        // The history has every state, and the facts the reports read have every kind of
+        // event in it; what the write path kept is what the orders give.
+        store
+            .read(|tx| -> Result<(), hotline::store::StoreError> {
+                use hotline::domain::order_facts::{Dim, Measure};
+                use hotline::domain::order_index::{Key, Kind};
+                for s in hotline::domain::order_state::State::ALL {
+                    let key = Key::new(Kind::ByState).str(s.code());
+                    let n = hotline::store::orders::count(tx, key.as_slice())?;
+                    let rare = matches!(
+                        s,
+                        hotline::domain::order_state::State::ReturnReview
+                            | hotline::domain::order_state::State::Merged
+                    );
+                    assert!(rare || n > 0, "no order is {}", s.code());
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for (f, _) in hotline::store::facts::read(tx, Dim::Unit, 0, u32::MAX - 1)? {
+                    seen.insert(f.measure);
+                }
+                for m in [
+                    Measure::Dispatched,
+                    Measure::SignedLate,
+                    Measure::ReturnApproved,
+                    Measure::ExtensionGranted,
+                    Measure::FinishedLate,
+                    Measure::Urged,
+                    Measure::Supervised,
+                    Measure::Reopened,
+                    Measure::Callback,
+                    Measure::Closed,
+                ] {
+                    assert!(seen.contains(&m), "no {m:?} in the history");
+                }
+                assert_eq!(
+                    hotline::store::facts::derived(tx)?,
+                    hotline::store::facts::stored(tx)?
+                );
+                Ok(())
+            })
+            .unwrap();
         let cgj = store
             .read(|tx| hotline::store::units::id_by_code(tx, "cgj"))
             .unwrap()
