@@ -135,8 +135,9 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    /// `None` after a failed commit: made anew at the next catch-up.
-    writer: Mutex<Option<IndexWriter>>,
+    writer: Mutex<Slot>,
+    /// Searches waiting for the index to take in their writes (they get a commit at once).
+    waiters: std::sync::atomic::AtomicUsize,
     id: Field,
     text: Field,
     /// The order's list filter values (`Facet::token`), as plain terms.
@@ -152,6 +153,19 @@ pub struct SearchIndex {
     /// Signalled after every commit of the index (searches may wait for their own writes).
     committed: (Mutex<()>, std::sync::Condvar),
 }
+
+/// The writer and what it holds that is not committed yet.
+struct Slot {
+    /// `None` after a failed commit: made anew at the next catch-up.
+    writer: Option<IndexWriter>,
+    /// The last order change added to the writer (at least the committed watermark).
+    added: u64,
+    committed_at: std::time::Instant,
+}
+
+/// Under a steady stream of changes the index commits at most this often (each commit is
+/// a new segment, file syncs and merges), unless a search waits for its writes.
+const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Days in one registration period.
 const PERIOD_DAYS: u32 = 16;
@@ -306,7 +320,12 @@ impl SearchIndex {
         Ok(SearchIndex {
             index,
             reader,
-            writer: Mutex::new(Some(writer)),
+            writer: Mutex::new(Slot {
+                writer: Some(writer),
+                added: watermark,
+                committed_at: std::time::Instant::now(),
+            }),
+            waiters: std::sync::atomic::AtomicUsize::new(0),
             id: f.id,
             text: f.text,
             facets: f.facets,
@@ -321,34 +340,66 @@ impl SearchIndex {
         self.watermark.load(Ordering::SeqCst)
     }
 
-    /// Indexes every order changed since the watermark and commits the new watermark. A
-    /// failure (a full disk) rolls the writer back to the last commit, or drops it to be made
-    /// anew, so the next catch-up starts clean from the same watermark.
+    /// Indexes every order changed since the last one taken in, and commits with the new
+    /// watermark when a search waits, a second has passed since the last commit, or a slice is
+    /// full; returns how many changes it took in. A failure (a full disk) rolls the writer
+    /// back to the last commit, or drops it to be made anew, so the next catch-up starts
+    /// clean from the committed watermark.
     pub fn catch_up(&self, store: &Store) -> Result<usize, AppError> {
-        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = &mut *guard;
+        if slot.writer.is_none() {
+            slot.writer = Some(
                 self.index
                     .writer_with_num_threads(1, WRITER_BYTES)
                     .map_err(internal)?,
             );
+            slot.added = self.watermark();
         }
-        let Some(writer) = slot.as_mut() else {
+        let Some(writer) = slot.writer.as_mut() else {
             return Ok(0);
         };
-        match self.index_changes(store, writer) {
-            Ok(n) => Ok(n),
-            Err(e) => {
-                if writer.rollback().is_err() {
-                    *slot = None;
+        let result = self
+            .index_changes(store, writer, slot.added)
+            .and_then(|(n, added)| {
+                slot.added = added;
+                let due = self.waiters.load(Ordering::SeqCst) > 0
+                    || slot.committed_at.elapsed() >= COMMIT_EVERY
+                    || n >= CATCH_UP_SLICE;
+                if added > self.watermark() && due {
+                    self.commit(writer, added)?;
+                    slot.committed_at = std::time::Instant::now();
                 }
-                Err(e)
+                Ok(n)
+            });
+        if result.is_err() {
+            slot.added = self.watermark();
+            if writer.rollback().is_err() {
+                slot.writer = None;
             }
         }
+        result
     }
 
-    fn index_changes(&self, store: &Store, writer: &mut IndexWriter) -> Result<usize, AppError> {
-        let mut wm = self.watermark();
+    fn commit(&self, writer: &mut IndexWriter, wm: u64) -> Result<(), AppError> {
+        let mut prepared = writer.prepare_commit().map_err(internal)?;
+        prepared.set_payload(&wm.to_string());
+        prepared.commit().map_err(internal)?;
+        self.reader.reload().map_err(internal)?;
+        self.watermark.store(wm, Ordering::SeqCst);
+        let _guard = self.committed.0.lock().unwrap_or_else(|p| p.into_inner());
+        self.committed.1.notify_all();
+        Ok(())
+    }
+
+    /// Adds the orders changed after `wm` to the writer (at most a slice): how many changes,
+    /// and the last one added.
+    fn index_changes(
+        &self,
+        store: &Store,
+        writer: &mut IndexWriter,
+        mut wm: u64,
+    ) -> Result<(usize, u64), AppError> {
         let mut done = 0;
         loop {
             let batch = store.read(|tx| orders::changes_after(tx, wm, 2000))?;
@@ -384,16 +435,7 @@ impl SearchIndex {
                 break;
             }
         }
-        if done > 0 {
-            let mut prepared = writer.prepare_commit().map_err(internal)?;
-            prepared.set_payload(&wm.to_string());
-            prepared.commit().map_err(internal)?;
-            self.reader.reload().map_err(internal)?;
-            self.watermark.store(wm, Ordering::SeqCst);
-            let _guard = self.committed.0.lock().unwrap_or_else(|p| p.into_inner());
-            self.committed.1.notify_all();
-        }
-        Ok(done)
+        Ok((done, wm))
     }
 
     /// Orders containing every bigram and word of `q`, best first.
@@ -562,6 +604,17 @@ impl SearchIndex {
     /// to `seq`; whether it has. A search waits for the writes just before it this way, and
     /// never indexes (or syncs the disk) itself.
     pub fn wait_for(&self, seq: u64, timeout: std::time::Duration) -> bool {
+        if self.watermark() >= seq {
+            return true;
+        }
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&self.waiters);
         let until = std::time::Instant::now() + timeout;
         let mut guard = self.committed.0.lock().unwrap_or_else(|p| p.into_inner());
         while self.watermark() < seq {

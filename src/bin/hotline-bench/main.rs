@@ -314,8 +314,11 @@ async fn bench(args: Args) -> Result<()> {
         ),
     };
     std::fs::create_dir_all(&dir)?;
+    // With --json the figures go to stderr as they come, the JSON line alone to stdout.
     let say = |s: String| {
-        if !args.json {
+        if args.json {
+            eprintln!("{s}");
+        } else {
             println!("{s}");
         }
     };

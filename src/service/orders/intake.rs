@@ -15,7 +15,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::validate::{check_id_number, normalize_phone, valid_credit_code};
 use crate::error::AppError;
 use crate::service::{Actor, App};
-use crate::store::{Tx, audit, orders};
+use crate::store::{Tx, WriteTx, audit, orders};
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -307,48 +307,80 @@ fn random_digits(n: usize) -> Result<String, AppError> {
     Ok(b.iter().map(|x| char::from(b'0' + x % 10)).collect())
 }
 
-/// Registers an order. A known `(channel, external_id)` returns the existing order.
+/// Registers an order. A known `(channel, external_id)` (or form token) returns the existing
+/// order. Everything that only reads happens before the write — validation and the hints
+/// from the full-text index and the order indexes — so the shared write transaction is short.
 pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, AppError> {
     actor.require(Permission::OrdersCreate)?;
     if actor.channel.is_some_and(|c| c != new.channel) {
         return Err(AppError::invalid("channel", "接口令牌只能登记本渠道的工单"));
     }
     let now = app.now();
-    let prefix = app.settings().number_prefix;
-    let day = now.cst_digits()[..8].to_string();
-    let query_code = random_digits(6)?;
-    // Everything that only reads happens before the write: validation and the hints (the
-    // full-text index and the order indexes), so the shared write transaction stays short.
     let form_key = new
         .form_token
         .as_deref()
         .filter(|t| !t.is_empty() && t.len() <= 64)
         .map(|t| format!("form:{t}"));
-    let prepared = app.store.read(
-        |tx| -> Result<Result<(Order, String), IntakeResult>, AppError> {
-            if let Some(k) = &form_key
-                && let Some(found) = existing(tx, k)?
-            {
-                return Ok(Err(found));
-            }
-            let cfg = config(tx)?;
-            let order = validate(&new, &cfg, now)?;
-            let ext_key = order
-                .external_id
-                .as_ref()
-                .map(|e| orders::external_key(order.channel.code(), e));
-            if let Some(k) = &ext_key
-                && let Some(found) = existing(tx, k)?
-            {
-                return Ok(Err(found));
-            }
-            Ok(Ok((order, ext_key.unwrap_or_default())))
-        },
-    )?;
-    let (order, ext_key) = match prepared {
+    let (order, ext_key) = match prepare(app, &new, form_key.as_deref(), now)? {
         Ok(v) => v,
         Err(found) => return Ok(found),
     };
+    let warnings = warnings(app, actor, &order, now)?;
+    let keys = Keys {
+        form: form_key,
+        external: ext_key,
+        query_code: random_digits(6)?,
+        day: now.cst_digits()[..8].to_string(),
+        prefix: app.settings().number_prefix,
+    };
+    app.store
+        .write_batched(|tx| -> Result<IntakeResult, AppError> {
+            register(tx, actor, &order, &keys, now).map(|order| match order {
+                Ok(order) => IntakeResult {
+                    order,
+                    warnings: warnings.clone(),
+                    created: true,
+                },
+                Err(found) => found,
+            })
+        })
+}
+
+/// The validated order (or the one its key registered already) and its platform key.
+fn prepare(
+    app: &App,
+    new: &NewOrder,
+    form_key: Option<&str>,
+    now: Timestamp,
+) -> Result<Result<(Order, String), IntakeResult>, AppError> {
+    app.store.read(|tx| {
+        if let Some(k) = form_key
+            && let Some(found) = existing(tx, k)?
+        {
+            return Ok(Err(found));
+        }
+        let cfg = config(tx)?;
+        let order = validate(new, &cfg, now)?;
+        let ext_key = order
+            .external_id
+            .as_ref()
+            .map(|e| orders::external_key(order.channel.code(), e));
+        if let Some(k) = &ext_key
+            && let Some(found) = existing(tx, k)?
+        {
+            return Ok(Err(found));
+        }
+        Ok(Ok((order, ext_key.unwrap_or_default())))
+    })
+}
+
+/// The hints shown with the registered order (what a platform may see of them only).
+fn warnings(
+    app: &App,
+    actor: &Actor,
+    order: &Order,
+    now: Timestamp,
+) -> Result<Vec<Value>, AppError> {
     // Emergency words count in the title as much as in the content.
     let words = format!("{} {}", order.title, order.content);
     let near = super::hints::similar(app, &words);
@@ -365,61 +397,74 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
             &near,
         )
     })?;
-    let warnings = match actor.channel {
+    Ok(match actor.channel {
         Some(c) => super::privacy::platform_warnings(warnings, c),
         None => warnings,
-    };
-    app.store
-        .write_batched(|tx| -> Result<IntakeResult, AppError> {
-            // Another request with the same key may have registered it meanwhile.
-            for k in [form_key.as_deref(), Some(ext_key.as_str())]
-                .into_iter()
-                .flatten()
-            {
-                if !k.is_empty()
-                    && let Some(found) = existing(tx, k)?
-                {
-                    return Ok(found);
-                }
-            }
-            let mut order = order.clone();
-            let serial = orders::next_serial(tx, &day)?;
-            order.id = orders::next_id(tx)?;
-            order.number = format!("{prefix}{day}{serial:05}");
-            order.query_code = query_code.clone();
-            order.created_at = now;
-            order.created_by = actor.id;
-            order.updated_at = now;
-            let note = format!(
-                "{}登记，渠道：{}",
-                order.kind.label(),
-                order.channel.label()
-            );
-            order.push_timeline(
-                now,
-                actor.id,
-                &actor.display_name,
-                actor.role,
-                "register",
-                note,
-            );
-            orders::put(tx, None, &order)?;
-            if let Some(k) = &form_key {
-                orders::set_external(tx, k, order.id)?;
-            }
-            audit::append(
-                tx,
-                now,
-                actor.event(
-                    "order.register",
-                    Some(format!("order:{}", order.id.0)),
-                    format!("受理登记 {}", order.number),
-                ),
-            )?;
-            Ok(IntakeResult {
-                order,
-                warnings: warnings.clone(),
-                created: true,
-            })
-        })
+    })
+}
+
+/// What numbers and finds an order being registered.
+struct Keys {
+    form: Option<String>,
+    external: String,
+    query_code: String,
+    /// `YYYYMMDD` of registration, Beijing time.
+    day: String,
+    prefix: String,
+}
+
+/// The write: numbers the order and puts it with its audit entry — or finds the order that
+/// another request with the same key registered meanwhile.
+fn register(
+    tx: &WriteTx,
+    actor: &Actor,
+    order: &Order,
+    keys: &Keys,
+    now: Timestamp,
+) -> Result<Result<Order, IntakeResult>, AppError> {
+    for k in [keys.form.as_deref(), Some(keys.external.as_str())]
+        .into_iter()
+        .flatten()
+    {
+        if !k.is_empty()
+            && let Some(found) = existing(tx, k)?
+        {
+            return Ok(Err(found));
+        }
+    }
+    let mut order = order.clone();
+    let serial = orders::next_serial(tx, &keys.day)?;
+    order.id = orders::next_id(tx)?;
+    order.number = format!("{}{}{serial:05}", keys.prefix, keys.day);
+    order.query_code = keys.query_code.clone();
+    order.created_at = now;
+    order.created_by = actor.id;
+    order.updated_at = now;
+    let note = format!(
+        "{}登记，渠道：{}",
+        order.kind.label(),
+        order.channel.label()
+    );
+    order.push_timeline(
+        now,
+        actor.id,
+        &actor.display_name,
+        actor.role,
+        "register",
+        note,
+    );
+    orders::put(tx, None, &order)?;
+    if let Some(k) = &keys.form {
+        orders::set_external(tx, k, order.id)?;
+    }
+    audit::append(
+        tx,
+        now,
+        actor.event(
+            "order.register",
+            Some(format!("order:{}", order.id.0)),
+            format!("受理登记 {}", order.number),
+        ),
+    )?;
+    Ok(Ok(order))
 }
