@@ -144,63 +144,10 @@ pub(super) fn serve(
             tracing::info!("the new binary passed its start self-check");
         }
         audit_update_outcome(&running.app);
-        let scheme = if plain_http { "http" } else { "https" };
-        println!("hotline {} (commit {})", system::VERSION, system::COMMIT);
-        println!("数据目录 data: {}", data.display());
-        println!("监听 listening: {scheme}://{}", running.addr);
-        if let Some(c) = &running.cert {
-            if running.cert_created {
-                println!(
-                    "已生成本机证书 new certificate created in {}",
-                    data.join("tls").display()
-                );
-            }
-            if let Some(ca) = &c.ca_fingerprint_sha256 {
-                println!("根证书 CA SHA-256:     {ca}");
-            }
-            println!("服务器证书 server SHA-256: {}", c.fingerprint_sha256);
-        }
-        if !demo_accounts.is_empty() {
-            println!();
-            println!("演示账号（一次性密码，首次登录须修改） demo accounts, one-time passwords:");
-            for (user, role, pw) in &demo_accounts {
-                println!("  {user:<12} {:<10} {pw}", role.code());
-            }
-        } else if demo {
-            println!("(data directory already has users: demo not loaded)");
-        }
-        if let Some(code) = &running.setup_code {
-            println!();
-            println!(
-                "首次启动：请在浏览器打开 {scheme}://<本机地址>:{}/setup",
-                running.addr.port()
-            );
-            println!("一次性初始化码 setup code: {code}");
-            println!(
-                "(also written to {}, valid 24 hours)",
-                data.join("setup-code").display()
-            );
-        }
+        banner(&running, &data, plain_http, demo, &demo_accounts);
         tracing::info!(addr = %running.addr, "server started");
         crate::notify::ready();
-        // The watchdog is fed only while the server answers its own health check.
-        if let Some(every) = crate::notify::watchdog_interval() {
-            let app = running.app.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(every).await;
-                    let a = app.clone();
-                    let healthy = tokio::task::spawn_blocking(move || {
-                        a.store.read(crate::store::meta::schema_version).is_ok()
-                    })
-                    .await
-                    .unwrap_or(false);
-                    if healthy {
-                        crate::notify::watchdog();
-                    }
-                }
-            });
-        }
+        feed_watchdog(&running.app);
         let restart = tokio::select! {
             _ = wait_for_signal() => false,
             _ = running.app.restart.notified() => true,
@@ -215,6 +162,76 @@ pub(super) fn serve(
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
+}
+
+/// What the console shows at start: version, address, certificate fingerprints, demo
+/// accounts, the first-boot setup code.
+fn banner(
+    running: &crate::server::Running,
+    data: &Path,
+    plain_http: bool,
+    demo: bool,
+    demo_accounts: &[(String, Role, String)],
+) {
+    let scheme = if plain_http { "http" } else { "https" };
+    println!("hotline {} (commit {})", system::VERSION, system::COMMIT);
+    println!("数据目录 data: {}", data.display());
+    println!("监听 listening: {scheme}://{}", running.addr);
+    if let Some(c) = &running.cert {
+        if running.cert_created {
+            println!(
+                "已生成本机证书 new certificate created in {}",
+                data.join("tls").display()
+            );
+        }
+        if let Some(ca) = &c.ca_fingerprint_sha256 {
+            println!("根证书 CA SHA-256:     {ca}");
+        }
+        println!("服务器证书 server SHA-256: {}", c.fingerprint_sha256);
+    }
+    if !demo_accounts.is_empty() {
+        println!();
+        println!("演示账号（一次性密码，首次登录须修改） demo accounts, one-time passwords:");
+        for (user, role, pw) in demo_accounts {
+            println!("  {user:<12} {:<10} {pw}", role.code());
+        }
+    } else if demo {
+        println!("(data directory already has users: demo not loaded)");
+    }
+    if let Some(code) = &running.setup_code {
+        println!();
+        println!(
+            "首次启动：请在浏览器打开 {scheme}://<本机地址>:{}/setup",
+            running.addr.port()
+        );
+        println!("一次性初始化码 setup code: {code}");
+        println!(
+            "(also written to {}, valid 24 hours)",
+            data.join("setup-code").display()
+        );
+    }
+}
+
+/// The watchdog is fed only while the server answers its own health check.
+fn feed_watchdog(app: &Arc<crate::service::App>) {
+    let Some(every) = crate::notify::watchdog_interval() else {
+        return;
+    };
+    let app = app.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let a = app.clone();
+            let healthy = tokio::task::spawn_blocking(move || {
+                a.store.read(crate::store::meta::schema_version).is_ok()
+            })
+            .await
+            .unwrap_or(false);
+            if healthy {
+                crate::notify::watchdog();
+            }
+        }
+    });
 }
 
 pub(super) fn selfcheck(data: PathBuf) -> Result<i32> {

@@ -292,9 +292,17 @@ fn unit_list(o: &Order, unit: UnitId) -> (UnitList, Timestamp) {
 
 /// Every key of the order, each with the counters it moves.
 pub fn entries(o: &Order) -> Vec<Entry> {
+    let mut out = Vec::new();
+    filter_entries(o, &mut out);
+    queue_entries(o, &mut out);
+    out
+}
+
+/// The lists by registration time: every filter value, each pair, a caller's history, the
+/// address.
+fn filter_entries(o: &Order, out: &mut Vec<Entry>) {
     let id = o.id.0;
     let day = cst_day(o.created_at);
-    let mut out = Vec::new();
     // Filters by registration time: the total per value and the count per day.
     let mut filter = |kind: Kind, value: Option<Key>| {
         let head = match value {
@@ -363,8 +371,11 @@ pub fn entries(o: &Order) -> Vec<Entry> {
             counters: Vec::new(),
         });
     }
+}
 
-    // Queues: open work by the deadline running now, or by when the order last changed.
+/// The queues: open work by the deadline running now, or by when the order last changed.
+fn queue_entries(o: &Order, out: &mut Vec<Entry>) {
+    let id = o.id.0;
     let queue = |kind: Key, at: Timestamp| Entry {
         key: kind.clone().time(at).u64(id).bytes(),
         counters: vec![kind.bytes()],
@@ -377,7 +388,7 @@ pub fn entries(o: &Order) -> Vec<Entry> {
         .unwrap_or(o.updated_at);
         out.push(queue(Key::new(Kind::StateDue).str(o.state.code()), at));
     }
-    for u in &units {
+    for u in &units_of(o) {
         let (list, at) = unit_list(o, UnitId(*u));
         out.push(queue(Key::new(Kind::UnitQueue).u64(*u).u8(list as u8), at));
     }
@@ -415,7 +426,6 @@ pub fn entries(o: &Order) -> Vec<Entry> {
             out.push(queue(Key::new(Kind::AutoUrge), d.due));
         }
     }
-    out
 }
 
 /// The compact row a list shows of an order: decoded instead of the whole order, so a list

@@ -93,7 +93,6 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
     }
 
     let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
-    // Integrations: a bearer token, limited to registering and reading its channel's orders.
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -101,26 +100,7 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
     if let Some(token) = bearer.filter(|_| api) {
-        let found = blocking(state, move |app| {
-            crate::service::tokens::authenticate(app, &token)
-        })
-        .await
-        .map_err(IntoResponse::into_response)?;
-        let Some(actor) = found else {
-            return Err(AppError::Unauthenticated.into_response());
-        };
-        let allowed = matches!(
-            (spec.method, spec.path),
-            ("POST", "/api/v1/orders")
-                | ("GET", "/api/v1/orders")
-                | ("GET", "/api/v1/orders/{id}")
-                | ("GET", "/api/v1/categories")
-        );
-        if !allowed {
-            return Err(AppError::Forbidden.into_response());
-        }
-        req.extensions_mut().insert(actor);
-        return Ok(req);
+        return integration(state, req, spec, token).await;
     }
     let token = cookie(req.headers(), SESSION_COOKIE).map(str::to_string);
     let actor = match token {
@@ -151,6 +131,51 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
             crate::http::see_other(&format!("/login?next={}", urlencode(&next))).into_response()
         });
     };
+    permitted(state, &actor, spec, api).await?;
+    if unsafe_method {
+        req = check_csrf(req, &actor, api).await?;
+    }
+    req.extensions_mut().insert(actor);
+    Ok(req)
+}
+
+/// Integrations: a bearer token, limited to registering and reading its channel's orders.
+async fn integration(
+    state: &AppState,
+    mut req: Request,
+    spec: &routes::RouteSpec,
+    token: String,
+) -> Result<Request, Response> {
+    let found = blocking(state, move |app| {
+        crate::service::tokens::authenticate(app, &token)
+    })
+    .await
+    .map_err(IntoResponse::into_response)?;
+    let Some(actor) = found else {
+        return Err(AppError::Unauthenticated.into_response());
+    };
+    let allowed = matches!(
+        (spec.method, spec.path),
+        ("POST", "/api/v1/orders")
+            | ("GET", "/api/v1/orders")
+            | ("GET", "/api/v1/orders/{id}")
+            | ("GET", "/api/v1/categories")
+    );
+    if !allowed {
+        return Err(AppError::Forbidden.into_response());
+    }
+    req.extensions_mut().insert(actor);
+    Ok(req)
+}
+
+/// A signed-in user may take the route: password changed when it must be, and the route's
+/// permission granted to the role (a refusal is audited).
+async fn permitted(
+    state: &AppState,
+    actor: &Actor,
+    spec: &routes::RouteSpec,
+    api: bool,
+) -> Result<(), Response> {
     if actor.must_change_password && spec.access != Access::Password {
         return Err(if api {
             AppError::PasswordChangeRequired.into_response()
@@ -169,11 +194,7 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
         let _ = blocking(state, move |app| audit::record(app, ev)).await;
         return Err(AppError::Forbidden.into_response());
     }
-    if unsafe_method {
-        req = check_csrf(req, &actor, api).await?;
-    }
-    req.extensions_mut().insert(actor);
-    Ok(req)
+    Ok(())
 }
 
 /// API calls send the token in `X-CSRF-Token`; forms in a `csrf` field (the body is read
