@@ -1,6 +1,8 @@
 //! The work lists each role starts the day with: each one page of an index range, its count
 //! from a counter (or, for time-bound lists like overdue, from the range of open work).
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use super::index;
@@ -82,7 +84,9 @@ fn day_start(t: Timestamp) -> Timestamp {
 
 /// Open orders whose running deadline passed (both states merged, earliest first), with a
 /// count per unit from the units' own queues.
-fn overdue(tx: &impl Tx, now: Timestamp) -> Result<Ids, AppError> {
+/// Open orders past the deadline running now, earliest first, with the count per unit; and
+/// the ids of all of them (the due-soon list leaves them out).
+fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppError> {
     let mut all = index::before(tx, &state_due(State::Dispatched), now, usize::MAX)?;
     all.extend(index::before(
         tx,
@@ -92,6 +96,7 @@ fn overdue(tx: &impl Tx, now: Timestamp) -> Result<Ids, AppError> {
     )?);
     all.sort();
     let count = all.len() as u64;
+    let late: HashSet<OrderId> = all.iter().map(|(_, id)| *id).collect();
     let mut by_unit = Vec::new();
     for u in crate::store::units::list(tx)? {
         let mut n = 0;
@@ -104,18 +109,23 @@ fn overdue(tx: &impl Tx, now: Timestamp) -> Result<Ids, AppError> {
         }
     }
     by_unit.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-    Ok(Ids {
+    let ids = Ids {
         key: "overdue",
         ids: all.into_iter().take(SHOWN).map(|(_, id)| id).collect(),
         count,
         by_unit,
-    })
+    };
+    Ok((ids, late))
 }
 
-/// Running deadlines in their last quarter and not yet passed, soonest first.
-fn due_soon(tx: &impl Tx, now: Timestamp) -> Result<Ids, AppError> {
+/// Running deadlines in their last quarter and not yet passed, soonest first: those in their
+/// last quarter that are not `late` (only those rows are read).
+fn due_soon(tx: &impl Tx, now: Timestamp, late: &HashSet<OrderId>) -> Result<Ids, AppError> {
     let mut soon = Vec::new();
     for (_, id) in index::before(tx, &Key::new(Kind::SoonAt), now.plus_secs(1), usize::MAX)? {
+        if late.contains(&id) {
+            continue;
+        }
         if let Some(r) = orders::row(tx, id)?
             && let Some(d) = r.due
             && d.due >= now
@@ -173,8 +183,9 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
             }
             Role::Qa => lists.push(earliest(tx, "callback", Key::new(Kind::Callback))?),
             Role::Supervisor | Role::Admin => {
-                lists.push(overdue(tx, now)?);
-                lists.push(due_soon(tx, now)?);
+                let (late, late_ids) = overdue(tx, now)?;
+                lists.push(late);
+                lists.push(due_soon(tx, now, &late_ids)?);
                 lists.push(newest(tx, "supervised", Key::new(Kind::Supervised))?);
                 lists.push(newest(tx, "urged", Key::new(Kind::Urged))?);
             }
