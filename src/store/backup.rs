@@ -150,6 +150,7 @@ pub fn write(
 ) -> Result<Manifest, StoreError> {
     let tmp = out.with_extension("tmp");
     let _ = std::fs::remove_file(&tmp);
+    let started = std::time::Instant::now();
     let copied = {
         let db = Database::builder()
             .set_cache_size(8 * 1024 * 1024)
@@ -160,6 +161,7 @@ pub fn write(
         tx.commit()?;
         copied
     };
+    let copy_s = started.elapsed().as_secs_f64();
     // Reopen and compare: what was copied is what is there.
     let reopened = counts(&Database::open(&tmp)?)?;
     for (name, n) in &copied {
@@ -197,6 +199,12 @@ pub fn write(
         f.sync_all()?;
     }
     std::fs::rename(&tmp, out)?;
+    tracing::info!(
+        bytes,
+        copy_s,
+        check_and_hash_s = started.elapsed().as_secs_f64() - copy_s,
+        "backup written"
+    );
     Ok(manifest)
 }
 

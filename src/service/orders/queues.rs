@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::index;
-use super::view::{View, build};
+use super::view::{View, brief, build};
 use super::{config, unit_map};
 use crate::domain::order::OrderId;
 use crate::domain::order_index::{Key, Kind, UnitList, cst_day};
@@ -203,7 +203,7 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
             let mut items = Vec::with_capacity(l.ids.len());
             for id in &l.ids {
                 if let Some(o) = orders::get(tx, *id)? {
-                    items.push(build(&o, actor, &cfg, &units, now));
+                    items.push(build(&brief(o), actor, &cfg, &units, now));
                 }
             }
             out.push(Queue {
