@@ -27,8 +27,9 @@ pub struct Queue {
     pub by_unit: Vec<(String, String, usize)>,
 }
 
-/// Rows shown per queue on the home page; the full list is one click away.
-const SHOWN: usize = 50;
+/// Rows shown per queue on the home page (the most urgent first); the full list is one click
+/// away.
+const SHOWN: usize = 25;
 
 /// One queue read from the index: the ids shown and the count.
 struct Ids {
