@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use redb::ReadableTable;
 
 use super::codec::decode;
+use super::orders::add_to_sums;
 use super::tables::{ORDER_FACTS, ORDERS};
 use super::{StoreError, Tx, WriteTx};
 use crate::domain::order::Order;
@@ -17,17 +18,7 @@ pub fn apply(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), Store
     if moves.is_empty() {
         return Ok(());
     }
-    let mut t = tx.open_table(ORDER_FACTS)?;
-    for (k, d) in moves {
-        let n = t.get(k.as_slice())?.map(|v| v.value()).unwrap_or(0);
-        let n = n.saturating_add_signed(d);
-        if n == 0 {
-            t.remove(k.as_slice())?;
-        } else {
-            t.insert(k.as_slice(), n)?;
-        }
-    }
-    Ok(())
+    add_to_sums(&mut tx.open_table(ORDER_FACTS)?, moves)
 }
 
 /// Every fact of one dimension from day `from` to day `to` (both included, days since the
@@ -77,21 +68,14 @@ pub fn rebuild(tx: &WriteTx) -> Result<(), StoreError> {
     let orders = tx.open_table(ORDERS)?;
     let mut t = tx.open_table(ORDER_FACTS)?;
     let mut sums: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
-    let mut flush = |sums: &mut BTreeMap<Vec<u8>, i64>| -> Result<(), StoreError> {
-        for (k, d) in std::mem::take(sums) {
-            let n = t.get(k.as_slice())?.map(|v| v.value()).unwrap_or(0);
-            t.insert(k.as_slice(), n.saturating_add_signed(d))?;
-        }
-        Ok(())
-    };
     for row in orders.iter()? {
         let o: Order = decode(row?.1.value())?;
         for (k, n) in facts(&o) {
             *sums.entry(k).or_default() += n;
         }
         if sums.len() > 100_000 {
-            flush(&mut sums)?;
+            add_to_sums(&mut t, std::mem::take(&mut sums))?;
         }
     }
-    flush(&mut sums)
+    add_to_sums(&mut t, sums)
 }

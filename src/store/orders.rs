@@ -81,6 +81,24 @@ fn keyed(o: &Order) -> BTreeMap<Vec<u8>, Vec<Vec<u8>>> {
         .collect()
 }
 
+/// Adds each change to its sum in a table of sums (counters, facts); a sum that reaches 0
+/// is removed.
+pub(super) fn add_to_sums(
+    t: &mut redb::Table<&[u8], u64>,
+    moves: impl IntoIterator<Item = (Vec<u8>, i64)>,
+) -> Result<(), StoreError> {
+    for (k, d) in moves.into_iter().filter(|(_, d)| *d != 0) {
+        let n = t.get(k.as_slice())?.map(|v| v.value()).unwrap_or(0);
+        let n = n.saturating_add_signed(d);
+        if n == 0 {
+            t.remove(k.as_slice())?;
+        } else {
+            t.insert(k.as_slice(), n)?;
+        }
+    }
+    Ok(())
+}
+
 /// Brings keys and counters from what `old` had to what `new` has.
 fn reindex(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreError> {
     let before = old.map(keyed).unwrap_or_default();
@@ -103,17 +121,7 @@ fn reindex(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreEr
             }
         }
     }
-    let mut counts = tx.open_table(ORDER_COUNTS)?;
-    for (c, d) in moves.into_iter().filter(|(_, d)| *d != 0) {
-        let n = counts.get(c.as_slice())?.map(|v| v.value()).unwrap_or(0);
-        let n = n.saturating_add_signed(d);
-        if n == 0 {
-            counts.remove(c.as_slice())?;
-        } else {
-            counts.insert(c.as_slice(), n)?;
-        }
-    }
-    Ok(())
+    add_to_sums(&mut tx.open_table(ORDER_COUNTS)?, moves)
 }
 
 /// The one write path: the order, its change-log entry, its numbers, its list row, and every
@@ -378,24 +386,7 @@ pub fn stored(tx: &impl Tx) -> Result<Index, StoreError> {
 /// Migration (whenever the kinds of key change): every key and counter made anew from the
 /// orders.
 pub fn rebuild_index(tx: &WriteTx) -> Result<(), StoreError> {
-    tx.delete_table(ORDER_KEYS)?;
-    tx.delete_table(ORDER_COUNTS)?;
-    tx.open_table(ORDER_KEYS)?;
-    tx.open_table(ORDER_COUNTS)?;
-    let ids: Vec<u64> = {
-        let t = tx.open_table(ORDERS)?;
-        let mut v = Vec::new();
-        for row in t.iter()? {
-            v.push(row?.0.value());
-        }
-        v
-    };
-    for id in ids {
-        if let Some(o) = get(tx, OrderId(id))? {
-            reindex(tx, None, &o)?;
-        }
-    }
-    Ok(())
+    rebuild_derived(tx)
 }
 
 /// Every key, counter and list row made anew from the orders (after a restore from a backup,
@@ -408,14 +399,7 @@ pub fn rebuild_derived(tx: &WriteTx) -> Result<(), StoreError> {
     let mut keys = tx.open_table(ORDER_KEYS)?;
     let mut rows = tx.open_table(ORDER_ROWS)?;
     let mut counts = tx.open_table(ORDER_COUNTS)?;
-    let mut sums: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
-    let mut flush = |sums: &mut BTreeMap<Vec<u8>, u64>| -> Result<(), StoreError> {
-        for (c, d) in std::mem::take(sums) {
-            let n = counts.get(c.as_slice())?.map(|v| v.value()).unwrap_or(0);
-            counts.insert(c.as_slice(), n.saturating_add(d))?;
-        }
-        Ok(())
-    };
+    let mut sums: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
     for row in orders.iter()? {
         let (id, v) = row?;
         let o: Order = decode(v.value())?;
@@ -427,10 +411,10 @@ pub fn rebuild_derived(tx: &WriteTx) -> Result<(), StoreError> {
             }
         }
         if sums.len() > 200_000 {
-            flush(&mut sums)?;
+            add_to_sums(&mut counts, std::mem::take(&mut sums))?;
         }
     }
-    flush(&mut sums)
+    add_to_sums(&mut counts, sums)
 }
 
 /// Migration: the keys (and counters) of one new kind added for every order, the others
