@@ -390,7 +390,7 @@ impl Store {
     }
 
     /// Closes the failed database and opens it again (redb repairs it to the last durable
-    /// commit; quick repair keeps that fast). Waits for transactions in flight to end.
+    /// commit, reading the whole file once). Waits for transactions in flight to end.
     pub fn reopen(&self) -> Result<(), StoreError> {
         let old = self.slot.write().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(mut db) = old {
@@ -508,15 +508,16 @@ impl Store {
         self.exclusive(f)
     }
 
-    /// A write transaction, durable and quickly repaired (the allocator state rides every
-    /// commit, so reopening after a failure is instant).
+    /// A durable write transaction. Without redb's quick repair: that writes the allocator
+    /// state of the whole file with every commit, a cost that grows with the county's history
+    /// (it was half of an order's commit at 1,000,000 orders). After a crash or power cut the
+    /// next open repairs the file instead, walking its trees once (9 s at 1,000,000 orders).
     fn begin(&self) -> Result<WriteTx, StoreError> {
         let db = self.db()?;
         let mut tx = db
             .begin_write()
             .map_err(|e| self.checked(StoreError::from(e)))?;
         tx.set_durability(Durability::Immediate)?;
-        tx.set_quick_repair(true);
         Ok(tx)
     }
 

@@ -50,6 +50,10 @@ struct Args {
     /// Requests per page measured.
     #[arg(long, default_value_t = 100)]
     samples: usize,
+    /// Parts to leave out while working on another: `backup`, `intake`, `pages`
+    /// (comma-separated; their figures are null in the JSON line).
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -156,15 +160,7 @@ impl Server {
     }
 
     fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(0.0)
+        rss_of(self.child.id()).unwrap_or(0.0)
     }
 
     async fn metric(&self, name: &str) -> Option<f64> {
@@ -305,106 +301,79 @@ async fn page(c: &mut Client, path: &str, samples: usize) -> Result<(f64, f64)> 
     Ok(percentiles(lat))
 }
 
-async fn bench(args: Args) -> Result<()> {
-    let (dir, temporary) = match &args.data {
-        Some(d) => (d.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!("hotline-bench-{}", std::process::id())),
-            true,
-        ),
-    };
-    std::fs::create_dir_all(&dir)?;
-    // With --json the figures go to stderr as they come, the JSON line alone to stdout.
-    let say = |s: String| {
-        if args.json {
+/// Where the figures go as they come: stdout, or stderr when the JSON line owns stdout.
+#[derive(Clone, Copy)]
+struct Say {
+    json: bool,
+}
+
+impl Say {
+    fn line(self, s: String) {
+        if self.json {
             eprintln!("{s}");
         } else {
             println!("{s}");
         }
-    };
-    let (binary, own) = match &args.server {
-        Some(p) => (p.clone(), false),
-        None => (std::env::current_exe()?, true),
-    };
-
-    let redb_rate = redb_commit_rate(&dir)?;
-    say(format!(
-        "redb durable commits/s (one writer): {redb_rate:.0}"
-    ));
-
-    let (backup_s, backup_mib) = {
-        let store = Store::open(&dir)?;
-        let hash =
-            hotline::service::password::hash(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let existing = store.read(hotline::store::orders::count_all)? as usize;
-        let t = Instant::now();
-        if existing < args.orders {
-            let now = Timestamp(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)?
-                    .as_millis() as i64,
-            );
-            hotline::bulk::history(&store, args.orders - existing, now, 730, 2026, &hash)?;
-        }
-        people(&store, &hash)?;
-        let loaded_in = t.elapsed();
-        say(format!(
-            "loaded {} orders in {:.1} s",
-            args.orders,
-            loaded_in.as_secs_f64()
-        ));
-        // The backup the nightly job makes (so the server, finding a fresh one, does not
-        // start its catch-up copy in the middle of the measurements).
-        let backups = dir.join("backups");
-        std::fs::create_dir_all(&backups)?;
-        for e in std::fs::read_dir(&backups)?.flatten() {
-            std::fs::remove_file(e.path())?;
-        }
-        let now = Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_millis() as i64,
-        );
-        let t = Instant::now();
-        let file = backups.join(hotline::service::backups::file_name(now));
-        let manifest = store.backup_to(&file, now.secs())?;
-        let backup_s = t.elapsed().as_secs_f64();
-        let backup_mib = manifest.bytes as f64 / 1024.0 / 1024.0;
-        say(format!("backup: {backup_s:.1} s, {backup_mib:.0} MiB"));
-        (backup_s, backup_mib)
-    };
-
-    let (mut server, first_start) = start(&binary, own, &dir).await?;
-    say(format!("first start: {} ms", first_start.as_millis()));
-    // The full-text index builds in the background; the pages are measured once it has.
-    let t = Instant::now();
-    while server.metric("hotline_search_lag").await.unwrap_or(0.0) > 0.0 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    say(format!(
-        "search index ready after {:.1} s",
+}
+
+fn now() -> Result<Timestamp> {
+    Ok(Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis() as i64,
+    ))
+}
+
+/// Tops the store up to `orders` orders of history and adds the bench's people.
+fn load(dir: &Path, orders: usize, say: Say) -> Result<Store> {
+    let store = Store::open(dir)?;
+    let hash = hotline::service::password::hash(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let existing = store.read(hotline::store::orders::count_all)? as usize;
+    let t = Instant::now();
+    if existing < orders {
+        hotline::bulk::history(&store, orders - existing, now()?, 730, 2026, &hash)?;
+    }
+    people(&store, &hash)?;
+    say.line(format!(
+        "loaded {orders} orders in {:.1} s",
         t.elapsed().as_secs_f64()
     ));
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_idle = server.rss_mib();
-    say(format!("RSS idle: {rss_idle:.1} MiB"));
+    Ok(store)
+}
 
-    // A sampler keeps the highest RSS while the load runs.
-    let pid = server.child.id();
-    let peak = std::sync::Arc::new(std::sync::Mutex::new(rss_idle));
-    let sampler = {
+/// The backup the nightly job makes: (seconds, MiB). It also keeps the server, finding a
+/// fresh backup, from starting its catch-up copy in the middle of the measurements.
+fn backup(store: &Store, dir: &Path, say: Say) -> Result<(f64, f64)> {
+    let backups = dir.join("backups");
+    std::fs::create_dir_all(&backups)?;
+    for e in std::fs::read_dir(&backups)?.flatten() {
+        std::fs::remove_file(e.path())?;
+    }
+    let now = now()?;
+    let t = Instant::now();
+    let file = backups.join(hotline::service::backups::file_name(now));
+    let manifest = store.backup_to(&file, now.secs())?;
+    let secs = t.elapsed().as_secs_f64();
+    let mib = manifest.bytes as f64 / 1024.0 / 1024.0;
+    say.line(format!("backup: {secs:.1} s, {mib:.0} MiB"));
+    Ok((secs, mib))
+}
+
+/// Keeps the highest resident memory of process `pid` seen while it runs.
+fn rss_sampler(
+    pid: u32,
+    start: f64,
+) -> (
+    tokio::task::JoinHandle<()>,
+    std::sync::Arc<std::sync::Mutex<f64>>,
+) {
+    let peak = std::sync::Arc::new(std::sync::Mutex::new(start));
+    let handle = {
         let peak = peak.clone();
         tokio::spawn(async move {
             loop {
-                let status =
-                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-                if let Some(mib) = status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.split_whitespace().next())
-                    .and_then(|kb| kb.parse::<f64>().ok())
-                    .map(|kb| kb / 1024.0)
-                {
+                if let Some(mib) = rss_of(pid) {
                     let mut p = peak.lock().unwrap_or_else(|p| p.into_inner());
                     *p = p.max(mib);
                 }
@@ -412,33 +381,46 @@ async fn bench(args: Args) -> Result<()> {
             }
         })
     };
+    (handle, peak)
+}
 
-    // A hundred sign-ins (argon2's memory is reused, not kept).
-    for _ in 0..100 {
-        server.client().login("bench-op", PASSWORD).await?;
-    }
+/// Resident memory of a process in MiB.
+fn rss_of(pid: u32) -> Option<f64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+}
 
-    let mut intake_rate = json!({});
-    let mut intake_p99 = json!({});
+/// Intake at 1, 8 and 32 clients: orders a second and p99, each `{c1, c8, c32}`.
+async fn intake_levels(server: &Server, secs: u64, say: Say) -> Result<(Value, Value)> {
+    let mut rates = json!({});
+    let mut p99s = json!({});
     for clients in [1usize, 8, 32] {
         let before = server.commits().await;
         let cpu = server.cpu_secs();
-        let (rate, p50, p99) = intake(&server, clients, args.seconds).await?;
+        let (rate, p50, p99) = intake(server, clients, secs).await?;
         let cpu = server.cpu_secs() - cpu;
         let after = server.commits().await;
         let commits = (after.0 - before.0).max(1.0);
-        say(format!(
+        say.line(format!(
             "intake, {clients:>2} clients: {rate:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms; \
              {:.1} changes a commit, {:.1} ms a commit; server CPU {:.2} ms an order",
             (after.1 - before.1) / commits,
             (after.2 - before.2) * 1000.0 / commits,
-            cpu * 1000.0 / (rate * args.seconds as f64).max(1.0),
+            cpu * 1000.0 / (rate * secs as f64).max(1.0),
         ));
-        intake_rate[format!("c{clients}")] = json!(round1(rate));
-        intake_p99[format!("c{clients}")] = json!(round1(p99));
+        rates[format!("c{clients}")] = json!(round1(rate));
+        p99s[format!("c{clients}")] = json!(round1(p99));
     }
+    Ok((rates, p99s))
+}
 
-    // Pages, as the people who open them.
+/// The pages each role opens, by name: (name, user, path).
+async fn page_list(server: &Server) -> Result<Vec<(&'static str, &'static str, String)>> {
     let mut op = server.client();
     op.login("bench-op", PASSWORD).await?;
     let one: Value = op
@@ -453,9 +435,7 @@ async fn bench(args: Args) -> Result<()> {
             .unwrap_or("13900000000")
             .to_string()
     };
-    let month_from = "2026-10-01";
-    let month_to = "2026-11-01";
-    let mut p99 = json!({});
+    let (month_from, month_to) = ("2026-10-01", "2026-11-01");
     let mut pages: Vec<(&str, &str, String)> = vec![
         ("order", "bench-op", format!("/orders/{id}")),
         ("order_api", "bench-op", format!("/api/v1/orders/{id}")),
@@ -493,26 +473,94 @@ async fn bench(args: Args) -> Result<()> {
     ] {
         pages.push((name, user, "/".into()));
     }
+    Ok(pages)
+}
+
+/// p99 of every page in `page_list`, as a map by name.
+async fn pages(server: &Server, samples: usize, say: Say) -> Result<Value> {
+    let mut p99 = json!({});
     let mut sessions: std::collections::HashMap<&str, Client> = std::collections::HashMap::new();
-    for (name, user, path) in &pages {
+    for (name, user, path) in page_list(server).await? {
         if !sessions.contains_key(user) {
             let mut c = server.client();
             c.login(user, PASSWORD).await?;
             sessions.insert(user, c);
         }
         let c = sessions.get_mut(user).context("session")?;
-        let (p50, p99v) = page(c, path, args.samples).await?;
-        say(format!("{name:<20} p50 {p50:>7.1} ms   p99 {p99v:>7.1} ms"));
-        p99[*name] = json!(round1(p99v));
+        let (p50, p99v) = page(c, &path, samples).await?;
+        say.line(format!("{name:<20} p50 {p50:>7.1} ms   p99 {p99v:>7.1} ms"));
+        p99[name] = json!(round1(p99v));
     }
+    Ok(p99)
+}
+
+async fn bench(args: Args) -> Result<()> {
+    let (dir, temporary) = match &args.data {
+        Some(d) => (d.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("hotline-bench-{}", std::process::id())),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let say = Say { json: args.json };
+    let skip = |part: &str| args.skip.iter().any(|s| s == part);
+    let (binary, own) = match &args.server {
+        Some(p) => (p.clone(), false),
+        None => (std::env::current_exe()?, true),
+    };
+
+    let redb_rate = redb_commit_rate(&dir)?;
+    say.line(format!(
+        "redb durable commits/s (one writer): {redb_rate:.0}"
+    ));
+    let (backup_s, backup_mib) = {
+        let store = load(&dir, args.orders, say)?;
+        if skip("backup") {
+            (f64::NAN, f64::NAN)
+        } else {
+            backup(&store, &dir, say)?
+        }
+    };
+
+    let (mut server, first_start) = start(&binary, own, &dir).await?;
+    say.line(format!("first start: {} ms", first_start.as_millis()));
+    // The full-text index builds in the background; the pages are measured once it has.
+    let t = Instant::now();
+    while server.metric("hotline_search_lag").await.unwrap_or(0.0) > 0.0 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    say.line(format!(
+        "search index ready after {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_idle = server.rss_mib();
+    say.line(format!("RSS idle: {rss_idle:.1} MiB"));
+    let (sampler, peak) = rss_sampler(server.child.id(), rss_idle);
+
+    // A hundred sign-ins (argon2's memory is reused, not kept).
+    for _ in 0..100 {
+        server.client().login("bench-op", PASSWORD).await?;
+    }
+    let (intake_rate, intake_p99) = if skip("intake") {
+        (Value::Null, Value::Null)
+    } else {
+        intake_levels(&server, args.seconds, say).await?
+    };
+    let p99 = if skip("pages") {
+        Value::Null
+    } else {
+        pages(&server, args.samples, say).await?
+    };
     sampler.abort();
     let rss_load = *peak.lock().unwrap_or_else(|p| p.into_inner());
-    say(format!("RSS under load (peak): {rss_load:.1} MiB"));
+    say.line(format!("RSS under load (peak): {rss_load:.1} MiB"));
 
     // Start-up of a box this size.
     server.stop();
     let (mut server, startup) = start(&binary, own, &dir).await?;
-    say(format!(
+    say.line(format!(
         "start-up with {} orders: {} ms",
         args.orders,
         startup.as_millis()
@@ -520,7 +568,7 @@ async fn bench(args: Args) -> Result<()> {
     server.stop();
 
     let binary_mib = std::fs::metadata(&binary)?.len() as f64 / 1024.0 / 1024.0;
-    say(format!(
+    say.line(format!(
         "binary: {binary_mib:.1} MiB ({})",
         binary.display()
     ));
@@ -528,6 +576,13 @@ async fn bench(args: Args) -> Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     if args.json {
+        let figure = |v: f64| {
+            if v.is_nan() {
+                Value::Null
+            } else {
+                json!(round1(v))
+            }
+        };
         println!(
             "{}",
             json!({
@@ -539,8 +594,8 @@ async fn bench(args: Args) -> Result<()> {
                 "startup_ms": startup.as_millis() as u64,
                 "rss_idle_mib": round1(rss_idle),
                 "rss_load_mib": round1(rss_load),
-                "backup_s": round1(backup_s),
-                "backup_mib": round1(backup_mib),
+                "backup_s": figure(backup_s),
+                "backup_mib": figure(backup_mib),
                 "binary_mib": round1(binary_mib),
             })
         );
