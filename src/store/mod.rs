@@ -213,6 +213,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         orders::add_pair_keys,
     ),
     ("keep per-day facts for the reports", facts::rebuild),
+    (
+        "store orders compressed against the orders' dictionary",
+        orders::recompress,
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 11);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 12);
 }
 
 #[tokio::test]
@@ -247,6 +247,63 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     check(&store);
+
+    // Schema 11: orders compressed alone (LZ4 without the dictionary); the migration stores
+    // them again against it, each the same order, a fraction of the size.
+    use hotline::domain::order::Order;
+    use hotline::store::codec;
+    let before: Vec<(u64, Order, usize)> = store
+        .write(|tx| -> Result<_, hotline::store::StoreError> {
+            let mut t = tx.open_table(tables::ORDERS).map_err(redb_err)?;
+            let rows: Vec<(u64, Vec<u8>)> = redb::ReadableTable::iter(&t)
+                .map_err(redb_err)?
+                .map(|r| {
+                    let (k, v) = r.unwrap();
+                    (k.value(), v.value().to_vec())
+                })
+                .collect();
+            let mut out = Vec::new();
+            for (id, bytes) in rows {
+                assert!(codec::current::<Order>(&bytes));
+                let o: Order = codec::decode(&bytes)?;
+                let mut old = vec![1u8 | 0x80];
+                old.extend(lz4_flex::block::compress_prepend_size(
+                    &serde_json::to_vec(&o).unwrap(),
+                ));
+                assert!(!codec::current::<Order>(&old));
+                t.insert(id, old.as_slice()).map_err(redb_err)?;
+                out.push((id, o, old.len()));
+            }
+            drop(t);
+            hotline::store::meta::set_schema_version(tx, 11)?;
+            Ok(out)
+        })
+        .unwrap();
+    assert!(before.len() >= 6);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
+    store
+        .read(|tx| -> Result<(), hotline::store::StoreError> {
+            let t = tx.open_table(tables::ORDERS).map_err(redb_err)?;
+            for (id, order, old_len) in &before {
+                let v = redb::ReadableTable::get(&t, *id)
+                    .map_err(redb_err)?
+                    .unwrap();
+                assert!(
+                    codec::current::<Order>(v.value()),
+                    "order {id} recompressed"
+                );
+                assert!(v.value().len() < *old_len, "order {id} smaller");
+                let again: Order = codec::decode(v.value())?;
+                assert_eq!(
+                    serde_json::to_value(&again).unwrap(),
+                    serde_json::to_value(order).unwrap()
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
 }
 
 fn redb_err(e: impl Into<redb::Error>) -> hotline::store::StoreError {
