@@ -188,34 +188,52 @@ pub struct Store {
     group: group::Group,
 }
 
-/// One migration step: runs in its own write transaction.
-type Step = fn(&WriteTx) -> Result<(), StoreError>;
+/// One migration step.
+#[derive(Clone, Copy)]
+enum Step {
+    /// Runs whole in one write transaction with the version bump.
+    Whole(fn(&WriteTx) -> Result<(), StoreError>),
+    /// Runs in bounded batches, each its own commit (so pages a batch frees are reused by the
+    /// next and the file does not grow by the size of what is rewritten), until it says it
+    /// is done; the version bump commits with the last batch. It must be safe to start over
+    /// (a crash between batches runs it again from `0`). The `u64` is its cursor.
+    Batched(fn(&WriteTx, &mut u64) -> Result<bool, StoreError>),
+}
 
 /// The migration ladder; the schema version is the number of steps applied.
 const MIGRATIONS: &[(&str, Step)] = &[
-    ("create the foundation tables", create_foundation),
-    ("create the order tables", create_orders),
-    ("create the blacklist tables", create_blacklist),
-    ("create the knowledge base tables", create_kb),
-    ("create the handover log", create_handover),
-    ("create the attachment store", create_blobs),
+    (
+        "create the foundation tables",
+        Step::Whole(create_foundation),
+    ),
+    ("create the order tables", Step::Whole(create_orders)),
+    ("create the blacklist tables", Step::Whole(create_blacklist)),
+    ("create the knowledge base tables", Step::Whole(create_kb)),
+    ("create the handover log", Step::Whole(create_handover)),
+    ("create the attachment store", Step::Whole(create_blobs)),
     (
         "create the order change log for the search index",
-        create_changes,
+        Step::Whole(create_changes),
     ),
     (
         "index every order by keys, counters and list rows; retire the old indexes",
-        orders::migrate_to_keys,
+        Step::Whole(orders::migrate_to_keys),
     ),
-    ("index orders by address too", orders::rebuild_index),
+    (
+        "index orders by address too",
+        Step::Whole(orders::rebuild_index),
+    ),
     (
         "index orders by two list filters at once",
-        orders::add_pair_keys,
+        Step::Whole(orders::add_pair_keys),
     ),
-    ("keep per-day facts for the reports", facts::rebuild),
+    (
+        "keep per-day facts for the reports",
+        Step::Whole(facts::rebuild),
+    ),
     (
         "store orders compressed against the orders' dictionary",
-        orders::recompress,
+        Step::Batched(orders::recompress),
     ),
 ];
 
@@ -484,10 +502,22 @@ impl Store {
         }
         for (i, (name, step)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let version = i as u64 + 1;
-            self.write(|tx| {
-                step(tx)?;
-                meta::set_schema_version(tx, version)
-            })?;
+            match step {
+                Step::Whole(f) => self.write(|tx| {
+                    f(tx)?;
+                    meta::set_schema_version(tx, version)
+                })?,
+                Step::Batched(f) => {
+                    let mut cursor = 0u64;
+                    while !self.write(|tx| {
+                        let done = f(tx, &mut cursor)?;
+                        if done {
+                            meta::set_schema_version(tx, version)?;
+                        }
+                        Ok::<_, StoreError>(done)
+                    })? {}
+                }
+            }
             tracing::info!(version, step = name, "migration applied");
         }
         Ok(())

@@ -499,31 +499,31 @@ pub fn migrate_to_keys(tx: &WriteTx) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Migration: order records written before the orders' dictionary are stored again against
-/// it (about a quarter of their size), in batches, so backups shrink at once.
-pub fn recompress(tx: &WriteTx) -> Result<(), StoreError> {
-    const BATCH: usize = 10_000;
+/// Migration, in batches: order records written before the orders' dictionary are stored
+/// again against it (about a quarter of their size), so backups shrink at once. `next` is the
+/// first order id of the batch; says whether the last order was reached.
+pub fn recompress(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
+    recompress_batch(tx, next, 10_000)
+}
+
+/// One batch of `recompress`: looks at up to `batch` orders from id `next` on.
+pub fn recompress_batch(tx: &WriteTx, next: &mut u64, batch: usize) -> Result<bool, StoreError> {
     let mut t = tx.open_table(ORDERS)?;
-    let mut next = 0u64;
-    loop {
-        let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
-        let mut seen = 0usize;
-        for row in t.range(next..)? {
-            let (k, v) = row?;
-            next = k.value().saturating_add(1);
-            seen += 1;
-            if !super::codec::current::<Order>(v.value()) {
-                batch.push((k.value(), encode(&decode::<Order>(v.value())?)?));
-            }
-            if seen >= BATCH {
-                break;
-            }
+    let mut stale: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut seen = 0usize;
+    for row in t.range(*next..)? {
+        let (k, v) = row?;
+        *next = k.value().saturating_add(1);
+        seen += 1;
+        if !super::codec::current::<Order>(v.value()) {
+            stale.push((k.value(), encode(&decode::<Order>(v.value())?)?));
         }
-        for (id, bytes) in &batch {
-            t.insert(*id, bytes.as_slice())?;
-        }
-        if seen < BATCH {
-            return Ok(());
+        if seen >= batch {
+            break;
         }
     }
+    for (id, bytes) in &stale {
+        t.insert(*id, bytes.as_slice())?;
+    }
+    Ok(seen < batch)
 }

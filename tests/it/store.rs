@@ -283,27 +283,53 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     check(&store);
+    let recompressed = |store: &Store| {
+        store
+            .read(|tx| -> Result<(), hotline::store::StoreError> {
+                let t = tx.open_table(tables::ORDERS).map_err(redb_err)?;
+                for (id, order, old_len) in &before {
+                    let v = redb::ReadableTable::get(&t, *id)
+                        .map_err(redb_err)?
+                        .unwrap();
+                    assert!(
+                        codec::current::<Order>(v.value()),
+                        "order {id} recompressed"
+                    );
+                    assert!(v.value().len() < *old_len, "order {id} smaller");
+                    let again: Order = codec::decode(v.value())?;
+                    assert_eq!(
+                        serde_json::to_value(&again).unwrap(),
+                        serde_json::to_value(order).unwrap()
+                    );
+                }
+                Ok(())
+            })
+            .unwrap();
+    };
+    recompressed(&store);
+    // In batches of two, each its own commit, resumed by the cursor: the same result.
     store
-        .read(|tx| -> Result<(), hotline::store::StoreError> {
-            let t = tx.open_table(tables::ORDERS).map_err(redb_err)?;
-            for (id, order, old_len) in &before {
-                let v = redb::ReadableTable::get(&t, *id)
-                    .map_err(redb_err)?
-                    .unwrap();
-                assert!(
-                    codec::current::<Order>(v.value()),
-                    "order {id} recompressed"
-                );
-                assert!(v.value().len() < *old_len, "order {id} smaller");
-                let again: Order = codec::decode(v.value())?;
-                assert_eq!(
-                    serde_json::to_value(&again).unwrap(),
-                    serde_json::to_value(order).unwrap()
-                );
+        .write(|tx| -> Result<(), hotline::store::StoreError> {
+            let mut t = tx.open_table(tables::ORDERS).map_err(redb_err)?;
+            for (id, order, _) in &before {
+                let mut old = vec![1u8 | 0x80];
+                old.extend(lz4_flex::block::compress_prepend_size(
+                    &serde_json::to_vec(order).unwrap(),
+                ));
+                t.insert(*id, old.as_slice()).map_err(redb_err)?;
             }
             Ok(())
         })
         .unwrap();
+    let (mut next, mut batches) = (0u64, 0);
+    while !store
+        .write(|tx| hotline::store::orders::recompress_batch(tx, &mut next, 2))
+        .unwrap()
+    {
+        batches += 1;
+    }
+    assert!(batches >= before.len() / 2 - 1, "{batches} batches");
+    recompressed(&store);
 }
 
 fn redb_err(e: impl Into<redb::Error>) -> hotline::store::StoreError {
