@@ -61,21 +61,18 @@ pub fn encode<T: Record>(value: &T) -> Result<Vec<u8>, StoreError> {
         detail: e.to_string(),
     })?;
     if T::COMPRESS && out.len() > COMPRESS_FROM {
-        let packed = match T::DICTIONARY {
-            Some(d) => {
-                let mut packed = vec![T::VERSION | COMPRESSED | WITH_DICTIONARY, d.id];
-                packed.extend(lz4_flex::block::compress_prepend_size_with_dict(
-                    &out[1..],
-                    d.bytes,
-                ));
-                packed
-            }
-            None => {
-                let mut packed = vec![T::VERSION | COMPRESSED];
-                packed.extend(lz4_flex::block::compress_prepend_size(&out[1..]));
-                packed
-            }
+        let (mut packed, dict) = match T::DICTIONARY {
+            Some(d) => (
+                vec![T::VERSION | COMPRESSED | WITH_DICTIONARY, d.id],
+                d.bytes,
+            ),
+            None => (vec![T::VERSION | COMPRESSED], &[][..]),
         };
+        // An empty dictionary is plain LZ4.
+        packed.extend(lz4_flex::block::compress_prepend_size_with_dict(
+            &out[1..],
+            dict,
+        ));
         return Ok(packed);
     }
     Ok(out)

@@ -317,12 +317,9 @@ impl Say {
     }
 }
 
-fn now() -> Result<Timestamp> {
-    Ok(Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis() as i64,
-    ))
+fn now() -> Timestamp {
+    use hotline::clock::Clock as _;
+    hotline::clock::SystemClock.now()
 }
 
 /// Tops the store up to `orders` orders of history and adds the bench's people.
@@ -332,7 +329,7 @@ fn load(dir: &Path, orders: usize, say: Say) -> Result<Store> {
     let existing = store.read(hotline::store::orders::count_all)? as usize;
     let t = Instant::now();
     if existing < orders {
-        hotline::bulk::history(&store, orders - existing, now()?, 730, 2026, &hash)?;
+        hotline::bulk::history(&store, orders - existing, now(), 730, 2026, &hash)?;
     }
     people(&store, &hash)?;
     say.line(format!(
@@ -350,7 +347,7 @@ fn backup(store: &Store, dir: &Path, say: Say) -> Result<(f64, f64)> {
     for e in std::fs::read_dir(&backups)?.flatten() {
         std::fs::remove_file(e.path())?;
     }
-    let now = now()?;
+    let now = now();
     let t = Instant::now();
     let file = backups.join(hotline::service::backups::file_name(now));
     let manifest = store.backup_to(&file, now.secs())?;
