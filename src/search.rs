@@ -170,7 +170,7 @@ const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Days in one registration period.
 const PERIOD_DAYS: u32 = 16;
 /// Distinct words of a new order looked up (for their rarity) at most.
-const SIMILAR_EXAMINED: usize = 128;
+const SIMILAR_EXAMINED: usize = 48;
 
 /// Documents scored by one "similar" lookup at most.
 const SIMILAR_BUDGET: usize = 1024;

@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// Threads for store calls at most: enough for every writer of a full group commit (the
+/// benchmark's 32 clients) besides the readers.
+const BLOCKING_THREADS: usize = 64;
+
 pub(super) fn init_logging(data: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -111,9 +115,12 @@ pub(super) fn serve(
     } else {
         Vec::new()
     };
+    // Store calls run on blocking threads; a writer waiting for its group commit holds one,
+    // so the pool must hold every writer of a full batch (most of a thread's stack is never
+    // touched: idle threads cost address space, not memory, and leave after ten seconds).
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(16)
+        .max_blocking_threads(BLOCKING_THREADS)
         .build()?;
     rt.block_on(async move {
         let started = start(ServeOptions {
