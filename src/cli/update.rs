@@ -41,55 +41,7 @@ pub(super) fn update(cmd: UpdateCommand) -> Result<i32> {
             data,
             force,
             reason,
-        } => {
-            use crate::clock::Clock as _;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            if !data.join(crate::store::DB_FILE).exists() {
-                bail!("no database in {}", data.display());
-            }
-            let store = match Store::open(&data) {
-                Err(crate::store::StoreError::Locked) => bail!(
-                    "the server holds the data: install from the admin page (系统管理 → 升级), \
-                     or stop the service first"
-                ),
-                other => other.map_err(|e| anyhow::anyhow!("{e}"))?,
-            };
-            let outcome = crate::service::updates::apply_bundle(
-                &store,
-                &data,
-                &bytes,
-                crate::service::updates::ApplyRequest {
-                    force,
-                    reason: &reason,
-                    actor: AuditEvent {
-                        actor: "console".into(),
-                        ..AuditEvent::default()
-                    },
-                },
-                SystemClock.now(),
-            );
-            match outcome {
-                Ok(s) => {
-                    println!(
-                        "installed {} -> {} at {}; the previous binary is kept as {}",
-                        s.from_version,
-                        s.to_version,
-                        s.binary.display(),
-                        s.previous.display()
-                    );
-                    println!(
-                        "start the service now (systemctl start hotline): its first start is \
-                         checked, and after two failed starts the previous binary comes back"
-                    );
-                    Ok(0)
-                }
-                Err(e) => {
-                    println!("update REFUSED: {e}");
-                    Ok(1)
-                }
-            }
-        }
+        } => apply(&file, &data, force, &reason),
         UpdateCommand::Verify { file } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -106,6 +58,56 @@ pub(super) fn update(cmd: UpdateCommand) -> Result<i32> {
                     Ok(1)
                 }
             }
+        }
+    }
+}
+
+/// Installs a bundle on a stopped box from the console (`update apply`).
+fn apply(file: &Path, data: &Path, force: bool, reason: &str) -> Result<i32> {
+    use crate::clock::Clock as _;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    if !data.join(crate::store::DB_FILE).exists() {
+        bail!("no database in {}", data.display());
+    }
+    let store = match Store::open(data) {
+        Err(crate::store::StoreError::Locked) => bail!(
+            "the server holds the data: install from the admin page (系统管理 → 升级), \
+             or stop the service first"
+        ),
+        other => other.map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let outcome = crate::service::updates::apply_bundle(
+        &store,
+        data,
+        &bytes,
+        crate::service::updates::ApplyRequest {
+            force,
+            reason,
+            actor: AuditEvent {
+                actor: "console".into(),
+                ..AuditEvent::default()
+            },
+        },
+        SystemClock.now(),
+    );
+    match outcome {
+        Ok(s) => {
+            println!(
+                "installed {} -> {} at {}; the previous binary is kept as {}",
+                s.from_version,
+                s.to_version,
+                s.binary.display(),
+                s.previous.display()
+            );
+            println!(
+                "start the service now (systemctl start hotline): its first start is \
+                 checked, and after two failed starts the previous binary comes back"
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            println!("update REFUSED: {e}");
+            Ok(1)
         }
     }
 }

@@ -491,6 +491,56 @@ async fn pages(server: &Server, samples: usize, say: Say) -> Result<Value> {
     Ok(p99)
 }
 
+/// Seconds until the server's full-text index has taken in every order.
+async fn search_ready(server: &Server) -> f64 {
+    let t = Instant::now();
+    while server.metric("hotline_search_lag").await.unwrap_or(0.0) > 0.0 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    t.elapsed().as_secs_f64()
+}
+
+/// What `--json` prints as its last line.
+struct Figures {
+    orders: usize,
+    redb_rate: f64,
+    intake_rate: Value,
+    intake_p99: Value,
+    p99: Value,
+    startup_ms: u64,
+    rss_idle: f64,
+    rss_load: f64,
+    backup_s: f64,
+    backup_mib: f64,
+    binary_mib: f64,
+}
+
+impl Figures {
+    fn json(self) -> Value {
+        // A part left out (`--skip`) is null.
+        let figure = |v: f64| {
+            if v.is_nan() {
+                Value::Null
+            } else {
+                json!(round1(v))
+            }
+        };
+        json!({
+            "orders": self.orders,
+            "redb_commit_per_s": round1(self.redb_rate),
+            "intake_per_s": self.intake_rate,
+            "intake_p99_ms": self.intake_p99,
+            "p99_ms": self.p99,
+            "startup_ms": self.startup_ms,
+            "rss_idle_mib": round1(self.rss_idle),
+            "rss_load_mib": round1(self.rss_load),
+            "backup_s": figure(self.backup_s),
+            "backup_mib": figure(self.backup_mib),
+            "binary_mib": round1(self.binary_mib),
+        })
+    }
+}
+
 async fn bench(args: Args) -> Result<()> {
     let (dir, temporary) = match &args.data {
         Some(d) => (d.clone(), false),
@@ -523,14 +573,8 @@ async fn bench(args: Args) -> Result<()> {
     let (mut server, first_start) = start(&binary, own, &dir).await?;
     say.line(format!("first start: {} ms", first_start.as_millis()));
     // The full-text index builds in the background; the pages are measured once it has.
-    let t = Instant::now();
-    while server.metric("hotline_search_lag").await.unwrap_or(0.0) > 0.0 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    say.line(format!(
-        "search index ready after {:.1} s",
-        t.elapsed().as_secs_f64()
-    ));
+    let ready = search_ready(&server).await;
+    say.line(format!("search index ready after {ready:.1} s"));
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = server.rss_mib();
     say.line(format!("RSS idle: {rss_idle:.1} MiB"));
@@ -573,28 +617,22 @@ async fn bench(args: Args) -> Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     if args.json {
-        let figure = |v: f64| {
-            if v.is_nan() {
-                Value::Null
-            } else {
-                json!(round1(v))
-            }
-        };
         println!(
             "{}",
-            json!({
-                "orders": args.orders,
-                "redb_commit_per_s": round1(redb_rate),
-                "intake_per_s": intake_rate,
-                "intake_p99_ms": intake_p99,
-                "p99_ms": p99,
-                "startup_ms": startup.as_millis() as u64,
-                "rss_idle_mib": round1(rss_idle),
-                "rss_load_mib": round1(rss_load),
-                "backup_s": figure(backup_s),
-                "backup_mib": figure(backup_mib),
-                "binary_mib": round1(binary_mib),
-            })
+            Figures {
+                orders: args.orders,
+                redb_rate,
+                intake_rate,
+                intake_p99,
+                p99,
+                startup_ms: startup.as_millis() as u64,
+                rss_idle,
+                rss_load,
+                backup_s,
+                backup_mib,
+                binary_mib,
+            }
+            .json()
         );
     }
     Ok(())
