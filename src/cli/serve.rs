@@ -2,8 +2,9 @@
 
 use super::*;
 
-/// Threads for store calls at most: enough for every writer of a full group commit (the
-/// benchmark's 32 clients) besides the readers.
+/// Threads for store calls at most. A writer waiting for its group commit holds one, so the
+/// pool must hold every writer of a full batch (the benchmark's 32 clients) besides the
+/// readers; an idle thread costs address space, not memory, and leaves after ten seconds.
 const BLOCKING_THREADS: usize = 64;
 
 pub(super) fn init_logging(data: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
@@ -115,9 +116,6 @@ pub(super) fn serve(
     } else {
         Vec::new()
     };
-    // Store calls run on blocking threads; a writer waiting for its group commit holds one,
-    // so the pool must hold every writer of a full batch (most of a thread's stack is never
-    // touched: idle threads cost address space, not memory, and leave after ten seconds).
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
