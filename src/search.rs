@@ -173,7 +173,7 @@ const PERIOD_DAYS: u32 = 16;
 const SIMILAR_EXAMINED: usize = 48;
 
 /// Documents scored by one "similar" lookup at most.
-const SIMILAR_BUDGET: usize = 1024;
+const SIMILAR_BUDGET: usize = 256;
 
 /// The score a document must beat to enter a full top list (none while it is not full).
 fn floor(best: &[(Score, DocAddress)], limit: usize) -> Score {
@@ -186,7 +186,7 @@ fn floor(best: &[(Score, DocAddress)], limit: usize) -> Score {
 
 /// Words of an order compared for "similar": the rarest ones (commonest words say little
 /// and cost the most to look up).
-const SIMILAR_TERMS: usize = 8;
+const SIMILAR_TERMS: usize = 6;
 
 fn period_of(t: crate::domain::time::Timestamp) -> u64 {
     u64::from(cst_day(t) / PERIOD_DAYS)

@@ -25,7 +25,11 @@ const OUTCOMES: usize = 256;
 #[derive(Default)]
 pub(super) struct Group {
     state: Mutex<State>,
+    /// Signalled when the batch opens, gains a member, or stops being busy.
     cv: Condvar,
+    /// Signalled when a batch's outcome is recorded: the members waiting for it wake once a
+    /// batch, not once for every other member that joins.
+    done: Condvar,
     /// Commits made, and changes committed in them (their ratio is the batching).
     commits: AtomicU64,
     changes: AtomicU64,
@@ -80,6 +84,17 @@ impl Group {
 
     fn wait<'a>(&self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
         self.cv.wait(g).unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait_done<'a>(&self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.done.wait(g).unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a batch's outcome and wakes its members and everyone waiting for a turn.
+    fn finish(&self, st: &mut State, epoch: u64, o: Outcome) {
+        st.record(epoch, o);
+        self.done.notify_all();
+        self.cv.notify_all();
     }
 }
 
@@ -136,8 +151,7 @@ impl Store {
                 Err(e) => {
                     // Whatever it wrote goes with the batch: abort it; the others run again.
                     st.open = None;
-                    st.record(epoch, Outcome::Aborted);
-                    group.cv.notify_all();
+                    group.finish(&mut st, epoch, Outcome::Aborted);
                     drop(st);
                     self.check();
                     return Err(e);
@@ -153,7 +167,7 @@ impl Store {
                             return Err(Outcome::error(fault, &detail).into());
                         }
                         Some(Outcome::Aborted) => break,
-                        None => st = group.wait(st),
+                        None => st = group.wait_done(st),
                     }
                 }
                 continue;
@@ -192,8 +206,7 @@ impl Store {
                 Ok(()) => Outcome::Committed,
                 Err(e) => Outcome::Failed(e.fault(), e.to_string()),
             };
-            st.record(epoch, outcome);
-            group.cv.notify_all();
+            group.finish(&mut st, epoch, outcome);
             drop(st);
             return committed.map(|()| value).map_err(E::from);
         }

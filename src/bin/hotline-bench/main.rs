@@ -246,13 +246,17 @@ async fn start(binary: &Path, own: bool, dir: &Path) -> Result<(Server, Duration
 }
 
 /// Intake by `clients` clients for `secs`: (orders a second, p50, p99).
-async fn intake(server: &Server, clients: usize, secs: u64) -> Result<(f64, f64, f64)> {
+/// Intake by `clients` signed-in operators for `secs`: orders a second, p50 and p99 in ms,
+/// and what the server did meanwhile (the sign-ins, argon2 at ~20 MiB each, come before it).
+async fn intake(server: &Server, clients: usize, secs: u64) -> Result<Intake> {
     let mut sessions = Vec::new();
     for _ in 0..clients {
         let mut c = server.client();
         c.login("bench-op", PASSWORD).await?;
         sessions.push(c);
     }
+    let commits = server.commits().await;
+    let cpu = server.cpu_secs();
     let until = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -282,9 +286,29 @@ async fn intake(server: &Server, clients: usize, secs: u64) -> Result<(f64, f64,
     for t in tasks {
         all.extend(t.await?);
     }
-    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    let orders = all.len() as f64;
+    let rate = orders / started.elapsed().as_secs_f64();
+    let cpu = server.cpu_secs() - cpu;
+    let after = server.commits().await;
     let (p50, p99) = percentiles(all);
-    Ok((rate, p50, p99))
+    let batches = (after.0 - commits.0).max(1.0);
+    Ok(Intake {
+        rate,
+        p50,
+        p99,
+        changes_a_commit: (after.1 - commits.1) / batches,
+        commit_ms: (after.2 - commits.2) * 1000.0 / batches,
+        cpu_ms_an_order: cpu * 1000.0 / orders.max(1.0),
+    })
+}
+
+struct Intake {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    changes_a_commit: f64,
+    commit_ms: f64,
+    cpu_ms_an_order: f64,
 }
 
 /// p50 and p99 of `samples` sequential GETs of `path` by one signed-in user.
@@ -397,21 +421,14 @@ async fn intake_levels(server: &Server, secs: u64, say: Say) -> Result<(Value, V
     let mut rates = json!({});
     let mut p99s = json!({});
     for clients in [1usize, 8, 32] {
-        let before = server.commits().await;
-        let cpu = server.cpu_secs();
-        let (rate, p50, p99) = intake(server, clients, secs).await?;
-        let cpu = server.cpu_secs() - cpu;
-        let after = server.commits().await;
-        let commits = (after.0 - before.0).max(1.0);
+        let i = intake(server, clients, secs).await?;
         say.line(format!(
-            "intake, {clients:>2} clients: {rate:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms; \
+            "intake, {clients:>2} clients: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms; \
              {:.1} changes a commit, {:.1} ms a commit; server CPU {:.2} ms an order",
-            (after.1 - before.1) / commits,
-            (after.2 - before.2) * 1000.0 / commits,
-            cpu * 1000.0 / (rate * secs as f64).max(1.0),
+            i.rate, i.p50, i.p99, i.changes_a_commit, i.commit_ms, i.cpu_ms_an_order,
         ));
-        rates[format!("c{clients}")] = json!(round1(rate));
-        p99s[format!("c{clients}")] = json!(round1(p99));
+        rates[format!("c{clients}")] = json!(round1(i.rate));
+        p99s[format!("c{clients}")] = json!(round1(i.p99));
     }
     Ok((rates, p99s))
 }

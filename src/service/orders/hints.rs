@@ -17,6 +17,11 @@ use crate::store::{Tx, orders};
 /// The window duplicates are looked for in (SPEC §4: the last 90 days).
 pub const DUPLICATE_DAYS: i64 = 90;
 
+/// The caller's and the address's newest orders of the window compared at most (each is
+/// read whole; five duplicates at most are shown).
+const SAME_CALLER: usize = 20;
+const SAME_ADDRESS: usize = 10;
+
 /// Orders taken from the full-text index as candidates for "similar" (each is then read and
 /// compared by its bigrams).
 const SIMILAR_CANDIDATES: usize = 10;
@@ -66,13 +71,13 @@ pub fn hints(
     let mut candidates: Vec<(OrderId, &'static str)> = Vec::new();
     if let Some(p) = phone {
         let prefix = Key::new(Kind::ByPhone).str(p);
-        for id in super::index::between(tx, &prefix, Some(since), None, 0, 50)? {
+        for id in super::index::between(tx, &prefix, Some(since), None, 0, SAME_CALLER)? {
             candidates.push((id, "same_caller"));
         }
     }
     if let Some(detail) = address.detail.as_deref().filter(|d| !d.trim().is_empty()) {
         let prefix = crate::domain::order_index::address_key(address.town.as_deref(), detail);
-        for id in super::index::between(tx, &prefix, Some(since), None, 0, 20)? {
+        for id in super::index::between(tx, &prefix, Some(since), None, 0, SAME_ADDRESS)? {
             candidates.push((id, "same_address"));
         }
     }
