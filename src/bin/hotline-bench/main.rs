@@ -245,7 +245,6 @@ async fn start(binary: &Path, own: bool, dir: &Path) -> Result<(Server, Duration
     }
 }
 
-/// Intake by `clients` clients for `secs`: (orders a second, p50, p99).
 /// Intake by `clients` signed-in operators for `secs`: orders a second, p50 and p99 in ms,
 /// and what the server did meanwhile (the sign-ins, argon2 at ~20 MiB each, come before it).
 async fn intake(server: &Server, clients: usize, secs: u64) -> Result<Intake> {
