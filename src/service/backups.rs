@@ -330,8 +330,12 @@ pub fn nightly(app: &App) -> Option<Result<BackupInfo, AppError>> {
 /// Whether the nightly job should run now: past the configured local time today without a
 /// backup since, or the newest one is older than 26 hours (catch-up).
 pub fn due(app: &App, hour: u32, minute: u32) -> bool {
-    let now = app.now();
     let newest = list_files(&dir(app)).first().map(|f| f.at);
+    due_at(app.now(), newest, hour, minute)
+}
+
+/// `due` for a given time and newest backup (seconds).
+pub fn due_at(now: Timestamp, newest: Option<i64>, hour: u32, minute: u32) -> bool {
     let Some(newest) = newest else { return true };
     if now.secs() - newest > 26 * 3600 {
         return true;
@@ -356,6 +360,21 @@ mod tests {
             created_at: at.display_cst(),
             at: at.secs(),
         }
+    }
+
+    #[test]
+    fn nightly_is_due_after_its_slot_or_after_26_hours() {
+        // Monday 2026-01-05 00:00 Beijing, plus hours.
+        let at = |h: i64| Timestamp::from_secs(1_767_542_400 + h * 3600);
+        // No backup yet: due at once.
+        assert!(due_at(at(1), None, 2, 30));
+        // Before today's 02:30 with yesterday's copy: not due; after it: due.
+        assert!(!due_at(at(2), Some(at(-21).secs()), 2, 30));
+        assert!(due_at(at(3), Some(at(-21).secs()), 2, 30));
+        // Today's copy taken after the slot: not due again today.
+        assert!(!due_at(at(20), Some(at(3).secs()), 2, 30));
+        // Older than 26 hours: catch up whatever the slot.
+        assert!(due_at(at(1), Some(at(-26).secs() - 1), 2, 30));
     }
 
     #[test]

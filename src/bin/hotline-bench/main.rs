@@ -380,6 +380,29 @@ fn backup(store: &Store, dir: &Path, say: Say) -> Result<(f64, f64)> {
     Ok((secs, mib))
 }
 
+/// With the backup left out, the server's own nightly job may find a backup due and copy
+/// the whole store in the middle of the measurements: says so, so such figures are not taken
+/// for the product's.
+fn warn_if_backup_due(store: &Store, dir: &Path, say: Say) -> Result<()> {
+    let settings = store
+        .read(|tx| {
+            hotline::store::meta::get::<hotline::domain::settings::Settings>(tx, "settings")
+        })?
+        .unwrap_or_default();
+    let (hour, minute) = settings.backup_hm();
+    let newest = hotline::service::backups::list_files(&dir.join("backups"))
+        .first()
+        .map(|f| f.at);
+    if hotline::service::backups::due_at(now(), newest, hour, minute) {
+        say.line(
+            "warning: a nightly backup is due; the server will take it during the run \
+             (leave out --skip backup to take it first)"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
 /// Keeps the highest resident memory of process `pid` seen while it runs.
 fn rss_sampler(
     pid: u32,
@@ -580,6 +603,7 @@ async fn bench(args: Args) -> Result<()> {
     let (backup_s, backup_mib) = {
         let store = load(&dir, args.orders, say)?;
         if skip("backup") {
+            warn_if_backup_due(&store, &dir, say)?;
             (f64::NAN, f64::NAN)
         } else {
             backup(&store, &dir, say)?
