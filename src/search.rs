@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -517,6 +519,8 @@ impl SearchIndex {
 
     /// Orders registered since `since` whose text is most like `text` (by its character
     /// pairs and words): the candidates for duplicates at intake, from the whole window.
+    /// Segments with no order of the window's periods are not looked at, neither for the
+    /// words' rarity nor for scoring, so the cost follows the window, not the history.
     pub fn similar(
         &self,
         text: &str,
@@ -525,6 +529,14 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<OrderId>, AppError> {
         let searcher = self.reader.searcher();
+        // The periods the window touches (the first may begin before `since`: callers
+        // check the registration time of what they are given).
+        let first = period_of(since);
+        let last = period_of(now).max(first).min(first + 64);
+        let recent = RecentSegments::of(&searcher, self.recent, first..=last)?;
+        if recent.segments.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut words: Vec<(u64, String)> = Vec::new();
         // The first distinct words of the text (its title comes first), a bounded number.
         let mut seen = BTreeSet::new();
@@ -534,7 +546,7 @@ impl SearchIndex {
             .filter(|t| seen.insert(t.clone()))
             .take(SIMILAR_EXAMINED);
         for t in distinct {
-            let df = searcher
+            let df = recent
                 .doc_freq(&Term::from_field_text(self.text, &t))
                 .map_err(internal)?;
             if df > 0 {
@@ -543,10 +555,6 @@ impl SearchIndex {
         }
         words.sort();
         words.truncate(SIMILAR_TERMS);
-        // The periods the window touches (the first may begin before `since`: callers
-        // check the registration time of what they are given).
-        let first = period_of(since);
-        let last = period_of(now).max(first).min(first + 64);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (_, w) in &words {
             for p in first..=last {
@@ -562,7 +570,9 @@ impl SearchIndex {
         }
         let query = BooleanQuery::new(clauses);
         let weight = query
-            .weight(EnableScoring::enabled_from_searcher(&searcher))
+            .weight(EnableScoring::enabled_from_statistics_provider(
+                &recent, &searcher,
+            ))
             .map_err(internal)?;
         // The best `limit`, one threshold across segments; after `SIMILAR_BUDGET` scored
         // documents the threshold goes to the top and the rest is skipped: a day of many
@@ -570,7 +580,7 @@ impl SearchIndex {
         let limit = limit.max(1);
         let mut best: Vec<(Score, DocAddress)> = Vec::with_capacity(limit + 1);
         let mut budget = SIMILAR_BUDGET;
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for (ord, segment) in &recent.segments {
             if budget == 0 {
                 break;
             }
@@ -582,7 +592,7 @@ impl SearchIndex {
                     if alive.is_none_or(|a| a.is_alive(doc)) {
                         let at = best.partition_point(|(s, _)| *s >= score);
                         if at < limit {
-                            best.insert(at, (score, DocAddress::new(ord as u32, doc)));
+                            best.insert(at, (score, DocAddress::new(*ord, doc)));
                             best.truncate(limit);
                         }
                         threshold = floor(&best, limit);
@@ -591,9 +601,21 @@ impl SearchIndex {
                 })
                 .map_err(internal)?;
         }
+        // Each segment's id column opened once (opening reads its header).
+        let mut columns = std::collections::HashMap::new();
         let mut out = Vec::with_capacity(best.len());
         for (_, addr) in best {
-            if let Some(id) = id_of(&searcher, addr)? {
+            let column = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(addr.segment_ord)
+                        .fast_fields()
+                        .u64("id")
+                        .map_err(internal)?,
+                ),
+            };
+            if let Some(id) = column.first(addr.doc_id) {
                 out.push(OrderId(id));
             }
         }
@@ -666,6 +688,73 @@ impl SearchIndex {
             }
         }
         Ok(out)
+    }
+}
+
+/// The segments holding an order registered in given periods (a term of those periods in
+/// their `recent` field), with the scoring statistics of those segments only.
+struct RecentSegments<'a> {
+    segments: Vec<(u32, &'a tantivy::SegmentReader)>,
+}
+
+impl<'a> RecentSegments<'a> {
+    fn of(
+        searcher: &'a Searcher,
+        recent: Field,
+        periods: std::ops::RangeInclusive<u64>,
+    ) -> Result<Self, AppError> {
+        let mut found = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            if segment.num_docs() == 0 {
+                continue;
+            }
+            let terms = segment.inverted_index(recent).map_err(internal)?;
+            let mut holds = false;
+            for p in periods.clone() {
+                // A period's terms are `{p}/word`: from `{p}/` up to `{p}0` ('/' + 1).
+                let mut stream = terms
+                    .terms()
+                    .range()
+                    .ge(format!("{p}/"))
+                    .lt(format!("{p}0"))
+                    .into_stream()
+                    .map_err(internal)?;
+                if stream.advance() {
+                    holds = true;
+                    break;
+                }
+            }
+            if holds {
+                found.push((ord as u32, segment));
+            }
+        }
+        Ok(RecentSegments { segments: found })
+    }
+}
+
+impl Bm25StatisticsProvider for RecentSegments<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        let mut n = 0u64;
+        for (_, s) in &self.segments {
+            n = n.saturating_add(s.inverted_index(field)?.total_num_tokens());
+        }
+        Ok(n)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self
+            .segments
+            .iter()
+            .map(|(_, s)| u64::from(s.num_docs()))
+            .sum())
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        let mut n = 0u64;
+        for (_, s) in &self.segments {
+            n = n.saturating_add(u64::from(s.inverted_index(term.field())?.doc_freq(term)?));
+        }
+        Ok(n)
     }
 }
 

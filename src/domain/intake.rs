@@ -1,7 +1,5 @@
 //! Intake hints computed from what the operator types: emergency words and content similarity.
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 
 /// An emergency word and the number the caller should be told to dial.
@@ -72,13 +70,21 @@ pub fn emergency_hits<'a>(text: &str, words: &'a [EmergencyWord]) -> Vec<&'a Eme
         .collect()
 }
 
-fn bigrams(text: &str) -> HashSet<(char, char)> {
+/// A text's character bigrams (letters and digits only, lowercased), each once, as sorted
+/// codes (the two characters side by side in one number).
+fn bigrams(text: &str) -> Vec<u64> {
     let chars: Vec<char> = text
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
+    let mut codes: Vec<u64> = chars
+        .windows(2)
+        .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1]))
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
 }
 
 /// Jaccard similarity of the character bigrams of two texts, 0.0–1.0.
@@ -87,7 +93,7 @@ pub fn similarity(a: &str, b: &str) -> f64 {
 }
 
 /// One text's character bigrams, made once and compared with many texts.
-pub struct Bigrams(HashSet<(char, char)>);
+pub struct Bigrams(Vec<u64>);
 
 impl Bigrams {
     pub fn of(text: &str) -> Bigrams {
@@ -100,7 +106,19 @@ impl Bigrams {
         if self.0.is_empty() || y.is_empty() {
             return 0.0;
         }
-        let inter = self.0.intersection(&y).count();
+        // Both sorted: one merge pass.
+        let (mut i, mut j, mut inter) = (0, 0, 0usize);
+        while i < self.0.len() && j < y.len() {
+            match self.0[i].cmp(&y[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    inter += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
         let union = self.0.len() + y.len() - inter;
         inter as f64 / union as f64
     }

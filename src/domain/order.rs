@@ -332,6 +332,19 @@ pub struct Flags {
     pub auto_urged_due: Option<Timestamp>,
 }
 
+/// The few fields of an order that duplicate hints read: decoded from the stored order with
+/// everything else skipped (no timeline, rounds or caller built).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrderGist {
+    pub id: OrderId,
+    pub number: String,
+    pub state: State,
+    pub channel: Channel,
+    pub title: String,
+    pub content: String,
+    pub created_at: Timestamp,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub id: OrderId,

@@ -179,6 +179,13 @@ mod impls {
         const COMPRESS: bool = true;
         const DICTIONARY: Option<super::Dictionary> = Some(super::ORDERS_1);
     }
+    /// Read-only view of a stored order (never written): the same record, fewer fields.
+    impl Record for crate::domain::order::OrderGist {
+        const KIND: &'static str = "order";
+        const VERSION: u8 = <Order as Record>::VERSION;
+        const COMPRESS: bool = <Order as Record>::COMPRESS;
+        const DICTIONARY: Option<super::Dictionary> = <Order as Record>::DICTIONARY;
+    }
     impl Record for Calendar {
         const KIND: &'static str = "calendar";
         const VERSION: u8 = 1;

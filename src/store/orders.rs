@@ -12,7 +12,7 @@ use super::tables::{
     ORDER_SERIALS, ORDER_VIEWS, ORDERS, retired,
 };
 use super::{StoreError, Tx, WriteTx};
-use crate::domain::order::{Order, OrderId};
+use crate::domain::order::{Order, OrderGist, OrderId};
 use crate::domain::order_index::{Entry, Row, entries};
 
 /// Whole orders and list rows decoded since start (for `/metrics`, and for the tests that
@@ -33,6 +33,15 @@ impl Record for Row {
 }
 
 pub fn get(tx: &impl Tx, id: OrderId) -> Result<Option<Order>, StoreError> {
+    let t = tx.open(ORDERS)?;
+    let v = t.get(id.0)?;
+    ORDER_DECODES.fetch_add(u64::from(v.is_some()), Ordering::Relaxed);
+    v.map(|v| decode(v.value())).transpose()
+}
+
+/// The few fields of an order duplicate hints compare (the rest of the record is skipped
+/// while decoding).
+pub fn gist(tx: &impl Tx, id: OrderId) -> Result<Option<OrderGist>, StoreError> {
     let t = tx.open(ORDERS)?;
     let v = t.get(id.0)?;
     ORDER_DECODES.fetch_add(u64::from(v.is_some()), Ordering::Relaxed);

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{OrderConfig, config};
 use crate::domain::intake::{Bigrams, emergency_hits};
-use crate::domain::order::{Address, Order, OrderId};
+use crate::domain::order::{Address, OrderGist, OrderId};
 use crate::domain::order_index::{Key, Kind};
 use crate::domain::role::Permission;
 use crate::domain::time::Timestamp;
@@ -18,7 +18,7 @@ use crate::store::{Tx, orders};
 pub const DUPLICATE_DAYS: i64 = 90;
 
 /// The caller's and the address's newest orders of the window compared at most (each is
-/// read whole; five duplicates at most are shown).
+/// read as its gist; five duplicates at most are shown).
 const SAME_CALLER: usize = 20;
 const SAME_ADDRESS: usize = 10;
 
@@ -82,14 +82,14 @@ pub fn hints(
         }
     }
     candidates.extend(similar.iter().map(|id| (*id, "similar_content")));
-    let mut scored: Vec<(f64, &'static str, Order)> = Vec::new();
+    let mut scored: Vec<(f64, &'static str, OrderGist)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mine = Bigrams::of(content);
     for (id, why) in candidates {
         if Some(id) == exclude || !seen.insert(id) {
             continue;
         }
-        let Some(o) = orders::get(tx, id)? else {
+        let Some(o) = orders::gist(tx, id)? else {
             continue;
         };
         if o.created_at < since {
@@ -151,11 +151,10 @@ pub fn live_hints(
         let history: Vec<Value> = match &phone {
             Some(p) => super::index::newest(tx, &Key::new(Kind::ByPhone).str(p), 0, 20)?
                 .into_iter()
-                .filter_map(|id| orders::get(tx, id).ok().flatten())
+                .filter_map(|id| orders::row(tx, id).ok().flatten())
                 .map(|o| {
-                    let unit = o.current_round().map(|r| r.unit.0);
                     json!({"id": o.id.0, "number": o.number, "title": o.title, "state": o.state,
-                           "state_label": o.state.label(), "created_at": o.created_at.display_cst(), "unit": unit})
+                           "state_label": o.state.label(), "created_at": o.created_at.display_cst(), "unit": o.unit.map(|u| u.0)})
                 })
                 .collect(),
             None => Vec::new(),
