@@ -741,11 +741,13 @@ impl Bm25StatisticsProvider for RecentSegments<'_> {
         Ok(n)
     }
 
+    /// Deleted documents included, as tantivy's own statistics count them: a term's document
+    /// frequency counts them too, and may never exceed this.
     fn total_num_docs(&self) -> tantivy::Result<u64> {
         Ok(self
             .segments
             .iter()
-            .map(|(_, s)| u64::from(s.num_docs()))
+            .map(|(_, s)| u64::from(s.max_doc()))
             .sum())
     }
 

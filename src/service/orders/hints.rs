@@ -31,11 +31,24 @@ const SIMILAR_CANDIDATES: usize = 10;
 pub fn similar(app: &App, text: &str) -> Vec<OrderId> {
     let now = app.now();
     let since = now.plus_secs(-DUPLICATE_DAYS * 86400);
-    match app.search.get() {
-        Some(ix) => ix
-            .similar(text, since, now, SIMILAR_CANDIDATES)
-            .unwrap_or_default(),
-        None => Vec::new(),
+    let Some(ix) = app.search.get() else {
+        return Vec::new();
+    };
+    // A hint is help, never a condition of registering: whatever goes wrong in the index
+    // (an error, or a panic inside it) leaves the order without this hint, not unregistered.
+    let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ix.similar(text, since, now, SIMILAR_CANDIDATES)
+    }));
+    match found {
+        Ok(Ok(ids)) => ids,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "similar-order lookup failed");
+            Vec::new()
+        }
+        Err(_) => {
+            tracing::error!("similar-order lookup panicked");
+            Vec::new()
+        }
     }
 }
 
