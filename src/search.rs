@@ -711,12 +711,18 @@ impl<'a> RecentSegments<'a> {
             let terms = segment.inverted_index(recent).map_err(internal)?;
             let mut holds = false;
             for p in periods.clone() {
-                // A period's terms are `{p}/word`: from `{p}/` up to `{p}0` ('/' + 1).
+                // A period's terms all begin with `in_period(p, "")`: they lie from it up to
+                // the same prefix with its last byte one higher.
+                let lo = in_period(p, "").into_bytes();
+                let mut hi = lo.clone();
+                if let Some(b) = hi.last_mut() {
+                    *b += 1;
+                }
                 let mut stream = terms
                     .terms()
                     .range()
-                    .ge(format!("{p}/"))
-                    .lt(format!("{p}0"))
+                    .ge(&lo)
+                    .lt(&hi)
                     .into_stream()
                     .map_err(internal)?;
                 if stream.advance() {
