@@ -5,20 +5,18 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
-};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Term, doc,
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc,
 };
 
 use crate::domain::order::{Order, OrderId};
@@ -154,6 +152,8 @@ pub struct SearchIndex {
     watermark: AtomicU64,
     /// Signalled after every commit of the index (searches may wait for their own writes).
     committed: (Mutex<()>, std::sync::Condvar),
+    /// The segments of the "similar" window at the reader's current generation.
+    window: Mutex<Option<Arc<Window>>>,
 }
 
 /// The writer and what it holds that is not committed yet.
@@ -174,17 +174,8 @@ const PERIOD_DAYS: u32 = 16;
 /// Distinct words of a new order looked up (for their rarity) at most.
 const SIMILAR_EXAMINED: usize = 48;
 
-/// Documents scored by one "similar" lookup at most.
-const SIMILAR_BUDGET: usize = 256;
-
-/// The score a document must beat to enter a full top list (none while it is not full).
-fn floor(best: &[(Score, DocAddress)], limit: usize) -> Score {
-    if best.len() >= limit {
-        best.last().map(|(s, _)| *s).unwrap_or(Score::MIN)
-    } else {
-        Score::MIN
-    }
-}
+/// Orders read from the index for each word of a "similar" lookup at most.
+const SIMILAR_POSTINGS: usize = 256;
 
 /// Words of an order compared for "similar": the rarest ones (commonest words say little
 /// and cost the most to look up).
@@ -334,6 +325,7 @@ impl SearchIndex {
             day: f.day,
             recent: f.recent,
             committed: (Mutex::new(()), std::sync::Condvar::new()),
+            window: Mutex::new(None),
             watermark: AtomicU64::new(watermark),
         })
     }
@@ -517,10 +509,13 @@ impl SearchIndex {
         Some(BooleanQuery::new(clauses))
     }
 
-    /// Orders registered since `since` whose text is most like `text` (by its character
-    /// pairs and words): the candidates for duplicates at intake, from the whole window.
-    /// Segments with no order of the window's periods are not looked at, neither for the
-    /// words' rarity nor for scoring, so the cost follows the window, not the history.
+    /// Orders registered since `since` whose text is most like `text`: the candidates for
+    /// duplicates at intake, from the whole window (callers rank them by their bigrams).
+    /// The text's rarest words in the window are looked up, each in the segments and periods
+    /// of the window that hold it, and an order scores the rarity (idf) of the words it
+    /// shares. At most `SIMILAR_POSTINGS` orders are read for each word, so the cost follows
+    /// the text, not the window's size: a burst of calls about one outage, where every word
+    /// is in thousands of orders, costs no more than a quiet day.
     pub fn similar(
         &self,
         text: &str,
@@ -533,74 +528,51 @@ impl SearchIndex {
         // check the registration time of what they are given).
         let first = period_of(since);
         let last = period_of(now).max(first).min(first + 64);
-        let recent = RecentSegments::of(&searcher, self.recent, first..=last)?;
-        if recent.segments.is_empty() {
+        let window = self.window(&searcher, first, last)?;
+        if window.segments.is_empty() {
             return Ok(Vec::new());
         }
-        let mut words: Vec<(u64, String)> = Vec::new();
-        // The first distinct words of the text (its title comes first), a bounded number.
-        let mut seen = BTreeSet::new();
-        let distinct = tokens(text)
-            .into_iter()
-            .map(|(_, _, t)| t)
-            .filter(|t| seen.insert(t.clone()))
-            .take(SIMILAR_EXAMINED);
-        for t in distinct {
-            let df = recent
-                .doc_freq(&Term::from_field_text(self.text, &t))
-                .map_err(internal)?;
-            if df > 0 {
-                words.push((df, t));
-            }
-        }
-        words.sort();
-        words.truncate(SIMILAR_TERMS);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (_, w) in &words {
-            for p in first..=last {
-                let term = Term::from_field_text(self.recent, &in_period(p, w));
-                clauses.push((
-                    Occur::Should,
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                ));
-            }
-        }
-        if clauses.is_empty() {
-            return Ok(Vec::new());
-        }
-        let query = BooleanQuery::new(clauses);
-        let weight = query
-            .weight(EnableScoring::enabled_from_statistics_provider(
-                &recent, &searcher,
-            ))
-            .map_err(internal)?;
-        // The best `limit`, one threshold across segments; after `SIMILAR_BUDGET` scored
-        // documents the threshold goes to the top and the rest is skipped: a day of many
-        // near-identical calls (a burst about one outage) costs no more than this.
-        let limit = limit.max(1);
-        let mut best: Vec<(Score, DocAddress)> = Vec::with_capacity(limit + 1);
-        let mut budget = SIMILAR_BUDGET;
-        for (ord, segment) in &recent.segments {
-            if budget == 0 {
-                break;
-            }
-            let alive = segment.alive_bitset();
-            let mut threshold = floor(&best, limit);
-            weight
-                .for_each_pruning(threshold, segment, &mut |doc, score| {
-                    budget = budget.saturating_sub(1);
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        let at = best.partition_point(|(s, _)| *s >= score);
-                        if at < limit {
-                            best.insert(at, (score, DocAddress::new(*ord, doc)));
-                            best.truncate(limit);
+        let words = self.rarest_words(&searcher, &window, text)?;
+        let docs = window.docs as f32;
+        let mut scores: std::collections::HashMap<DocAddress, f32> =
+            std::collections::HashMap::new();
+        for (df, w) in &words {
+            let idf = (1.0 + (docs - *df as f32 + 0.5) / (*df as f32 + 0.5)).ln();
+            let mut read = 0;
+            'segments: for (ord, periods) in &window.segments {
+                let segment = searcher.segment_reader(*ord);
+                let index = segment.inverted_index(self.recent).map_err(internal)?;
+                let alive = segment.alive_bitset();
+                for p in periods {
+                    let term = Term::from_field_text(self.recent, &in_period(*p, w));
+                    let Some(mut postings) = index
+                        .read_postings(&term, IndexRecordOption::Basic)
+                        .map_err(internal)?
+                    else {
+                        continue;
+                    };
+                    let mut doc = postings.doc();
+                    while doc != tantivy::TERMINATED {
+                        if read >= SIMILAR_POSTINGS {
+                            break 'segments;
                         }
-                        threshold = floor(&best, limit);
+                        read += 1;
+                        if alive.is_none_or(|a| a.is_alive(doc)) {
+                            *scores.entry(DocAddress::new(*ord, doc)).or_default() += idf;
+                        }
+                        doc = postings.advance();
                     }
-                    if budget == 0 { Score::MAX } else { threshold }
-                })
-                .map_err(internal)?;
+                }
+            }
         }
+        // The best `limit`; among equals, the newest in each segment.
+        let mut best: Vec<(f32, DocAddress)> = scores.into_iter().map(|(a, s)| (s, a)).collect();
+        best.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then(b.1.segment_ord.cmp(&a.1.segment_ord))
+                .then(b.1.doc_id.cmp(&a.1.doc_id))
+        });
+        best.truncate(limit.max(1));
         // Each segment's id column opened once (opening reads its header).
         let mut columns = std::collections::HashMap::new();
         let mut out = Vec::with_capacity(best.len());
@@ -620,6 +592,65 @@ impl SearchIndex {
             }
         }
         Ok(out)
+    }
+
+    /// The segments of the window `first..=last` (periods) in `searcher`, from the cache
+    /// while the searcher's generation and the window are the same (the index commits at
+    /// most once a second; every intake asks).
+    fn window(&self, searcher: &Searcher, first: u64, last: u64) -> Result<Arc<Window>, AppError> {
+        let generation = searcher.generation().generation_id();
+        let mut cached = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = cached.as_ref()
+            && w.generation == generation
+            && w.periods == (first, last)
+        {
+            return Ok(Arc::clone(w));
+        }
+        let w = Arc::new(Window::of(searcher, self.recent, generation, first, last)?);
+        *cached = Some(Arc::clone(&w));
+        Ok(w)
+    }
+
+    /// The rarest words of `text` found in the window (at most `SIMILAR_TERMS`), with their
+    /// document frequency there. A word's document frequency is counted over every
+    /// segment of the window: a burst of calls about one matter makes its words common
+    /// there however rare they are in the rest of the history.
+    fn rarest_words(
+        &self,
+        searcher: &Searcher,
+        window: &Window,
+        text: &str,
+    ) -> Result<Vec<(u64, String)>, AppError> {
+        let mut indexes = Vec::with_capacity(window.segments.len());
+        for (ord, _) in &window.segments {
+            indexes.push(
+                searcher
+                    .segment_reader(*ord)
+                    .inverted_index(self.text)
+                    .map_err(internal)?,
+            );
+        }
+        let mut seen = BTreeSet::new();
+        // The first distinct words of the text (its title comes first), a bounded number.
+        let distinct = tokens(text)
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .filter(|t| seen.insert(t.clone()))
+            .take(SIMILAR_EXAMINED);
+        let mut words: Vec<(u64, String)> = Vec::new();
+        for w in distinct {
+            let term = Term::from_field_text(self.text, &w);
+            let mut df = 0u64;
+            for index in &indexes {
+                df = df.saturating_add(u64::from(index.doc_freq(&term).map_err(internal)?));
+            }
+            if df > 0 {
+                words.push((df.min(window.docs), w));
+            }
+        }
+        words.sort();
+        words.truncate(SIMILAR_TERMS);
+        Ok(words)
     }
 
     /// Waits (at most `timeout`) until the background indexer has taken in every change up
@@ -691,26 +722,41 @@ impl SearchIndex {
     }
 }
 
-/// The segments holding an order registered in given periods (a term of those periods in
-/// their `recent` field), with the scoring statistics of those segments only.
-struct RecentSegments<'a> {
-    segments: Vec<(u32, &'a tantivy::SegmentReader)>,
+/// The segments of one searcher generation holding an order registered in given periods
+/// (a term of those periods in their `recent` field), each with the periods it holds, and
+/// the totals BM25 needs over them.
+struct Window {
+    generation: u64,
+    periods: (u64, u64),
+    segments: Vec<(u32, Vec<u64>)>,
+    tokens: u64,
+    /// Deleted documents included, as tantivy's own statistics count them: a term's document
+    /// frequency counts them too, and may never exceed this.
+    docs: u64,
 }
 
-impl<'a> RecentSegments<'a> {
+impl Window {
     fn of(
-        searcher: &'a Searcher,
+        searcher: &Searcher,
         recent: Field,
-        periods: std::ops::RangeInclusive<u64>,
-    ) -> Result<Self, AppError> {
-        let mut found = Vec::new();
+        generation: u64,
+        first: u64,
+        last: u64,
+    ) -> Result<Window, AppError> {
+        let mut w = Window {
+            generation,
+            periods: (first, last),
+            segments: Vec::new(),
+            tokens: 0,
+            docs: 0,
+        };
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             if segment.num_docs() == 0 {
                 continue;
             }
             let terms = segment.inverted_index(recent).map_err(internal)?;
-            let mut holds = false;
-            for p in periods.clone() {
+            let mut held = Vec::new();
+            for p in first..=last {
                 // A period's terms all begin with `in_period(p, "")`: they lie from it up to
                 // the same prefix with its last byte one higher.
                 let lo = in_period(p, "").into_bytes();
@@ -726,43 +772,18 @@ impl<'a> RecentSegments<'a> {
                     .into_stream()
                     .map_err(internal)?;
                 if stream.advance() {
-                    holds = true;
-                    break;
+                    held.push(p);
                 }
             }
-            if holds {
-                found.push((ord as u32, segment));
+            if held.is_empty() {
+                continue;
             }
+            let ord = ord as u32;
+            w.tokens = w.tokens.saturating_add(terms.total_num_tokens());
+            w.docs = w.docs.saturating_add(u64::from(segment.max_doc()));
+            w.segments.push((ord, held));
         }
-        Ok(RecentSegments { segments: found })
-    }
-}
-
-impl Bm25StatisticsProvider for RecentSegments<'_> {
-    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        let mut n = 0u64;
-        for (_, s) in &self.segments {
-            n = n.saturating_add(s.inverted_index(field)?.total_num_tokens());
-        }
-        Ok(n)
-    }
-
-    /// Deleted documents included, as tantivy's own statistics count them: a term's document
-    /// frequency counts them too, and may never exceed this.
-    fn total_num_docs(&self) -> tantivy::Result<u64> {
-        Ok(self
-            .segments
-            .iter()
-            .map(|(_, s)| u64::from(s.max_doc()))
-            .sum())
-    }
-
-    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        let mut n = 0u64;
-        for (_, s) in &self.segments {
-            n = n.saturating_add(u64::from(s.inverted_index(term.field())?.doc_freq(term)?));
-        }
-        Ok(n)
+        Ok(w)
     }
 }
 

@@ -344,6 +344,46 @@ async fn duplicates_are_found_across_the_whole_90_days() {
     assert!(!old_one_found, "older than 90 days: {v}");
 }
 
+/// A changed order is indexed anew (its old document deleted): a similar order registered
+/// after it still registers, with the changed one as a likely duplicate (the window's
+/// statistics once counted deleted documents in a word's frequency but not in the total).
+#[tokio::test]
+async fn a_changed_order_is_still_found_as_a_duplicate() {
+    use crate::orders::{Centre, create, ok, order_body};
+    let c = Centre::new().await;
+    let content = "东风路与解放路交叉口红绿灯坏了三天，早晚高峰车辆拥堵严重。";
+    let mut body = order_body("13955551001", "红绿灯坏了");
+    body["content"] = json!(content);
+    let first = create(&c.op, body).await;
+    let id = first["id"].as_u64().unwrap();
+    c.app.indexed().await;
+    let v = ok(
+        &c.op,
+        id,
+        "answer",
+        json!({"reply": "已告知交警大队处理。"}),
+    )
+    .await;
+    assert_eq!(v["state"], "closed");
+    c.app.indexed().await;
+    for phone in ["13955551002", "13955551003"] {
+        let mut b = order_body(phone, "路口红绿灯坏了");
+        b["content"] = json!(content);
+        let v = create(&c.op, b).await;
+        let dup = v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["code"] == "possible_duplicate")
+            .unwrap_or_else(|| panic!("no duplicate found: {v}"));
+        assert!(
+            dup["order_ids"].as_array().unwrap().contains(&json!(id)),
+            "{dup}"
+        );
+        c.app.indexed().await;
+    }
+}
+
 /// Issue 9, point 2: a deep page jumps over whole days by their counters; it must show
 /// exactly what reading every key before it would, for every list kind with day counters,
 /// with and without date filters.
