@@ -146,8 +146,8 @@ pub struct SearchIndex {
     day: Field,
     /// The order's own words (title, content, address), each once, prefixed by its
     /// registration period (`PERIOD_DAYS`-day blocks of Beijing days): "these words within the
-    /// last 90 days" is a plain union of the postings of those periods, which top-k search
-    /// prunes (block-max WAND), however often the words occur in the rest of the history.
+    /// last 90 days" is read from the postings of those periods only, however often the words
+    /// occur in the rest of the history.
     recent: Field,
     watermark: AtomicU64,
     /// Signalled after every commit of the index (searches may wait for their own writes).
@@ -567,12 +567,17 @@ impl SearchIndex {
         }
         // The best `limit`; among equals, the newest in each segment.
         let mut best: Vec<(f32, DocAddress)> = scores.into_iter().map(|(a, s)| (s, a)).collect();
-        best.sort_by(|a, b| {
+        let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| {
             b.0.total_cmp(&a.0)
                 .then(b.1.segment_ord.cmp(&a.1.segment_ord))
                 .then(b.1.doc_id.cmp(&a.1.doc_id))
-        });
-        best.truncate(limit.max(1));
+        };
+        let limit = limit.max(1);
+        if best.len() > limit {
+            best.select_nth_unstable_by(limit - 1, order);
+            best.truncate(limit);
+        }
+        best.sort_unstable_by(order);
         // Each segment's id column opened once (opening reads its header).
         let mut columns = std::collections::HashMap::new();
         let mut out = Vec::with_capacity(best.len());
@@ -724,12 +729,11 @@ impl SearchIndex {
 
 /// The segments of one searcher generation holding an order registered in given periods
 /// (a term of those periods in their `recent` field), each with the periods it holds, and
-/// the totals BM25 needs over them.
+/// the number of documents in them (for a word's rarity).
 struct Window {
     generation: u64,
     periods: (u64, u64),
     segments: Vec<(u32, Vec<u64>)>,
-    tokens: u64,
     /// Deleted documents included, as tantivy's own statistics count them: a term's document
     /// frequency counts them too, and may never exceed this.
     docs: u64,
@@ -747,7 +751,6 @@ impl Window {
             generation,
             periods: (first, last),
             segments: Vec::new(),
-            tokens: 0,
             docs: 0,
         };
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -779,7 +782,6 @@ impl Window {
                 continue;
             }
             let ord = ord as u32;
-            w.tokens = w.tokens.saturating_add(terms.total_num_tokens());
             w.docs = w.docs.saturating_add(u64::from(segment.max_doc()));
             w.segments.push((ord, held));
         }

@@ -73,15 +73,27 @@ pub fn emergency_hits<'a>(text: &str, words: &'a [EmergencyWord]) -> Vec<&'a Eme
 /// A text's character bigrams (letters and digits only, lowercased), each once, as sorted
 /// codes (the two characters side by side in one number).
 fn bigrams(text: &str) -> Vec<u64> {
-    let chars: Vec<char> = text
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    let mut codes: Vec<u64> = chars
-        .windows(2)
-        .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1]))
-        .collect();
+    let mut codes: Vec<u64> = Vec::with_capacity(text.len() / 3 + 1);
+    let mut prev: Option<char> = None;
+    let mut push = |c: char| {
+        if let Some(p) = prev {
+            codes.push((u64::from(p) << 32) | u64::from(c));
+        }
+        prev = Some(c);
+    };
+    for c in text.chars() {
+        // Fast paths for ASCII and CJK ideographs (which have no case); the Unicode tables
+        // for the rest.
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                push(c.to_ascii_lowercase());
+            }
+        } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            push(c);
+        } else if c.is_alphanumeric() {
+            c.to_lowercase().for_each(&mut push);
+        }
+    }
     codes.sort_unstable();
     codes.dedup();
     codes
@@ -127,6 +139,44 @@ impl Bigrams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast paths of `bigrams` give what the plain definition does: letters and digits
+    /// only, lowercased, each pair once, sorted.
+    #[test]
+    fn bigrams_match_their_definition() {
+        fn plain(text: &str) -> Vec<u64> {
+            let chars: Vec<char> = text
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            let mut codes: Vec<u64> = chars
+                .windows(2)
+                .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1]))
+                .collect();
+            codes.sort_unstable();
+            codes.dedup();
+            codes
+        }
+        let samples = [
+            "",
+            "a",
+            "路灯不亮",
+            "小区门口路灯不亮已经一周，晚上出行不便，请尽快维修。",
+            "ABC def 123 İstanbul ΣΑΣ Straße ＡＢＣ１２３ 〇一二 𠀀𠀁 ㄅㄆ ｶﾀｶﾅ",
+            "第 3 号话务员第 1234 件：XY-12 建设路5号（洣水镇）",
+            "\u{9FFF}\u{4E00}\u{3400}\u{F900}\u{2F800}",
+        ];
+        for s in samples {
+            assert_eq!(bigrams(s), plain(s), "{s}");
+        }
+        // Every character of the first planes, in runs, against the definition.
+        let all: Vec<char> = (0u32..0x3_0000).filter_map(char::from_u32).collect();
+        for run in all.chunks(997) {
+            let s: String = run.iter().collect();
+            assert_eq!(bigrams(&s), plain(&s));
+        }
+    }
 
     #[test]
     fn emergency() {

@@ -31,6 +31,12 @@ impl crate::store::codec::Record for Stored {
     const VERSION: u8 = 1;
 }
 
+/// The emergency words alone (what every intake's hints need).
+pub fn emergency_words(tx: &impl Tx) -> Result<Vec<EmergencyWord>, AppError> {
+    let stored: Option<Stored> = meta::get(tx, "screening")?;
+    Ok(stored.map_or_else(default_emergency_words, |s| s.emergency_words))
+}
+
 pub fn load(tx: &impl Tx) -> Result<Screening, AppError> {
     let stored: Option<Stored> = meta::get(tx, "screening")?;
     let mut scripts: BTreeMap<String, String> = EXCLUSIONS

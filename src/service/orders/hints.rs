@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{OrderConfig, config};
-use crate::domain::intake::{Bigrams, emergency_hits};
+use crate::domain::intake::{Bigrams, EmergencyWord, emergency_hits};
 use crate::domain::order::{Address, OrderGist, OrderId};
 use crate::domain::order_index::{Key, Kind};
 use crate::domain::role::Permission;
@@ -58,7 +57,7 @@ pub fn similar(app: &App, text: &str) -> Vec<OrderId> {
 #[allow(clippy::too_many_arguments)]
 pub fn hints(
     tx: &impl Tx,
-    cfg: &OrderConfig,
+    emergency: &[EmergencyWord],
     now: Timestamp,
     phone: Option<&str>,
     content: &str,
@@ -70,7 +69,7 @@ pub fn hints(
     if let Some(p) = phone {
         warnings.extend(crate::service::blacklist::warnings(tx, p, now)?);
     }
-    let hits = emergency_hits(content, &cfg.emergency);
+    let hits = emergency_hits(content, emergency);
     if !hits.is_empty() {
         let mut numbers: Vec<&str> = hits.iter().map(|h| h.number.as_str()).collect();
         numbers.dedup();
@@ -158,9 +157,9 @@ pub fn live_hints(
     let now = app.now();
     let near = similar(app, content);
     app.store.read(|tx| -> Result<Value, AppError> {
-        let cfg = config(tx)?;
+        let emergency = crate::service::screening_settings::emergency_words(tx)?;
         let phone = phone.and_then(normalize_phone);
-        let warnings = hints(tx, &cfg, now, phone.as_deref(), content, address, None, &near)?;
+        let warnings = hints(tx, &emergency, now, phone.as_deref(), content, address, None, &near)?;
         let history: Vec<Value> = match &phone {
             Some(p) => super::index::newest(tx, &Key::new(Kind::ByPhone).str(p), 0, 20)?
                 .into_iter()

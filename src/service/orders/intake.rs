@@ -385,10 +385,11 @@ fn warnings(
     let words = format!("{} {}", order.title, order.content);
     let near = super::hints::similar(app, &words);
     let warnings = app.store.read(|tx| -> Result<Vec<Value>, AppError> {
-        let cfg = config(tx)?;
+        // The emergency words are all of the settings hints need.
+        let emergency = crate::service::screening_settings::emergency_words(tx)?;
         super::hints(
             tx,
-            &cfg,
+            &emergency,
             now,
             Some(&order.caller.phone),
             &words,
