@@ -643,12 +643,22 @@ impl SearchIndex {
             .filter(|t| seen.insert(t.clone()))
             .take(SIMILAR_EXAMINED);
         let mut words: Vec<(u64, String)> = Vec::new();
+        let mut known = window.df.lock().unwrap_or_else(|p| p.into_inner());
         for w in distinct {
-            let term = Term::from_field_text(self.text, &w);
-            let mut df = 0u64;
-            for index in &indexes {
-                df = df.saturating_add(u64::from(index.doc_freq(&term).map_err(internal)?));
-            }
+            let df = match known.get(&w) {
+                Some(df) => *df,
+                None => {
+                    let term = Term::from_field_text(self.text, &w);
+                    let mut df = 0u64;
+                    for index in &indexes {
+                        df = df.saturating_add(u64::from(index.doc_freq(&term).map_err(internal)?));
+                    }
+                    if known.len() < WINDOW_WORDS {
+                        known.insert(w.clone(), df);
+                    }
+                    df
+                }
+            };
             if df > 0 {
                 words.push((df.min(window.docs), w));
             }
@@ -737,7 +747,13 @@ struct Window {
     /// Deleted documents included, as tantivy's own statistics count them: a term's document
     /// frequency counts them too, and may never exceed this.
     docs: u64,
+    /// Words' document frequency in these segments, as looked up (at most `WINDOW_WORDS`):
+    /// intakes within one generation (a second under load) share most of their words.
+    df: Mutex<std::collections::HashMap<String, u64>>,
 }
+
+/// Words whose document frequency a window remembers at most.
+const WINDOW_WORDS: usize = 8192;
 
 impl Window {
     fn of(
@@ -752,6 +768,7 @@ impl Window {
             periods: (first, last),
             segments: Vec::new(),
             docs: 0,
+            df: Mutex::new(std::collections::HashMap::new()),
         };
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             if segment.num_docs() == 0 {
