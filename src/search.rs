@@ -515,7 +515,8 @@ impl SearchIndex {
     /// of the window that hold it, and an order scores the rarity (idf) of the words it
     /// shares. At most `SIMILAR_POSTINGS` orders are read for each word, so the cost follows
     /// the text, not the window's size: a burst of calls about one outage, where every word
-    /// is in thousands of orders, costs no more than a quiet day.
+    /// is in thousands of orders, costs no more than a quiet day (its candidates are then among
+    /// the first orders of the burst, where a merge belongs).
     pub fn similar(
         &self,
         text: &str,
