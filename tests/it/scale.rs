@@ -384,6 +384,50 @@ async fn a_changed_order_is_still_found_as_a_duplicate() {
     }
 }
 
+/// A burst of calls about one matter (more than the postings "similar" reads for a word):
+/// the next call about it still gets the burst's orders as likely duplicates, and a call
+/// about another matter that shares some of the burst's words still finds its own.
+#[tokio::test]
+async fn duplicates_hold_through_a_burst_of_one_matter() {
+    use crate::orders::{Centre, create, order_body};
+    let c = Centre::new().await;
+    let mut a = order_body("13955552000", "红星村水管爆裂");
+    a["content"] = json!("红星村三组自来水主管道爆裂，路面被水淹，请尽快抢修。");
+    let a = create(&c.op, a).await["id"].clone();
+    let burst = "城区自来水停水三天了，家里没水做饭，请尽快恢复供水。";
+    let mut ids = Vec::new();
+    for i in 0..300 {
+        let mut b = order_body(&format!("1395555{i:04}"), "停水");
+        b["content"] = json!(burst);
+        b["address"] = json!({"town": "洣水镇", "detail": format!("城区{i}栋")});
+        ids.push(create(&c.op, b).await["id"].clone());
+    }
+    c.app.indexed().await;
+    let duplicates = |v: &Value| -> Vec<Value> {
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["code"] == "possible_duplicate")
+            .map(|w| w["order_ids"].as_array().unwrap().clone())
+            .unwrap_or_default()
+    };
+    let mut b = order_body("13955559999", "停水");
+    b["content"] = json!(burst);
+    b["address"] = json!({"town": "洣水镇", "detail": "别处"});
+    let v = create(&c.op, b).await;
+    let found = duplicates(&v);
+    assert!(
+        !found.is_empty() && found.iter().all(|id| ids.contains(id)),
+        "{v}"
+    );
+    let mut b = order_body("13955559998", "水管爆裂停水");
+    b["content"] = json!("红星村三组自来水主管道爆裂，停水了，请尽快抢修。");
+    b["address"] = json!({"town": "洣水镇", "detail": "别处"});
+    let v = create(&c.op, b).await;
+    assert!(duplicates(&v).contains(&a), "{v}");
+}
+
 /// Issue 9, point 2: a deep page jumps over whole days by their counters; it must show
 /// exactly what reading every key before it would, for every list kind with day counters,
 /// with and without date filters.
