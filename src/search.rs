@@ -537,14 +537,18 @@ impl SearchIndex {
         let docs = window.docs as f32;
         let mut scores: std::collections::HashMap<DocAddress, f32> =
             std::collections::HashMap::new();
+        // Each segment's `recent` terms and live documents, opened once for all the words.
+        let mut segments = Vec::with_capacity(window.segments.len());
+        for (ord, periods) in &window.segments {
+            let segment = searcher.segment_reader(*ord);
+            let index = segment.inverted_index(self.recent).map_err(internal)?;
+            segments.push((*ord, periods, index, segment.alive_bitset()));
+        }
         for (df, w) in &words {
             let idf = (1.0 + (docs - *df as f32 + 0.5) / (*df as f32 + 0.5)).ln();
             let mut read = 0;
-            'segments: for (ord, periods) in &window.segments {
-                let segment = searcher.segment_reader(*ord);
-                let index = segment.inverted_index(self.recent).map_err(internal)?;
-                let alive = segment.alive_bitset();
-                for p in periods {
+            'segments: for (ord, periods, index, alive) in &segments {
+                for p in periods.iter() {
                     let term = Term::from_field_text(self.recent, &in_period(*p, w));
                     let Some(mut postings) = index
                         .read_postings(&term, IndexRecordOption::Basic)
@@ -627,15 +631,8 @@ impl SearchIndex {
         window: &Window,
         text: &str,
     ) -> Result<Vec<(u64, String)>, AppError> {
-        let mut indexes = Vec::with_capacity(window.segments.len());
-        for (ord, _) in &window.segments {
-            indexes.push(
-                searcher
-                    .segment_reader(*ord)
-                    .inverted_index(self.text)
-                    .map_err(internal)?,
-            );
-        }
+        // The segments' `text` terms, opened at the first word not known yet.
+        let mut indexes = Vec::new();
         let mut seen = BTreeSet::new();
         // The first distinct words of the text (its title comes first), a bounded number.
         let distinct = tokens(text)
@@ -649,6 +646,12 @@ impl SearchIndex {
             let df = match known.get(&w) {
                 Some(df) => *df,
                 None => {
+                    if indexes.is_empty() {
+                        for (ord, _) in &window.segments {
+                            let segment = searcher.segment_reader(*ord);
+                            indexes.push(segment.inverted_index(self.text).map_err(internal)?);
+                        }
+                    }
                     let term = Term::from_field_text(self.text, &w);
                     let mut df = 0u64;
                     for index in &indexes {
