@@ -165,9 +165,10 @@ pub fn authenticate(app: &App, token: &str, ip: Option<IpAddr>) -> Result<Option
                     last_seen: now,
                     ..session.clone()
                 };
+                let k = key.clone();
                 if let Err(e) = app
                     .store
-                    .write_batched(|tx| sessions::put(tx, &key, &touched))
+                    .write_batched(move |tx| sessions::put(tx, &k, &touched))
                 {
                     tracing::warn!(error = %e, "session not touched");
                 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::{Actor, App};
 use crate::domain::role::Permission;
 use crate::error::AppError;
+pub use crate::store::CommitStats;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const COMMIT: &str = env!("HOTLINE_GIT_COMMIT");
@@ -103,9 +104,9 @@ pub fn decodes() -> (u64, u64) {
     crate::store::orders::decodes()
 }
 
-/// Durable commits since start, the changes they carried (group commit at work), and the
-/// seconds they took.
-pub fn commits(app: &App) -> (u64, u64, f64) {
+/// Durable commits since start, the changes they carried (group commit at work), and where
+/// the time went.
+pub fn commits(app: &App) -> CommitStats {
     app.store.commit_stats()
 }
 

@@ -1,225 +1,267 @@
-//! Group commit: concurrent writers share one durable commit.
+//! Group commit: one writer thread owns the batched write transaction.
 //!
-//! The first writer to find no batch open begins a write transaction and becomes the batch's
-//! leader; writers arriving while the previous commit is on the disk join the next batch:
-//! each runs its change in the shared transaction, in turn, then waits. The leader lets those
-//! already waiting add theirs (a couple of milliseconds at most), commits once with
-//! `Durability::Immediate`, and tells every member. Nobody hears "done" before the fsync.
+//! A request sends its change down a bounded channel and waits for the answer. The writer
+//! takes every change waiting, runs each in one shared transaction (taking in those that
+//! arrive meanwhile, up to `BATCH`), commits once with `Durability::Immediate`, and only then
+//! answers each request. Nobody hears "done" before the fsync. Under one client it is a plain
+//! commit; under 32 the fsync is shared, and no request thread waits on another's turn: the
+//! changes run one after another on the writer, without a lock handed between threads.
 //!
-//! A change that fails aborts the whole batch (whatever it wrote goes with it) and the other
-//! members run theirs again in the next one — which is why a batched change is an `Fn`.
-//! One-off changes (`Store::write`) still run alone in their own transaction, between batches.
+//! A change that fails aborts the transaction (whatever it wrote goes with it): it hears its
+//! own error, and the others run again in a fresh transaction — which is why a batched change
+//! is an `Fn`. One-off changes (`Store::write`) run alone in their own transaction on the
+//! caller's thread, between batches: redb lets one write transaction live at a time, and the
+//! writer steps aside while one waits.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Fault, Health, Store, StoreError, WriteTx};
+use super::{Fault, Health, Store, StoreCore, StoreError, WriteTx};
 
-/// How long a leader waits for writers already queued to join its batch.
-const GATHER: Duration = Duration::from_millis(2);
-/// Batch outcomes kept for members that have not read theirs yet.
-const OUTCOMES: usize = 256;
+/// The most changes one commit carries.
+const BATCH: usize = 256;
+/// Changes waiting for the writer before a sender waits for room.
+const QUEUE: usize = 1024;
+/// How often the writer looks whether a one-off change still waits for its turn.
+const STEP_ASIDE: Duration = Duration::from_micros(100);
 
+/// The group commit's counters, kept by the store.
 #[derive(Default)]
 pub(super) struct Group {
-    state: Mutex<State>,
-    /// Signalled when the batch opens, gains a member, or stops being busy.
-    cv: Condvar,
-    /// Signalled when a batch's outcome is recorded: the members waiting for it wake once a
-    /// batch, not once for every other member that joins.
-    done: Condvar,
     /// Commits made, and changes committed in them (their ratio is the batching).
     commits: AtomicU64,
     changes: AtomicU64,
     /// Microseconds spent in those commits (writing the pages and the fsync).
     commit_micros: AtomicU64,
+    /// Microseconds batches stood open before their commit, and the part of it the changes
+    /// themselves took.
+    open_micros: AtomicU64,
+    change_micros: AtomicU64,
+    /// One-off changes waiting for the write transaction: the writer lets them go first.
+    exclusive_waiting: AtomicUsize,
 }
 
-#[derive(Default)]
-struct State {
-    /// Changes run in the open batch.
-    members: u64,
-    /// The batch being filled.
-    open: Option<WriteTx>,
-    epoch: u64,
-    /// Batched writers waiting to join (a commit or a one-off change is under way).
-    waiting: usize,
-    /// A batch is committing, or a one-off change runs.
-    busy: bool,
-    outcomes: VecDeque<(u64, Outcome)>,
+/// What the group commit has done since start (`/metrics`; the benchmark reads it).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CommitStats {
+    pub commits: u64,
+    pub changes: u64,
+    /// Seconds spent committing (writing the pages and the fsync).
+    pub commit_secs: f64,
+    /// Seconds batches stood open before their commit, and the part the changes took.
+    pub open_secs: f64,
+    pub change_secs: f64,
 }
 
-#[derive(Clone, Debug)]
-enum Outcome {
-    Committed,
-    /// The commit failed; every member gets the error.
-    Failed(Option<Fault>, String),
-    /// A member's change failed: the others run again.
-    Aborted,
-}
-
-impl Outcome {
-    fn error(fault: Option<Fault>, detail: &str) -> StoreError {
-        match fault {
-            Some(Fault::DiskFull) => StoreError::DiskFull,
-            Some(Fault::Io) => StoreError::Unavailable,
-            None => StoreError::Io(std::io::Error::other(detail.to_string())),
-        }
-    }
+fn micros(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 impl Group {
     fn counted(&self, members: u64, started: Instant) {
         self.commits.fetch_add(1, Ordering::Relaxed);
         self.changes.fetch_add(members, Ordering::Relaxed);
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.commit_micros.fetch_add(micros, Ordering::Relaxed);
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn wait<'a>(&self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.cv.wait(g).unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn wait_done<'a>(&self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.done.wait(g).unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Records a batch's outcome and wakes its members and everyone waiting for a turn.
-    fn finish(&self, st: &mut State, epoch: u64, o: Outcome) {
-        st.record(epoch, o);
-        self.done.notify_all();
-        self.cv.notify_all();
+        self.commit_micros
+            .fetch_add(micros(started), Ordering::Relaxed);
     }
 }
 
-impl State {
-    fn outcome(&self, epoch: u64) -> Option<Outcome> {
-        self.outcomes
-            .iter()
-            .find(|(e, _)| *e == epoch)
-            .map(|(_, o)| o.clone())
+/// Why a batch did not commit, told to each of its changes.
+struct Failure {
+    fault: Option<Fault>,
+    detail: String,
+}
+
+impl Failure {
+    fn of(e: &StoreError) -> Failure {
+        Failure {
+            fault: e.fault(),
+            detail: e.to_string(),
+        }
     }
 
-    fn record(&mut self, epoch: u64, o: Outcome) {
-        self.outcomes.push_back((epoch, o));
-        while self.outcomes.len() > OUTCOMES {
-            self.outcomes.pop_front();
+    fn error(&self) -> StoreError {
+        match self.fault {
+            Some(Fault::DiskFull) => StoreError::DiskFull,
+            Some(Fault::Io) => StoreError::Unavailable,
+            None => StoreError::Io(std::io::Error::other(self.detail.clone())),
         }
     }
 }
 
-impl Store {
-    /// Runs `f` in a transaction shared with other writers that arrive at the same time, and
-    /// returns once the shared commit is durable. `f` may run more than once (when another
-    /// member's change fails, the batch is redone without it); what it returns comes from
-    /// the run that was committed.
-    pub fn write_batched<T, E>(&self, f: impl Fn(&WriteTx) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        loop {
+/// A change waiting for the writer, whatever it returns.
+trait Job: Send {
+    /// Runs the change in the batch's transaction; false when it failed (or panicked).
+    fn run(&mut self, tx: &WriteTx) -> bool;
+    /// Tells the waiting request: what its last run returned once `batch` is `Ok` (the
+    /// commit held, or the change failed on its own), else why the batch did not commit.
+    fn answer(self: Box<Self>, batch: Result<(), &Failure>);
+}
+
+struct Change<F, T, E> {
+    f: F,
+    out: Option<Result<T, E>>,
+    reply: SyncSender<Result<T, E>>,
+}
+
+impl<F, T, E> Job for Change<F, T, E>
+where
+    F: Fn(&WriteTx) -> Result<T, E> + Send,
+    T: Send,
+    E: From<StoreError> + Send,
+{
+    fn run(&mut self, tx: &WriteTx) -> bool {
+        let f = &self.f;
+        match catch_unwind(AssertUnwindSafe(|| f(tx))) {
+            Ok(r) => {
+                let ok = r.is_ok();
+                self.out = Some(r);
+                ok
+            }
+            Err(_) => {
+                tracing::error!("a batched change panicked; its batch is run again without it");
+                self.out = None;
+                false
+            }
+        }
+    }
+
+    fn answer(self: Box<Self>, batch: Result<(), &Failure>) {
+        let r = match (batch, self.out) {
+            (Ok(()), Some(r)) => r,
+            (Ok(()), None) => {
+                Err(StoreError::Io(std::io::Error::other("the change panicked")).into())
+            }
+            (Err(failure), _) => Err(failure.error().into()),
+        };
+        // The request may have gone (its connection closed): nobody to tell.
+        let _ = self.reply.send(r);
+    }
+}
+
+/// The writer thread and the channel to it; dropping it lets the thread finish what was sent
+/// and waits for it.
+pub(super) struct Writer {
+    sender: Mutex<Option<SyncSender<Box<dyn Job>>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub(super) fn start(core: Arc<StoreCore>) -> Result<Writer, StoreError> {
+        let (sender, receiver) = sync_channel::<Box<dyn Job>>(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("hotline-writer".into())
+            .spawn(move || {
+                while let Ok(first) = receiver.recv() {
+                    core.batch(&receiver, vec![first]);
+                }
+            })?;
+        Ok(Writer {
+            sender: Mutex::new(Some(sender)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    fn sender(&self) -> Option<SyncSender<Box<dyn Job>>> {
+        self.sender
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl StoreCore {
+    /// Runs `jobs`, and those arriving while they run, in one transaction and commits it;
+    /// a change that fails is answered alone and the rest run again.
+    fn batch(&self, receiver: &Receiver<Box<dyn Job>>, mut jobs: Vec<Box<dyn Job>>) {
+        'again: loop {
+            if jobs.is_empty() {
+                return;
+            }
             if matches!(self.health(), Health::DiskFull { .. }) {
-                return Err(StoreError::DiskFull.into());
+                let failure = Failure::of(&StoreError::DiskFull);
+                jobs.into_iter().for_each(|j| j.answer(Err(&failure)));
+                return;
             }
-            let group = &self.group;
-            let mut st = group.lock();
-            st.waiting += 1;
-            while st.busy {
-                st = group.wait(st);
+            while self.group.exclusive_waiting.load(Ordering::Acquire) > 0 {
+                std::thread::sleep(STEP_ASIDE);
             }
-            st.waiting -= 1;
-            let leader = st.open.is_none();
-            if leader {
-                let tx = self.begin().map_err(E::from)?;
-                st.open = Some(tx);
-                st.epoch += 1;
-                st.members = 0;
-            }
-            let epoch = st.epoch;
-            let result = match st.open.as_ref() {
-                Some(tx) => f(tx),
-                None => Err(StoreError::Unavailable.into()),
-            };
-            let value = match result {
-                Ok(v) => v,
+            let tx = match self.begin() {
+                Ok(tx) => tx,
                 Err(e) => {
-                    // Whatever it wrote goes with the batch: abort it; the others run again.
-                    st.open = None;
-                    group.finish(&mut st, epoch, Outcome::Aborted);
-                    drop(st);
-                    self.check();
-                    return Err(e);
+                    let failure = Failure::of(&e);
+                    jobs.into_iter().for_each(|j| j.answer(Err(&failure)));
+                    return;
                 }
             };
-            st.members += 1;
-            group.cv.notify_all();
-            if !leader {
-                loop {
-                    match st.outcome(epoch) {
-                        Some(Outcome::Committed) => return Ok(value),
-                        Some(Outcome::Failed(fault, detail)) => {
-                            return Err(Outcome::error(fault, &detail).into());
-                        }
-                        Some(Outcome::Aborted) => break,
-                        None => st = group.wait_done(st),
+            let opened = Instant::now();
+            let mut i = 0;
+            loop {
+                while i < jobs.len() {
+                    let began = Instant::now();
+                    let ok = jobs[i].run(&tx);
+                    self.group
+                        .change_micros
+                        .fetch_add(micros(began), Ordering::Relaxed);
+                    if !ok {
+                        // Whatever it wrote goes with the transaction; the others run again.
+                        drop(tx);
+                        jobs.remove(i).answer(Ok(()));
+                        self.check();
+                        continue 'again;
                     }
+                    i += 1;
                 }
-                continue;
-            }
-            // Let the writers already queued add their changes.
-            let until = Instant::now() + GATHER;
-            while st.waiting > 0 && st.epoch == epoch && st.open.is_some() {
-                let left = until.saturating_duration_since(Instant::now());
-                if left.is_zero() {
+                if jobs.len() >= BATCH {
                     break;
                 }
-                st = group
-                    .cv
-                    .wait_timeout(st, left)
-                    .map(|(g, _)| g)
-                    .unwrap_or_else(|p| p.into_inner().0);
+                match receiver.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                }
             }
-            if st.epoch != epoch || st.open.is_none() {
-                // A member's change failed and took the batch with it: run again.
-                continue;
-            }
-            let Some(tx) = st.open.take() else {
-                continue;
-            };
-            st.busy = true;
-            let members = st.members;
-            drop(st);
+            self.group
+                .open_micros
+                .fetch_add(micros(opened), Ordering::Relaxed);
             let started = Instant::now();
-            let committed = self.commit(tx);
-            if committed.is_ok() {
-                group.counted(members, started);
+            match self.commit(tx) {
+                Ok(()) => {
+                    self.group.counted(jobs.len() as u64, started);
+                    jobs.into_iter().for_each(|j| j.answer(Ok(())));
+                }
+                Err(e) => {
+                    let failure = Failure::of(&e);
+                    jobs.into_iter().for_each(|j| j.answer(Err(&failure)));
+                }
             }
-            let mut st = group.lock();
-            st.busy = false;
-            let outcome = match &committed {
-                Ok(()) => Outcome::Committed,
-                Err(e) => Outcome::Failed(e.fault(), e.to_string()),
-            };
-            group.finish(&mut st, epoch, outcome);
-            drop(st);
-            return committed.map(|()| value).map_err(E::from);
+            return;
         }
     }
 
-    /// Durable commits made since start, the changes they carried, and the seconds they
-    /// took.
-    pub fn commit_stats(&self) -> (u64, u64, f64) {
-        (
-            self.group.commits.load(Ordering::Relaxed),
-            self.group.changes.load(Ordering::Relaxed),
-            self.group.commit_micros.load(Ordering::Relaxed) as f64 / 1e6,
-        )
+    /// Durable commits made since start, the changes they carried, and where the time went.
+    pub fn commit_stats(&self) -> CommitStats {
+        let g = &self.group;
+        let secs = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e6;
+        CommitStats {
+            commits: g.commits.load(Ordering::Relaxed),
+            changes: g.changes.load(Ordering::Relaxed),
+            commit_secs: secs(&g.commit_micros),
+            open_secs: secs(&g.open_micros),
+            change_secs: secs(&g.change_micros),
+        }
     }
 
     /// Runs a one-off change alone in its own transaction, between batches.
@@ -227,25 +269,48 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let group = &self.group;
-        let mut st = group.lock();
-        while st.busy || st.open.is_some() {
-            st = group.wait(st);
+        let waiting = &self.group.exclusive_waiting;
+        waiting.fetch_add(1, Ordering::AcqRel);
+        // redb lets one write transaction live at a time: this waits for the writer's batch.
+        let tx = self.begin();
+        waiting.fetch_sub(1, Ordering::AcqRel);
+        let tx = tx.map_err(E::from)?;
+        let value = f(&tx)?;
+        let started = Instant::now();
+        self.commit(tx).map_err(E::from)?;
+        self.group.counted(1, started);
+        Ok(value)
+    }
+}
+
+impl Store {
+    /// Runs `f` on the writer, in a transaction shared with other changes sent at the same
+    /// time, and returns once the shared commit is durable. `f` may run more than once (when
+    /// another change in the batch fails, the batch is run again without it); what it returns
+    /// comes from the run that was committed.
+    pub fn write_batched<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&WriteTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        if matches!(self.health(), Health::DiskFull { .. }) {
+            return Err(StoreError::DiskFull.into());
         }
-        st.busy = true;
-        drop(st);
-        let result = (|| {
-            let tx = self.begin().map_err(E::from)?;
-            let value = f(&tx)?;
-            let started = Instant::now();
-            self.commit(tx).map_err(E::from)?;
-            group.counted(1, started);
-            Ok(value)
-        })();
-        let mut st = group.lock();
-        st.busy = false;
-        group.cv.notify_all();
-        drop(st);
-        result
+        let Some(sender) = self.writer.sender() else {
+            return Err(StoreError::Unavailable.into());
+        };
+        let (reply, answer) = sync_channel(1);
+        let job: Box<dyn Job> = Box::new(Change {
+            f,
+            out: None,
+            reply,
+        });
+        if sender.send(job).is_err() {
+            return Err(StoreError::Unavailable.into());
+        }
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err(StoreError::Unavailable.into()))
     }
 }

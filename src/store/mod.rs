@@ -7,6 +7,7 @@ pub mod blobs;
 pub mod codec;
 pub mod facts;
 mod group;
+pub use group::CommitStats;
 pub mod handover;
 pub mod kb;
 pub mod meta;
@@ -175,7 +176,22 @@ impl Tx for WriteTx {
 /// Rows per catalogued table, and names of tables the catalogue does not know.
 pub type TableCounts = (Vec<(&'static str, u64)>, Vec<String>);
 
+/// The store: its core, shared with the writer thread that runs batched changes.
 pub struct Store {
+    core: Arc<StoreCore>,
+    /// Declared after `core`'s users are done: dropping it stops the writer thread.
+    writer: group::Writer,
+}
+
+impl std::ops::Deref for Store {
+    type Target = StoreCore;
+    fn deref(&self) -> &StoreCore {
+        &self.core
+    }
+}
+
+/// The open database and its health; everything but the writer thread.
+pub struct StoreCore {
     /// The open database; `None` while it is reopened after an I/O failure.
     slot: RwLock<Option<Arc<Database>>>,
     dir: PathBuf,
@@ -184,7 +200,7 @@ pub struct Store {
     latched: AtomicBool,
     /// Wakes the recovery task (see `server`).
     pub wake: tokio::sync::Notify,
-    /// Concurrent writers share commits (see `group`).
+    /// The group commit's counters (see `group`).
     group: group::Group,
 }
 
@@ -311,11 +327,12 @@ fn open_db(dir: &Path) -> Result<Database, StoreError> {
 
 impl Store {
     /// Opens (or creates) the database in `dir` and brings its schema up to date, copying
-    /// the file aside into `dir/backups` before any migration of existing data.
+    /// the file aside into `dir/backups` before any migration of existing data; then starts
+    /// the writer thread.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let db = open_db(dir)?;
-        let store = Store {
+        let core = StoreCore {
             slot: RwLock::new(Some(Arc::new(db))),
             dir: dir.to_path_buf(),
             health: Mutex::new(Health::Ok),
@@ -323,11 +340,15 @@ impl Store {
             wake: tokio::sync::Notify::new(),
             group: group::Group::default(),
         };
-        store.migrate()?;
-        store.rebuild_derived_if_missing()?;
-        Ok(store)
+        core.migrate()?;
+        core.rebuild_derived_if_missing()?;
+        let core = Arc::new(core);
+        let writer = group::Writer::start(core.clone())?;
+        Ok(Store { core, writer })
     }
+}
 
+impl StoreCore {
     /// Backups leave out what is derived from the orders (index keys, counters, list rows,
     /// facts): a database restored from one gets them back here, made from the orders, before
     /// anything reads them.
@@ -471,7 +492,7 @@ pub fn peek_schema_version(dir: &Path) -> Result<u64, StoreError> {
     meta::schema_version(&tx)
 }
 
-impl Store {
+impl StoreCore {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -625,7 +646,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl StoreCore {
     /// A verified backup of a consistent snapshot, written while the server keeps serving.
     pub fn backup_to(&self, out: &Path, created_at: i64) -> Result<backup::Manifest, StoreError> {
         let db = self.db()?;

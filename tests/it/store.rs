@@ -354,11 +354,12 @@ fn group_commit_keeps_every_change_whole() {
             for i in 0..40u64 {
                 let key = format!("t{t}-{i}");
                 let fail = i % 7 == 3;
-                let r = store.write_batched(|tx| -> Result<(), hotline::store::StoreError> {
+                let (runs, k) = (runs.clone(), key.clone());
+                let r = store.write_batched(move |tx| -> Result<(), hotline::store::StoreError> {
                     runs.fetch_add(1, Ordering::Relaxed);
                     tx.open_table(tables::META)
                         .map_err(redb_err)?
-                        .insert(key.as_str(), i.to_le_bytes().as_slice())
+                        .insert(k.as_str(), i.to_le_bytes().as_slice())
                         .map_err(redb_err)?;
                     if fail {
                         return Err(hotline::store::StoreError::Io(std::io::Error::other(
@@ -380,7 +381,9 @@ fn group_commit_keeps_every_change_whole() {
         .flat_map(|t| t.join().unwrap())
         .collect();
     assert_eq!(committed.len(), 16 * (40 - 6));
-    let (commits, changes, _) = store.commit_stats();
+    let hotline::store::CommitStats {
+        commits, changes, ..
+    } = store.commit_stats();
     let migrations = hotline::store::SCHEMA_VERSION as usize;
     assert_eq!(
         changes as usize,

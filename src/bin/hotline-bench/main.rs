@@ -186,19 +186,20 @@ impl Server {
         (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
     }
 
-    /// Durable commits, the changes in them, and the seconds they took, so far.
-    async fn commits(&self) -> (f64, f64, f64) {
-        (
-            self.metric("hotline_store_commits_total")
-                .await
-                .unwrap_or(0.0),
-            self.metric("hotline_store_changes_total")
-                .await
-                .unwrap_or(0.0),
-            self.metric("hotline_store_commit_seconds_total")
-                .await
-                .unwrap_or(0.0),
-        )
+    /// Durable commits, the changes in them, the seconds the commits took, the seconds
+    /// batches stood open before them, and the seconds the changes took in them, so far.
+    async fn commits(&self) -> [f64; 5] {
+        let mut v = [0.0; 5];
+        for (slot, name) in v.iter_mut().zip([
+            "hotline_store_commits_total",
+            "hotline_store_changes_total",
+            "hotline_store_commit_seconds_total",
+            "hotline_store_batch_open_seconds_total",
+            "hotline_store_change_seconds_total",
+        ]) {
+            *slot = self.metric(name).await.unwrap_or(0.0);
+        }
+        v
     }
 
     fn stop(&mut self) {
@@ -290,13 +291,16 @@ async fn intake(server: &Server, clients: usize, secs: u64) -> Result<Intake> {
     let cpu = server.cpu_secs() - cpu;
     let after = server.commits().await;
     let (p50, p99) = percentiles(all);
-    let batches = (after.0 - commits.0).max(1.0);
+    let batches = (after[0] - commits[0]).max(1.0);
+    let per_batch = |i: usize| (after[i] - commits[i]) * 1000.0 / batches;
     Ok(Intake {
         rate,
         p50,
         p99,
-        changes_a_commit: (after.1 - commits.1) / batches,
-        commit_ms: (after.2 - commits.2) * 1000.0 / batches,
+        changes_a_commit: (after[1] - commits[1]) / batches,
+        commit_ms: per_batch(2),
+        open_ms: per_batch(3),
+        change_ms: per_batch(4),
         cpu_ms_an_order: cpu * 1000.0 / orders.max(1.0),
     })
 }
@@ -307,6 +311,9 @@ struct Intake {
     p99: f64,
     changes_a_commit: f64,
     commit_ms: f64,
+    /// A batch's time open before its commit, and the part its changes took.
+    open_ms: f64,
+    change_ms: f64,
     cpu_ms_an_order: f64,
 }
 
@@ -446,8 +453,16 @@ async fn intake_levels(server: &Server, secs: u64, say: Say) -> Result<(Value, V
         let i = intake(server, clients, secs).await?;
         say.line(format!(
             "intake, {clients:>2} clients: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms; \
-             {:.1} changes a commit, {:.1} ms a commit; server CPU {:.2} ms an order",
-            i.rate, i.p50, i.p99, i.changes_a_commit, i.commit_ms, i.cpu_ms_an_order,
+             {:.1} changes a commit, open {:.1} ms ({:.1} in changes) and {:.1} ms committing; \
+             server CPU {:.2} ms an order",
+            i.rate,
+            i.p50,
+            i.p99,
+            i.changes_a_commit,
+            i.open_ms,
+            i.change_ms,
+            i.commit_ms,
+            i.cpu_ms_an_order,
         ));
         rates[format!("c{clients}")] = json!(round1(i.rate));
         p99s[format!("c{clients}")] = json!(round1(i.p99));

@@ -333,9 +333,10 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
         day: now.cst_digits()[..8].to_string(),
         prefix: app.settings().number_prefix,
     };
+    let actor = actor.clone();
     app.store
-        .write_batched(|tx| -> Result<IntakeResult, AppError> {
-            register(tx, actor, &order, &keys, now).map(|order| match order {
+        .write_batched(move |tx| -> Result<IntakeResult, AppError> {
+            register(tx, &actor, &order, &keys, now).map(|order| match order {
                 Ok(order) => IntakeResult {
                     order,
                     warnings: warnings.clone(),

@@ -90,8 +90,10 @@ pub fn flush_views(app: &App) -> Result<usize, AppError> {
     if batch.is_empty() {
         return Ok(0);
     }
-    let written = app.store.write_batched(|tx| -> Result<(), AppError> {
-        for (id, bytes) in &batch {
+    let batch = std::sync::Arc::new(batch);
+    let records = batch.clone();
+    let written = app.store.write_batched(move |tx| -> Result<(), AppError> {
+        for (id, bytes) in records.iter() {
             orders::record_view(tx, *id, bytes)?;
         }
         Ok(())
@@ -101,7 +103,7 @@ pub fn flush_views(app: &App) -> Result<usize, AppError> {
         Err(e) => {
             let mut q = app.pending_views.lock().unwrap_or_else(|p| p.into_inner());
             let newer = std::mem::take(&mut *q);
-            *q = batch;
+            *q = std::sync::Arc::unwrap_or_clone(batch);
             q.extend(newer);
             Err(e)
         }
