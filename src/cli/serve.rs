@@ -7,6 +7,19 @@ use super::*;
 /// readers; an idle thread costs address space, not memory, and leaves after ten seconds.
 const BLOCKING_THREADS: usize = 64;
 
+/// The nice value of the request threads (tokio's workers and its blocking pool). The store's
+/// writer thread stays at the default 0, so on two busy cores it runs as soon as a batch is
+/// waiting instead of queueing behind the requests that feed it: the batch is the one serial
+/// step every change passes through (at 32 clients it waited for a core a third of its time).
+const REQUEST_NICE: i32 = 10;
+
+/// Lowers the calling thread's priority (on Linux the nice value is per thread). Best effort.
+fn lower_priority() {
+    if let Err(e) = rustix::process::setpriority_process(None, REQUEST_NICE) {
+        tracing::debug!(error = %e, "request thread priority left as it was");
+    }
+}
+
 pub(super) fn init_logging(data: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -119,6 +132,7 @@ pub(super) fn serve(
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
+        .on_thread_start(lower_priority)
         .build()?;
     rt.block_on(async move {
         let started = start(ServeOptions {
