@@ -332,9 +332,10 @@ pub struct Flags {
     pub auto_urged_due: Option<Timestamp>,
 }
 
-/// The few fields of an order that duplicate hints read: decoded from the stored order with
-/// everything else skipped (no timeline, rounds or caller built).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The few fields of an order that duplicate hints read: stored apart for the recent orders
+/// (`store::gists`), or decoded from the stored order with everything else skipped (no
+/// timeline, rounds or caller built).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderGist {
     pub id: OrderId,
     pub number: String,
@@ -343,6 +344,20 @@ pub struct OrderGist {
     pub title: String,
     pub content: String,
     pub created_at: Timestamp,
+}
+
+impl OrderGist {
+    pub fn of(o: &Order) -> OrderGist {
+        OrderGist {
+            id: o.id,
+            number: o.number.clone(),
+            state: o.state,
+            channel: o.channel,
+            title: o.title.clone(),
+            content: o.content.clone(),
+            created_at: o.created_at,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ pub mod blacklist;
 pub mod blobs;
 pub mod codec;
 pub mod facts;
+pub mod gists;
 mod group;
 pub use group::CommitStats;
 pub mod handover;
@@ -251,6 +252,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "store orders compressed against the orders' dictionary",
         Step::Batched(orders::recompress),
     ),
+    (
+        "keep the gists of the last quarter's orders for duplicate hints",
+        Step::Whole(gists::rebuild),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -364,7 +369,8 @@ impl StoreCore {
         tracing::info!("rebuilding index keys, counters, list rows and facts from the orders");
         self.write(|tx| {
             orders::rebuild_derived(tx)?;
-            facts::rebuild(tx)
+            facts::rebuild(tx)?;
+            gists::rebuild(tx)
         })?;
         tracing::info!(
             secs = started.elapsed().as_secs_f64(),

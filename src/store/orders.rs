@@ -155,6 +155,7 @@ pub fn put(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreEr
     tx.open_table(ORDER_ROWS)?
         .insert(new.id.0, encode(&Row::of(new))?.as_slice())?;
     reindex(tx, old, new)?;
+    super::gists::put(tx, old, new)?;
     super::facts::apply(tx, old, new)
 }
 

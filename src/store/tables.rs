@@ -38,6 +38,9 @@ pub const ORDER_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("order-k
 pub const ORDER_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("order-counts-v1");
 /// OrderId → the compact list row (a list page decodes rows, not orders).
 pub const ORDER_ROWS: TableDefinition<u64, &[u8]> = TableDefinition::new("order-rows-v1");
+/// OrderId → the gist duplicate hints compare, for the orders of the last quarter
+/// (see `store::gists`).
+pub const ORDER_GISTS: TableDefinition<u64, &[u8]> = TableDefinition::new("order-gists-v1");
 /// Per-day fact key (see `domain::order_facts`) → its sum: what the reports read.
 pub const ORDER_FACTS: TableDefinition<&[u8], u64> = TableDefinition::new("order-facts-v1");
 /// (OrderId, seq) → who viewed or revealed the caller, when.
@@ -187,6 +190,10 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "order-facts-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-gists-v1",
         kind: Kind::Table,
     },
 ];

@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 12);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 13);
 }
 
 #[tokio::test]
@@ -89,6 +89,47 @@ async fn plain_http_works_on_loopback() {
         .unwrap();
     assert_eq!(r.status(), 200);
     running.shutdown().await;
+}
+
+/// Duplicate hints read gists of the last quarter's orders: an order registered 93 days
+/// before the newest loses its gist (and its hint), the others keep theirs in step.
+#[tokio::test]
+async fn gists_keep_to_the_last_quarter() {
+    use crate::orders::{Centre, create, order_body};
+    let mut c = Centre::new().await;
+    let old = create(&c.op, order_body("13700000001", "路灯不亮")).await;
+    let old = hotline::domain::order::OrderId(old["id"].as_u64().unwrap());
+    c.advance(93 * 86400).await;
+    let again = create(&c.op, order_body("13700000001", "路灯不亮")).await;
+    assert!(
+        again["warnings"]
+            .as_array()
+            .is_none_or(|w| w.iter().all(|w| w["code"] != "possible_duplicate")),
+        "an order of 93 days ago is no duplicate: {again}"
+    );
+    let app = c.app.running.as_ref().unwrap().app.clone();
+    app.store
+        .read(|tx| -> Result<(), hotline::store::StoreError> {
+            use redb::ReadableTableMetadata;
+            let gists = tx.open_table(tables::ORDER_GISTS).map_err(redb_err)?;
+            assert!(
+                redb::ReadableTable::get(&gists, old.0)
+                    .map_err(redb_err)?
+                    .is_none(),
+                "the old order's gist was removed"
+            );
+            assert_eq!(gists.len().map_err(redb_err)?, 1);
+            assert!(hotline::store::gists::in_step(tx)?);
+            Ok(())
+        })
+        .unwrap();
+    let fresh = create(&c.op, order_body("13700000001", "路灯不亮")).await;
+    assert!(
+        fresh["warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["code"] == "possible_duplicate")),
+        "a recent order is: {fresh}"
+    );
 }
 
 /// The index (keys, counters, rows) the one write path keeps equals the one rebuilt from
@@ -148,6 +189,7 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
                 let facts = hotline::store::facts::derived(tx)?;
                 assert!(!facts.is_empty());
                 assert_eq!(facts, hotline::store::facts::stored(tx)?, "facts");
+                assert!(hotline::store::gists::in_step(tx)?, "gists");
                 Ok(())
             })
             .unwrap();

@@ -11,7 +11,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::validate::normalize_phone;
 use crate::error::AppError;
 use crate::service::{Actor, App};
-use crate::store::{Tx, orders};
+use crate::store::{Tx, gists, orders};
 
 /// The window duplicates are looked for in (SPEC §4: the last 90 days).
 pub const DUPLICATE_DAYS: i64 = 90;
@@ -101,7 +101,7 @@ pub fn hints(
         if Some(id) == exclude || !seen.insert(id) {
             continue;
         }
-        let Some(o) = orders::gist(tx, id)? else {
+        let Some(o) = gists::get(tx, id)? else {
             continue;
         };
         if o.created_at < since {
