@@ -583,21 +583,12 @@ impl SearchIndex {
             best.truncate(limit);
         }
         best.sort_unstable_by(order);
-        // Each segment's id column opened once (opening reads its header).
-        let mut columns = std::collections::HashMap::new();
         let mut out = Vec::with_capacity(best.len());
         for (_, addr) in best {
-            let column = match columns.entry(addr.segment_ord) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                    searcher
-                        .segment_reader(addr.segment_ord)
-                        .fast_fields()
-                        .u64("id")
-                        .map_err(internal)?,
-                ),
-            };
-            if let Some(id) = column.first(addr.doc_id) {
+            if let Some(id) = window
+                .id_column(&searcher, addr.segment_ord)?
+                .first(addr.doc_id)
+            {
                 out.push(OrderId(id));
             }
         }
@@ -754,6 +745,8 @@ struct Window {
     /// Words' document frequency in these segments, as looked up (at most `WINDOW_WORDS`):
     /// intakes within one generation (a second under load) share most of their words.
     df: Mutex<std::collections::HashMap<String, u64>>,
+    /// Each segment's id column, opened at its first use (opening one decodes its header).
+    ids: Mutex<std::collections::HashMap<u32, tantivy::columnar::Column<u64>>>,
 }
 
 /// Words whose document frequency a window remembers at most.
@@ -773,6 +766,7 @@ impl Window {
             segments: Vec::new(),
             docs: 0,
             df: Mutex::new(std::collections::HashMap::new()),
+            ids: Mutex::new(std::collections::HashMap::new()),
         };
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             if segment.num_docs() == 0 {
@@ -807,6 +801,27 @@ impl Window {
             w.segments.push((ord, held));
         }
         Ok(w)
+    }
+}
+
+impl Window {
+    /// The id column of segment `ord` (of this window's generation).
+    fn id_column(
+        &self,
+        searcher: &Searcher,
+        ord: u32,
+    ) -> Result<tantivy::columnar::Column<u64>, AppError> {
+        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = ids.get(&ord) {
+            return Ok(c.clone());
+        }
+        let c = searcher
+            .segment_reader(ord)
+            .fast_fields()
+            .u64("id")
+            .map_err(internal)?;
+        ids.insert(ord, c.clone());
+        Ok(c)
     }
 }
 

@@ -4,7 +4,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{OrderConfig, config};
+use crate::domain::category::Categories;
 use crate::domain::order::{
     Address, Caller, Channel, Deputy, Enterprise, Flags, Gender, Kind, Line, Order, OrderId,
     RiskTag, Urgency,
@@ -122,7 +122,7 @@ pub fn parse_due(s: &str) -> Option<Timestamp> {
 }
 
 /// The validated order fields, before a number and id are given.
-fn validate(new: &NewOrder, cfg: &OrderConfig, now: Timestamp) -> Result<Order, AppError> {
+fn validate(new: &NewOrder, categories: &Categories, now: Timestamp) -> Result<Order, AppError> {
     let title = text("title", "标题", &new.title, 100, true)?;
     let content = text("content", "诉求内容", &new.content, 5000, true)?;
     let caller = caller(new, now)?;
@@ -133,7 +133,7 @@ fn validate(new: &NewOrder, cfg: &OrderConfig, now: Timestamp) -> Result<Order, 
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        Some(c) => match cfg.categories.get(c) {
+        Some(c) => match categories.get(c) {
             Some(cat) => Some(cat.code.clone()),
             None => return Err(AppError::invalid("category", "诉求分类不存在")),
         },
@@ -360,8 +360,9 @@ fn prepare(
         {
             return Ok(Err(found));
         }
-        let cfg = config(tx)?;
-        let order = validate(new, &cfg, now)?;
+        // The categories are all of the configuration registering reads.
+        let categories: Categories = crate::store::meta::get(tx, "categories")?.unwrap_or_default();
+        let order = validate(new, &categories, now)?;
         let ext_key = order
             .external_id
             .as_ref()
