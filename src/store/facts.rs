@@ -18,7 +18,7 @@ pub fn apply(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), Store
     if moves.is_empty() {
         return Ok(());
     }
-    add_to_sums(&mut tx.open_table(ORDER_FACTS)?, moves)
+    super::sums::add(tx, super::sums::Sums::Facts, moves)
 }
 
 /// Every fact of one dimension from day `from` to day `to` (both included, days since the

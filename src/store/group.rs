@@ -9,7 +9,8 @@
 //!
 //! A change that fails aborts the transaction (whatever it wrote goes with it): it hears its
 //! own error, and the others run again in a fresh transaction — which is why a batched change
-//! is an `Fn`. One-off changes (`Store::write`) run alone in their own transaction on the
+//! is an `Fn`. The sums the changes move (counters, facts) are added once a batch, before
+//! its commit (see `sums`). One-off changes (`Store::write`) run alone in their own transaction on the
 //! caller's thread, between batches: redb lets one write transaction live at a time, and the
 //! writer steps aside while one waits.
 
@@ -208,6 +209,7 @@ impl StoreCore {
                 }
             };
             let opened = Instant::now();
+            super::sums::defer();
             let mut i = 0;
             loop {
                 while i < jobs.len() {
@@ -219,6 +221,7 @@ impl StoreCore {
                     if !ok {
                         // Whatever it wrote goes with the transaction; the others run again.
                         drop(tx);
+                        super::sums::discard();
                         jobs.remove(i).answer(Ok(()));
                         self.check();
                         continue 'again;
@@ -233,11 +236,14 @@ impl StoreCore {
                     Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                 }
             }
+            // The batch's sums, each added once.
+            let flushed = super::sums::flush(&tx).map_err(|e| self.checked(e));
+            super::sums::discard();
             self.group
                 .open_micros
                 .fetch_add(micros(opened), Ordering::Relaxed);
             let started = Instant::now();
-            match self.commit(tx) {
+            match flushed.and_then(|()| self.commit(tx)) {
                 Ok(()) => {
                     self.group.counted(jobs.len() as u64, started);
                     jobs.into_iter().for_each(|j| j.answer(Ok(())));

@@ -14,6 +14,7 @@ pub mod kb;
 pub mod meta;
 pub mod orders;
 pub mod sessions;
+mod sums;
 pub mod tables;
 pub mod units;
 pub mod users;

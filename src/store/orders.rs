@@ -130,7 +130,7 @@ fn reindex(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreEr
             }
         }
     }
-    add_to_sums(&mut tx.open_table(ORDER_COUNTS)?, moves)
+    super::sums::add(tx, super::sums::Sums::Counts, moves)
 }
 
 /// The one write path: the order, its change-log entry, its numbers, its list row, and every
