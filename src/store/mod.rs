@@ -181,7 +181,8 @@ pub type TableCounts = (Vec<(&'static str, u64)>, Vec<String>);
 /// The store: its core, shared with the writer thread that runs batched changes.
 pub struct Store {
     core: Arc<StoreCore>,
-    /// Declared after `core`'s users are done: dropping it stops the writer thread.
+    /// Dropping it lets the writer thread finish what was sent and waits for it; the thread
+    /// holds the last handle to `core`, so the database closes when the store is dropped.
     writer: group::Writer,
 }
 
