@@ -410,39 +410,84 @@ fn warn_if_backup_due(store: &Store, dir: &Path, say: Say) -> Result<()> {
     Ok(())
 }
 
-/// Keeps the highest resident memory of process `pid` seen while it runs.
+/// The highest resident memory seen, in MiB: all of it, its anonymous and file-backed parts
+/// (mapped files such as the search index's segments count in the second), and the phase of
+/// the benchmark it was seen in.
+#[derive(Clone, Copy, Debug, Default)]
+struct Peak {
+    rss: f64,
+    anon: f64,
+    file: f64,
+    phase: &'static str,
+}
+
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+/// Keeps the highest resident memory of process `pid` seen while it runs; `phase` names
+/// what the benchmark does meanwhile.
 fn rss_sampler(
     pid: u32,
     start: f64,
 ) -> (
     tokio::task::JoinHandle<()>,
-    std::sync::Arc<std::sync::Mutex<f64>>,
+    Shared<Peak>,
+    Shared<&'static str>,
 ) {
-    let peak = std::sync::Arc::new(std::sync::Mutex::new(start));
+    let peak = std::sync::Arc::new(std::sync::Mutex::new(Peak {
+        rss: start,
+        phase: "idle",
+        ..Peak::default()
+    }));
+    let phase = std::sync::Arc::new(std::sync::Mutex::new("idle"));
     let handle = {
-        let peak = peak.clone();
+        let (peak, phase) = (peak.clone(), phase.clone());
         tokio::spawn(async move {
             loop {
-                if let Some(mib) = rss_of(pid) {
+                if let Some((rss, anon, file)) = rss_parts(pid) {
                     let mut p = peak.lock().unwrap_or_else(|p| p.into_inner());
-                    *p = p.max(mib);
+                    if rss > p.rss {
+                        let phase = *phase.lock().unwrap_or_else(|p| p.into_inner());
+                        *p = Peak {
+                            rss,
+                            anon,
+                            file,
+                            phase,
+                        };
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         })
     };
-    (handle, peak)
+    (handle, peak, phase)
+}
+
+/// A line of `/proc/PID/status` in MiB.
+fn status_mib(status: &str, field: &str) -> Option<f64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
 }
 
 /// Resident memory of a process in MiB.
 fn rss_of(pid: u32) -> Option<f64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
+    status_mib(
+        &std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?,
+        "VmRSS:",
+    )
+}
+
+/// Resident memory of a process in MiB: all, anonymous, file-backed.
+fn rss_parts(pid: u32) -> Option<(f64, f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    Some((
+        status_mib(&status, "VmRSS:")?,
+        status_mib(&status, "RssAnon:").unwrap_or(0.0),
+        status_mib(&status, "RssFile:").unwrap_or(0.0),
+    ))
 }
 
 /// Intake at 1, 8 and 32 clients: orders a second and p99, each `{c1, c8, c32}`.
@@ -633,25 +678,33 @@ async fn bench(args: Args) -> Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = server.rss_mib();
     say.line(format!("RSS idle: {rss_idle:.1} MiB"));
-    let (sampler, peak) = rss_sampler(server.child.id(), rss_idle);
+    let (sampler, peak, phase) = rss_sampler(server.child.id(), rss_idle);
+    let set_phase = |name: &'static str| *phase.lock().unwrap_or_else(|p| p.into_inner()) = name;
+    set_phase("sign-ins");
 
     // A hundred sign-ins (argon2's memory is reused, not kept).
     for _ in 0..100 {
         server.client().login("bench-op", PASSWORD).await?;
     }
+    set_phase("intake");
     let (intake_rate, intake_p99) = if skip("intake") {
         (Value::Null, Value::Null)
     } else {
         intake_levels(&server, args.seconds, say).await?
     };
+    set_phase("pages");
     let p99 = if skip("pages") {
         Value::Null
     } else {
         pages(&server, args.samples, say).await?
     };
     sampler.abort();
-    let rss_load = *peak.lock().unwrap_or_else(|p| p.into_inner());
-    say.line(format!("RSS under load (peak): {rss_load:.1} MiB"));
+    let top = *peak.lock().unwrap_or_else(|p| p.into_inner());
+    let rss_load = top.rss;
+    say.line(format!(
+        "RSS under load (peak): {rss_load:.1} MiB ({:.1} anonymous, {:.1} file-backed; during {})",
+        top.anon, top.file, top.phase
+    ));
 
     // Start-up of a box this size.
     server.stop();
