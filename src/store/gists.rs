@@ -14,6 +14,7 @@ use super::codec::{decode, encode};
 use super::tables::{ORDER_GISTS, ORDERS};
 use super::{StoreError, Tx, WriteTx};
 use crate::domain::order::{Order, OrderGist, OrderId};
+use crate::domain::time::Timestamp;
 
 /// How far back gists are kept: the duplicate hints' window (90 days) with room to spare.
 pub const GIST_DAYS: i64 = 92;
@@ -22,7 +23,7 @@ pub const GIST_DAYS: i64 = 92;
 /// so the table catches up after a quiet spell).
 const PRUNE: usize = 4;
 
-fn window_start(newest: crate::domain::time::Timestamp) -> crate::domain::time::Timestamp {
+fn window_start(newest: Timestamp) -> Timestamp {
     newest.plus_secs(-GIST_DAYS * 86400)
 }
 
@@ -55,10 +56,7 @@ pub(super) fn put(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), 
 }
 
 /// Removes up to `PRUNE` of the oldest gists registered before `since`.
-fn prune(
-    t: &mut redb::Table<u64, &[u8]>,
-    since: crate::domain::time::Timestamp,
-) -> Result<(), StoreError> {
+fn prune(t: &mut redb::Table<u64, &[u8]>, since: Timestamp) -> Result<(), StoreError> {
     for _ in 0..PRUNE {
         let first = match t.first()? {
             Some((k, v)) => (k.value(), decode::<OrderGist>(v.value())?.created_at),

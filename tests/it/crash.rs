@@ -152,15 +152,7 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
                         "acknowledged {n} was lost"
                     );
                 }
-                let (keys, counts) = hotline::store::orders::derived(tx)?;
-                let (kept_keys, kept_counts) = hotline::store::orders::stored(tx)?;
-                assert_eq!(keys, kept_keys);
-                assert_eq!(counts, kept_counts);
-                assert_eq!(
-                    hotline::store::facts::derived(tx)?,
-                    hotline::store::facts::stored(tx)?
-                );
-                Ok(())
+                crate::helpers::assert_derived_in_step(tx)
             })
             .unwrap();
         let verdict = hotline::service::audit::verify(&store).unwrap();

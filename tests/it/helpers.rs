@@ -247,6 +247,23 @@ pub async fn error_code(r: Response) -> String {
 }
 
 /// Percent-encodes a query value.
+/// Asserts that the index keys, counters and per-day facts the write path keeps equal those
+/// made anew from the orders.
+pub fn assert_derived_in_step(
+    tx: &hotline::store::ReadTx,
+) -> Result<(), hotline::store::StoreError> {
+    let (keys, counts) = hotline::store::orders::derived(tx)?;
+    let (kept_keys, kept_counts) = hotline::store::orders::stored(tx)?;
+    assert_eq!(keys, kept_keys, "keys");
+    assert_eq!(counts, kept_counts, "counters");
+    assert_eq!(
+        hotline::store::facts::derived(tx)?,
+        hotline::store::facts::stored(tx)?,
+        "facts"
+    );
+    Ok(())
+}
+
 pub fn urlenc(s: &str) -> String {
     s.bytes()
         .map(|b| {
