@@ -304,6 +304,54 @@ fn actor_for(app: &App, username: &str) -> Result<Actor> {
     })
 }
 
+/// One citizen's request as the intake API takes it: a matter of the county's list in one of
+/// its towns, from a random caller (an ID number for complaints and reports), by phone or now
+/// and then from a platform; and the code of the unit whose duty it is.
+fn request(rng: &mut Rng, i: usize) -> (serde_json::Value, &'static str) {
+    let (cat, kind, title, content, unit) = *rng.pick(MATTERS);
+    let platform = rng.chance(8);
+    let channel = if platform {
+        *rng.pick(PLATFORM_CHANNELS)
+    } else {
+        "phone"
+    };
+    let town = rng.pick(TOWNS).1;
+    let name = format!("{}{}", rng.pick(NAMES), rng.pick(GIVEN));
+    let phone = format!(
+        "1{}{:09}",
+        [3, 5, 7, 8, 9][rng.below(5)],
+        rng.next() % 1_000_000_000
+    );
+    let mut body = json!({
+        "channel": channel, "line": "general", "kind": kind,
+        "urgency": if rng.chance(5) { "urgent" } else { "normal" },
+        "category": cat, "title": title, "content": content,
+        "caller": {"name": name, "phone": phone, "consent_phone": rng.chance(60)},
+        "address": {"town": town, "detail": format!("{town}{}号", rng.below(300) + 1)},
+    });
+    if platform {
+        body["external_id"] = json!(format!("{}-{:06}", channel.to_uppercase(), i));
+    }
+    if matches!(kind, "complaint" | "report") {
+        body["caller"]["id_number"] = json!(demo_id(rng));
+    }
+    (body, unit)
+}
+
+/// The `n`th of a stream of realistic phone intake requests seeded by `seed` (for the
+/// benchmark): the demo's matters, towns and callers, each with its own caller and address.
+pub fn sample_request(seed: u64, n: u64) -> serde_json::Value {
+    let mut rng = Rng((seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1);
+    rng.next();
+    rng.next();
+    let mut body = request(&mut rng, n as usize).0;
+    body["channel"] = json!("phone");
+    if let Some(o) = body.as_object_mut() {
+        o.remove("external_id");
+    }
+    body
+}
+
 /// Loads the demo into `dir` if it holds no users yet. Returns (username, role, password).
 pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, String)>> {
     let store = Store::open(dir).map_err(|e| anyhow!("{e}"))?;
@@ -425,33 +473,9 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
     for i in 0..total {
         let at = start.plus_secs(step * i as i64 + (rng.below(3600) as i64));
         clock.set(at);
-        let (cat, kind, title, content, unit) = *rng.pick(MATTERS);
-        let platform = rng.chance(8);
-        let channel = if platform {
-            *rng.pick(PLATFORM_CHANNELS)
-        } else {
-            "phone"
-        };
-        let town = rng.pick(TOWNS).1;
-        let name = format!("{}{}", rng.pick(NAMES), rng.pick(GIVEN));
-        let phone = format!(
-            "1{}{:09}",
-            [3, 5, 7, 8, 9][rng.below(5)],
-            rng.next() % 1_000_000_000
-        );
-        let mut body = json!({
-            "channel": channel, "line": "general", "kind": kind,
-            "urgency": if rng.chance(5) { "urgent" } else { "normal" },
-            "category": cat, "title": title, "content": content,
-            "caller": {"name": name, "phone": phone, "consent_phone": rng.chance(60)},
-            "address": {"town": town, "detail": format!("{town}{}号", rng.below(300) + 1)},
-        });
-        if platform {
-            body["external_id"] = json!(format!("{}-{:06}", channel.to_uppercase(), i));
-        }
-        if matches!(kind, "complaint" | "report") {
-            body["caller"]["id_number"] = json!(demo_id(&mut rng));
-        }
+        let (body, unit) = request(&mut rng, i);
+        let kind = body["kind"].as_str().unwrap_or("help").to_string();
+        let kind = kind.as_str();
         let new: NewOrder = serde_json::from_value(body).map_err(|e| anyhow!("{e}"))?;
         let who = if i % 3 == 0 { &op2 } else { &op };
         let id = orders::intake(&app, who, new.clone())
@@ -668,5 +692,22 @@ mod tests {
         for _ in 0..50 {
             assert!(crate::domain::validate::valid_id_number(&demo_id(&mut r)));
         }
+    }
+
+    #[test]
+    fn sample_requests_are_phone_intakes_that_vary() {
+        let mut titles = std::collections::BTreeSet::new();
+        let mut towns = std::collections::BTreeSet::new();
+        for n in 0..200 {
+            let body = sample_request(42, n);
+            assert_eq!(body["channel"], "phone");
+            assert!(body.get("external_id").is_none());
+            let new: NewOrder = serde_json::from_value(body.clone()).expect("a valid intake");
+            titles.insert(new.title);
+            towns.insert(body["address"]["town"].to_string());
+        }
+        assert!(titles.len() > 20, "{} matters", titles.len());
+        assert!(towns.len() > 10, "{} towns", towns.len());
+        assert_eq!(sample_request(42, 7), sample_request(42, 7));
     }
 }

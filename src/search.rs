@@ -30,6 +30,17 @@ const SPACES: &str = "spaces";
 /// The writer's memory budget: small, for a small box.
 const WRITER_BYTES: usize = 15_000_000;
 
+/// A writer with one indexing thread and one merge thread (tantivy's default is four merge
+/// threads: on a two-core box their merges at once held tens of MiB more under load).
+fn new_writer(index: &Index) -> Result<IndexWriter, AppError> {
+    let options = tantivy::indexer::IndexWriterOptions::builder()
+        .num_worker_threads(1)
+        .num_merge_threads(1)
+        .memory_budget_per_thread(WRITER_BYTES)
+        .build();
+    index.writer_with_options(options).map_err(internal)
+}
+
 fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
@@ -296,9 +307,7 @@ impl SearchIndex {
             SPACES,
             TextAnalyzer::builder(tantivy::tokenizer::WhitespaceTokenizer::default()).build(),
         );
-        let writer = index
-            .writer_with_num_threads(1, WRITER_BYTES)
-            .map_err(internal)?;
+        let writer = new_writer(&index)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -343,11 +352,7 @@ impl SearchIndex {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let slot = &mut *guard;
         if slot.writer.is_none() {
-            slot.writer = Some(
-                self.index
-                    .writer_with_num_threads(1, WRITER_BYTES)
-                    .map_err(internal)?,
-            );
+            slot.writer = Some(new_writer(&self.index)?);
             slot.added = self.watermark();
         }
         let Some(writer) = slot.writer.as_mut() else {

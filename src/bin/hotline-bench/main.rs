@@ -173,6 +173,23 @@ impl Server {
     }
 
     /// CPU seconds the server has used (user and system).
+    /// Waits until the server used under 5 % of a core for two seconds running (at most two
+    /// minutes); how long that took, in seconds.
+    async fn quiet(&self) -> f64 {
+        let started = Instant::now();
+        let mut calm = 0;
+        while calm < 2 && started.elapsed() < Duration::from_secs(120) {
+            let cpu = self.cpu_secs();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            calm = if self.cpu_secs() - cpu < 0.05 {
+                calm + 1
+            } else {
+                0
+            };
+        }
+        started.elapsed().as_secs_f64()
+    }
+
     fn cpu_secs(&self) -> f64 {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
@@ -259,18 +276,18 @@ async fn intake(server: &Server, clients: usize, secs: u64) -> Result<Intake> {
     let cpu = server.cpu_secs();
     let until = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
+    // Each run asks with other callers and matters (the county's own list, in every town).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        .wrapping_mul(clients as u64 * 1000);
     let mut tasks = Vec::new();
     for (k, mut c) in sessions.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut i = 0u64;
             while Instant::now() < until {
-                let body = json!({
-                    "channel": "phone", "kind": "help", "title": "路灯不亮",
-                    "content": format!("第 {k} 号话务员第 {i} 件：小区门口路灯不亮已经一周，晚上出行不便，请尽快维修。"),
-                    "caller": {"name": "张三", "phone": format!("139{k:03}{i:05}")},
-                    "address": {"town": "洣水镇", "detail": format!("建设路{i}号")}
-                });
+                let body = hotline::demo::sample_request(seed + k as u64, i);
                 let t = Instant::now();
                 match c.post_json("/api/v1/orders", &body).await {
                     Ok(r) if r.status == 201 => lat.push(t.elapsed().as_secs_f64() * 1000.0),
@@ -675,9 +692,13 @@ async fn bench(args: Args) -> Result<()> {
     // The full-text index builds in the background; the pages are measured once it has.
     let ready = search_ready(&server).await;
     say.line(format!("search index ready after {ready:.1} s"));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Idle is when the server has stopped working: after a rebuild the index still merges
+    // its segments in the background for a while.
+    let quiet = server.quiet().await;
     let rss_idle = server.rss_mib();
-    say.line(format!("RSS idle: {rss_idle:.1} MiB"));
+    say.line(format!(
+        "RSS idle: {rss_idle:.1} MiB (the server went quiet after {quiet:.1} s)"
+    ));
     let (sampler, peak, phase) = rss_sampler(server.child.id(), rss_idle);
     let set_phase = |name: &'static str| *phase.lock().unwrap_or_else(|p| p.into_inner()) = name;
     set_phase("sign-ins");
