@@ -22,10 +22,22 @@ pub struct Queue {
     /// The template names the queue by this key.
     pub key: &'static str,
     pub count: usize,
+    /// The count stopped at the most a list reads (shown as "≥ count").
+    pub more: bool,
     pub items: Vec<View>,
-    /// For the overdue queue: (unit code, unit name, orders) so a unit can be urged at once.
-    pub by_unit: Vec<(String, String, usize)>,
+    /// For the overdue queue: (unit code, unit name, orders, more than that) so a unit can be
+    /// urged at once.
+    pub by_unit: Vec<(String, String, usize, bool)>,
 }
+
+/// The most overdue keys read for one state's or one unit list's overdue count: a backlog
+/// larger than this shows as "≥" and the page stays one bounded read.
+const OVERDUE_READ: usize = 2000;
+
+/// How far back due-soon looks for deadlines that entered their last quarter: the longest
+/// deadline the settings allow (60 working days and five extensions of 30) has a last
+/// quarter of about 75 calendar days; older entries are all overdue.
+const SOON_LOOKBACK_DAYS: i64 = 180;
 
 /// Rows shown per queue on the home page (the most urgent first); the full list is one click
 /// away.
@@ -36,7 +48,8 @@ struct Ids {
     key: &'static str,
     ids: Vec<OrderId>,
     count: u64,
-    by_unit: Vec<(String, String, usize)>,
+    more: bool,
+    by_unit: Vec<(String, String, usize, bool)>,
 }
 
 fn ids(key: &'static str, ids: Vec<OrderId>, count: u64) -> Ids {
@@ -44,6 +57,7 @@ fn ids(key: &'static str, ids: Vec<OrderId>, count: u64) -> Ids {
         key,
         ids,
         count,
+        more: false,
         by_unit: Vec::new(),
     }
 }
@@ -83,30 +97,31 @@ fn day_start(t: Timestamp) -> Timestamp {
     Timestamp(i64::from(cst_day(t)) * 86_400_000 - 8 * 3_600_000)
 }
 
-/// Open orders whose running deadline passed (both states merged, earliest first), with a
-/// count per unit from the units' own queues.
-/// Open orders past the deadline running now, earliest first, with the count per unit; and
-/// the ids of all of them (the due-soon list leaves them out).
+/// Open orders past the deadline running now (both states merged, earliest first), with the
+/// count per unit from the units' own queues; and the ids read (the due-soon list leaves them
+/// out). Each list reads at most `OVERDUE_READ` keys.
 fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppError> {
-    let mut all = index::before(tx, &state_due(State::Dispatched), now, usize::MAX)?;
-    all.extend(index::before(
-        tx,
-        &state_due(State::InProgress),
-        now,
-        usize::MAX,
-    )?);
+    let mut all = Vec::new();
+    let mut more = false;
+    for state in [State::Dispatched, State::InProgress] {
+        let got = index::before(tx, &state_due(state), now, OVERDUE_READ)?;
+        more |= got.len() >= OVERDUE_READ;
+        all.extend(got);
+    }
     all.sort();
     let count = all.len() as u64;
     let late: HashSet<OrderId> = all.iter().map(|(_, id)| *id).collect();
     let mut by_unit = Vec::new();
     for u in crate::store::units::list(tx)? {
-        let mut n = 0;
+        let (mut n, mut capped) = (0, false);
         for list in [UnitList::ToSign, UnitList::InProgress] {
             let prefix = Key::new(Kind::UnitQueue).u64(u.id.0).u8(list as u8);
-            n += index::before(tx, &prefix, now, usize::MAX)?.len();
+            let got = index::before(tx, &prefix, now, OVERDUE_READ)?.len();
+            capped |= got >= OVERDUE_READ;
+            n += got;
         }
         if n > 0 {
-            by_unit.push((u.code.clone(), u.name.clone(), n));
+            by_unit.push((u.code.clone(), u.name.clone(), n, capped));
         }
     }
     by_unit.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
@@ -114,6 +129,7 @@ fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppE
         key: "overdue",
         ids: all.into_iter().take(SHOWN).map(|(_, id)| id).collect(),
         count,
+        more,
         by_unit,
     };
     Ok((ids, late))
@@ -123,7 +139,16 @@ fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppE
 /// last quarter that are not `late` (only those rows are read).
 fn due_soon(tx: &impl Tx, now: Timestamp, late: &HashSet<OrderId>) -> Result<Ids, AppError> {
     let mut soon = Vec::new();
-    for (_, id) in index::before(tx, &Key::new(Kind::SoonAt), now.plus_secs(1), usize::MAX)? {
+    let since = now.plus_secs(-SOON_LOOKBACK_DAYS * 86_400);
+    let entered = index::between(
+        tx,
+        &Key::new(Kind::SoonAt),
+        Some(since),
+        Some(now.plus_secs(1)),
+        0,
+        usize::MAX,
+    )?;
+    for id in entered {
         if late.contains(&id) {
             continue;
         }
@@ -210,6 +235,7 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
             out.push(Queue {
                 key: l.key,
                 count: usize::try_from(l.count).unwrap_or(usize::MAX),
+                more: l.more,
                 items,
                 by_unit: l.by_unit,
             });
@@ -259,7 +285,8 @@ pub fn board(app: &App, actor: &Actor) -> Result<Vec<SeatRow>, AppError> {
     })
 }
 
-/// The orders a unit must still sign or finish whose deadline has passed (一键催办).
+/// The orders a unit must still sign or finish whose deadline has passed (一键催办), at most
+/// `OVERDUE_READ` of each list, the longest overdue first.
 pub fn unit_overdue(
     tx: &impl Tx,
     unit: crate::domain::unit::UnitId,
@@ -269,7 +296,7 @@ pub fn unit_overdue(
     for list in [UnitList::ToSign, UnitList::InProgress] {
         let prefix = Key::new(Kind::UnitQueue).u64(unit.0).u8(list as u8);
         out.extend(
-            index::before(tx, &prefix, now, usize::MAX)?
+            index::before(tx, &prefix, now, OVERDUE_READ)?
                 .into_iter()
                 .map(|(_, id)| id),
         );
