@@ -258,6 +258,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "keep the gists of the last quarter's orders for duplicate hints",
         Step::Whole(gists::rebuild),
     ),
+    (
+        "key the per-day counters day first",
+        Step::Whole(orders::rekey_day_counters),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -258,50 +258,36 @@ pub fn count(tx: &impl Tx, counter: &[u8]) -> Result<u64, StoreError> {
         .unwrap_or(0))
 }
 
-/// The sum of the day counters from `lo` (inclusive) to `hi` (exclusive), both full keys.
-pub fn count_between(tx: &impl Tx, lo: &[u8], hi: &[u8]) -> Result<u64, StoreError> {
-    let mut n = 0u64;
-    if lo >= hi {
-        return Ok(0);
+/// The values of the counters `keys` (0 for a counter never moved), in their order.
+pub fn counts_of(tx: &impl Tx, keys: &[Vec<u8>]) -> Result<Vec<u64>, StoreError> {
+    let t = tx.open(ORDER_COUNTS)?;
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        out.push(t.get(k.as_slice())?.map(|v| v.value()).unwrap_or(0));
     }
-    for row in tx.open(ORDER_COUNTS)?.range(lo..hi)? {
-        n = n.saturating_add(row?.1.value());
-    }
-    Ok(n)
+    Ok(out)
 }
 
-/// The counters in `[lo, hi)` with their values, in key order or backwards.
-pub fn counts_between(
+/// The first and the last counter key in `[lo, hi)`.
+pub fn count_bounds(
     tx: &impl Tx,
     lo: &[u8],
     hi: &[u8],
-    backwards: bool,
-) -> Result<Vec<(Vec<u8>, u64)>, StoreError> {
-    let mut out = Vec::new();
+) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
     if lo >= hi {
-        return Ok(out);
+        return Ok(None);
     }
     let t = tx.open(ORDER_COUNTS)?;
-    let range = t.range(lo..hi)?;
-    let mut push = |row: Result<
-        (redb::AccessGuard<&[u8]>, redb::AccessGuard<u64>),
-        redb::StorageError,
-    >|
-     -> Result<(), StoreError> {
-        let (k, v) = row?;
-        out.push((k.value().to_vec(), v.value()));
-        Ok(())
+    let mut range = t.range(lo..hi)?;
+    let Some(first) = range.next() else {
+        return Ok(None);
     };
-    if backwards {
-        for row in range.rev() {
-            push(row)?;
-        }
-    } else {
-        for row in range {
-            push(row)?;
-        }
-    }
-    Ok(out)
+    let first = first?.0.value().to_vec();
+    let last = match range.next_back() {
+        Some(row) => row?.0.value().to_vec(),
+        None => first.clone(),
+    };
+    Ok(Some((first, last)))
 }
 
 pub fn count_all(tx: &impl Tx) -> Result<u64, StoreError> {
@@ -391,6 +377,28 @@ pub fn stored(tx: &impl Tx) -> Result<Index, StoreError> {
         counts.insert(k.value().to_vec(), v.value());
     }
     Ok((keys, counts))
+}
+
+/// Migration: the per-day counters keyed day first (`order_index::day_counter`), made anew
+/// from the orders; the other keys and counters are left as they are.
+pub fn rekey_day_counters(tx: &WriteTx) -> Result<(), StoreError> {
+    use crate::domain::order_index::DAY_BIT;
+    let mut counts = tx.open_table(ORDER_COUNTS)?;
+    counts.retain_in(&[DAY_BIT][..].., |_, _| false)?;
+    let orders = tx.open_table(ORDERS)?;
+    let mut sums: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+    for row in orders.iter()? {
+        let o: Order = decode(row?.1.value())?;
+        for Entry { counters, .. } in entries(&o) {
+            for c in counters.into_iter().filter(|c| c[0] & DAY_BIT != 0) {
+                *sums.entry(c).or_default() += 1;
+            }
+        }
+        if sums.len() > 200_000 {
+            add_to_sums(&mut counts, std::mem::take(&mut sums))?;
+        }
+    }
+    add_to_sums(&mut counts, sums)
 }
 
 /// Migration (whenever the kinds of key change): every key and counter made anew from the

@@ -111,7 +111,7 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
             .unwrap()
             .as_millis() as i64,
     );
-    {
+    let created = {
         let store = Store::open(dir.path()).unwrap();
         let hash = hotline::service::password::hash(PASSWORD).unwrap();
         let loaded = hotline::bulk::history(&store, 20_000, now, 730, 42, &hash).unwrap();
@@ -162,7 +162,23 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
             .unwrap()
             .unwrap();
         people(&store, &hash, cgj);
-    }
+        // When and by which channel each order came: what the date filters are checked on.
+        store
+            .read(
+                |tx| -> Result<Vec<(i64, u64, String)>, hotline::store::StoreError> {
+                    use hotline::store::Tx as _;
+                    use redb::ReadableTable as _;
+                    let mut v = Vec::new();
+                    for row in tx.open(hotline::store::tables::ORDERS)?.iter()? {
+                        let o: hotline::domain::order::Order =
+                            hotline::store::codec::decode(row?.1.value())?;
+                        v.push((o.created_at.0, o.id.0, o.channel.code().to_string()));
+                    }
+                    Ok(v)
+                },
+            )
+            .unwrap()
+    };
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_hotline"))
         .args(["serve", "--data"])
@@ -286,6 +302,56 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
         .await
         .unwrap();
     assert_eq!(v["total"], 20_000);
+
+    // Date filters total from the per-day counters, and deep pages jump over whole days by
+    // them: both agree with the orders themselves, open ends included.
+    let day = |days_ago: i64| now.plus_secs(-days_ago * 86_400).cst_day();
+    let midnight = |d: &str| Timestamp::parse_cst_date(d).unwrap().0;
+    for (from, to, channel, page) in [
+        (Some(day(400)), Some(day(100)), Some("phone"), 45),
+        (Some(day(300)), None, None, 60),
+        (None, Some(day(200)), None, 70),
+        (Some(day(500)), Some(day(20)), Some("phone"), 1),
+    ] {
+        let mut want: Vec<(i64, u64)> = created
+            .iter()
+            .filter(|(at, _, ch)| {
+                from.as_deref().is_none_or(|f| *at >= midnight(f))
+                    && to.as_deref().is_none_or(|t| *at < midnight(t))
+                    && channel.is_none_or(|c| ch == c)
+            })
+            .map(|(at, id, _)| (*at, *id))
+            .collect();
+        want.sort_by(|a, b| b.cmp(a));
+        let mut q = format!("per_page=50&page={page}");
+        for (name, v) in [("from", &from), ("to", &to)] {
+            if let Some(v) = v {
+                q.push_str(&format!("&{name}={v}"));
+            }
+        }
+        if let Some(ch) = channel {
+            q.push_str(&format!("&channel={ch}"));
+        }
+        let v: Value = c
+            .get(format!("{}/api/v1/orders?{q}", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["total"], want.len(), "{q}");
+        let skip = (page - 1) * 50;
+        assert!(want.len() > skip + 50, "{q}: the page is inside the list");
+        let ids: Vec<u64> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_u64().unwrap())
+            .collect();
+        let expected: Vec<u64> = want[skip..skip + 50].iter().map(|(_, id)| *id).collect();
+        assert_eq!(ids, expected, "{q}");
+    }
 }
 
 /// The order ids of an intake answer's `possible_duplicate` warning (none without one).

@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 13);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 14);
 }
 
 #[tokio::test]
@@ -416,6 +416,31 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     }
     assert!(batches >= before.len() / 2 - 1, "{batches} batches");
     recompressed(&store);
+
+    // Schema 13: per-day counters keyed by the filter value, then the day; the migration keys
+    // them by the day first.
+    let day_bit = hotline::domain::order_index::DAY_BIT;
+    store
+        .write(|tx| -> Result<(), hotline::store::StoreError> {
+            let (_, counts) = hotline::store::orders::stored(tx)?;
+            let mut ct = tx.open_table(tables::ORDER_COUNTS).map_err(redb_err)?;
+            let mut moved = 0;
+            for (k, n) in counts.iter().filter(|(k, _)| k[0] & day_bit != 0) {
+                ct.remove(k.as_slice()).map_err(redb_err)?;
+                let mut old = vec![k[0]];
+                old.extend_from_slice(&k[5..]);
+                old.extend_from_slice(&k[1..5]);
+                ct.insert(old.as_slice(), *n).map_err(redb_err)?;
+                moved += 1;
+            }
+            assert!(moved > 10, "orders have per-day counters");
+            drop(ct);
+            hotline::store::meta::set_schema_version(tx, 13)
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
 }
 
 fn redb_err(e: impl Into<redb::Error>) -> hotline::store::StoreError {

@@ -2,7 +2,7 @@
 //! Every list and queue goes through here, so none of them reads more than it shows.
 
 use crate::domain::order::OrderId;
-use crate::domain::order_index::{DAILY, DAY_BIT, Key, Kind, cst_day, id_of, time_of};
+use crate::domain::order_index::{DAILY, DAY_BIT, Key, Kind, cst_day, day_counter, id_of, time_of};
 use crate::domain::time::Timestamp;
 use crate::error::AppError;
 use crate::store::{Tx, orders};
@@ -79,31 +79,61 @@ fn jump(
     if !DAILY.iter().any(|k| *k as u8 == kind) || !whole_days {
         return Ok((to, skip));
     }
-    let mut day = prefix.as_slice().to_vec();
-    day[0] |= DAY_BIT;
-    let lo_day = from.map(cst_day).unwrap_or(0);
-    let hi_day = to.map(cst_day).unwrap_or(u32::MAX);
-    let mut lo = day.clone();
-    lo.extend_from_slice(&lo_day.to_be_bytes());
-    let mut hi = day;
-    hi.extend_from_slice(&hi_day.to_be_bytes());
+    let Some((lo, hi)) = held_days(tx, prefix, from, to)? else {
+        return Ok((to, skip));
+    };
     let mut passed = 0usize;
     let mut end = to;
-    for (key, n) in orders::counts_between(tx, &lo, &hi, true)? {
-        let n = usize::try_from(n).unwrap_or(usize::MAX);
-        if passed.saturating_add(n) > skip {
-            break;
+    let mut day = hi;
+    // Newest day first, a few weeks of counters a read.
+    while day > lo {
+        let first = day.saturating_sub(DAYS_A_READ).max(lo);
+        let keys: Vec<Vec<u8>> = (first..day)
+            .rev()
+            .map(|d| day_counter(prefix.as_slice(), d))
+            .collect();
+        for (d, n) in (first..day).rev().zip(orders::counts_of(tx, &keys)?) {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            if passed.saturating_add(n) > skip {
+                return Ok((end, skip - passed));
+            }
+            passed += n;
+            // Everything from this day on is passed over.
+            end = Some(day_start(d));
         }
-        passed += n;
-        // Everything from this day on is passed over.
-        let d = key
-            .get(key.len().saturating_sub(4)..)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes)
-            .unwrap_or(0);
-        end = Some(day_start(d));
+        day = first;
     }
     Ok((end, skip - passed))
+}
+
+/// Per-day counters read at once while jumping.
+const DAYS_A_READ: u32 = 31;
+
+/// The days `[lo, hi)` of a date filter (open ends too) narrowed to the days the list's
+/// kind has counters for (a day-first counter range: its first and last key), so an open
+/// end costs the county's days, not the calendar's; `None` when no day is left.
+fn held_days(
+    tx: &impl Tx,
+    prefix: &Key,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<Option<(u32, u32)>, AppError> {
+    let tag = prefix.as_slice()[0] | DAY_BIT;
+    let Some((first, last)) = orders::count_bounds(tx, &[tag], &[tag.saturating_add(1)])? else {
+        return Ok(None);
+    };
+    let day_of = |k: &[u8]| {
+        k.get(1..5)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .unwrap_or(0)
+    };
+    let lo = from.map(cst_day).unwrap_or(0).max(day_of(&first));
+    let hi = to
+        .map(cst_day)
+        .unwrap_or(u32::MAX)
+        .min(day_of(&last).saturating_add(1));
+    Ok((lo < hi).then_some((lo, hi)))
 }
 
 /// Midnight in Beijing that begins day `d` (days since the epoch).
@@ -143,15 +173,15 @@ pub fn total_between(
     if from.is_none() && to.is_none() {
         return total(tx, prefix);
     }
-    let mut day = prefix.as_slice().to_vec();
-    day[0] |= DAY_BIT;
-    let lo_day = from.map(cst_day).unwrap_or(0);
-    let hi_day = to.map(cst_day).unwrap_or(u32::MAX);
-    let mut lo = day.clone();
-    lo.extend_from_slice(&lo_day.to_be_bytes());
-    let mut hi = day;
-    hi.extend_from_slice(&hi_day.to_be_bytes());
-    Ok(orders::count_between(tx, &lo, &hi)?)
+    let Some((lo, hi)) = held_days(tx, prefix, from, to)? else {
+        return Ok(0);
+    };
+    let keys: Vec<Vec<u8>> = (lo..hi)
+        .map(|d| day_counter(prefix.as_slice(), d))
+        .collect();
+    Ok(orders::counts_of(tx, &keys)?
+        .into_iter()
+        .fold(0u64, u64::saturating_add))
 }
 
 /// A filter list's prefix.
