@@ -268,12 +268,11 @@ pub fn counts_of(tx: &impl Tx, keys: &[Vec<u8>]) -> Result<Vec<u64>, StoreError>
     Ok(out)
 }
 
+/// The first and the last key of a range.
+pub type Bounds = (Vec<u8>, Vec<u8>);
+
 /// The first and the last counter key in `[lo, hi)`.
-pub fn count_bounds(
-    tx: &impl Tx,
-    lo: &[u8],
-    hi: &[u8],
-) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+pub fn count_bounds(tx: &impl Tx, lo: &[u8], hi: &[u8]) -> Result<Option<Bounds>, StoreError> {
     if lo >= hi {
         return Ok(None);
     }
