@@ -154,7 +154,8 @@ pub fn repeat_call(app: &App, actor: &Actor, id: OrderId, note: &str) -> Result<
     })
 }
 
-/// Urges every overdue order of one unit at once (一键催办); returns how many.
+/// Urges every overdue order of one unit at once (一键催办, at most 2,000 a list), in one
+/// transaction; returns how many.
 pub fn urge_unit_overdue(
     app: &App,
     actor: &Actor,
@@ -174,19 +175,22 @@ pub fn urge_unit_overdue(
         note.trim().to_string()
     };
     let now = app.now();
-    let ids: Vec<OrderId> = app.store.read(|tx| queues::unit_overdue(tx, unit, now))?;
-    let mut n = 0;
-    for id in ids {
-        actions::act(
-            app,
-            actor,
-            id,
-            crate::domain::order_state::Action::Urge,
-            json!({"note": note}),
-        )?;
-        n += 1;
-    }
-    Ok(n)
+    let body = json!({"note": note});
+    // One form, one transaction: every overdue order of the unit is urged, or none is.
+    app.store.write(|tx| -> Result<usize, AppError> {
+        let ids = queues::unit_overdue(tx, unit, now)?;
+        for id in &ids {
+            actions::act_in(
+                tx,
+                actor,
+                *id,
+                crate::domain::order_state::Action::Urge,
+                &body,
+                now,
+            )?;
+        }
+        Ok(ids.len())
+    })
 }
 
 /// Attaches a file to an order: typed by content, size-limited, stored once by hash.

@@ -159,60 +159,70 @@ pub fn act(
     let now = app.now();
     let actor = actor.clone();
     app.store
-        .write_batched(move |tx| -> Result<Order, AppError> {
-            let actor = &actor;
-            let old = load_visible(tx, actor, id)?;
-            if let Some(v) = body.get("version")
-                && v.as_u64() != Some(old.version)
-            {
-                return Err(AppError::conflict(
-                    "stale_version",
-                    "工单已被他人更新，请刷新后查看最新情况再操作",
-                ));
-            }
-            let next = match transition(old.state, action, actor.role) {
-                Ok(n) => n,
-                Err(Refusal::Role) => return Err(AppError::Forbidden),
-                Err(Refusal::State) => return Err(wrong_state(&old, action)),
-            };
-            let cfg = config(tx)?;
-            if !applies(&old, actor, action, &cfg, now) {
-                return Err(refusal(&old, actor, action, &cfg, now));
-            }
-            let mut o = old.clone();
-            let note = {
-                let mut step = Step {
-                    tx,
-                    cfg: &cfg,
-                    actor,
-                    o: &mut o,
-                    next,
-                    body: &body,
-                    now,
-                };
-                apply(&mut step, action)?
-            };
-            o.version += 1;
-            o.updated_at = now;
-            // An approved reopen proposal is a reopen: the timeline says so (a new round).
-            let code = if action == Action::DecideReopen && o.rounds.len() > old.rounds.len() {
-                Action::Reopen.code()
-            } else {
-                action.code()
-            };
-            o.push_timeline(now, actor.id, &actor.display_name, actor.role, code, note);
-            orders::put(tx, Some(&old), &o)?;
-            audit::append(
-                tx,
-                now,
-                actor.event(
-                    &format!("order.{}", action.code()),
-                    Some(format!("order:{}", o.id.0)),
-                    format!("{} {}", action.label(), o.number),
-                ),
-            )?;
-            Ok(o)
-        })
+        .write_batched(move |tx| act_in(tx, &actor, id, action, &body, now))
+}
+
+/// One action on one order within the caller's write transaction: the whole of `act`, for a
+/// form that acts on many orders at once in one transaction (一键催办).
+pub(crate) fn act_in(
+    tx: &WriteTx,
+    actor: &Actor,
+    id: OrderId,
+    action: Action,
+    body: &Value,
+    now: Timestamp,
+) -> Result<Order, AppError> {
+    let old = load_visible(tx, actor, id)?;
+    if let Some(v) = body.get("version")
+        && v.as_u64() != Some(old.version)
+    {
+        return Err(AppError::conflict(
+            "stale_version",
+            "工单已被他人更新，请刷新后查看最新情况再操作",
+        ));
+    }
+    let next = match transition(old.state, action, actor.role) {
+        Ok(n) => n,
+        Err(Refusal::Role) => return Err(AppError::Forbidden),
+        Err(Refusal::State) => return Err(wrong_state(&old, action)),
+    };
+    let cfg = config(tx)?;
+    if !applies(&old, actor, action, &cfg, now) {
+        return Err(refusal(&old, actor, action, &cfg, now));
+    }
+    let mut o = old.clone();
+    let note = {
+        let mut step = Step {
+            tx,
+            cfg: &cfg,
+            actor,
+            o: &mut o,
+            next,
+            body,
+            now,
+        };
+        apply(&mut step, action)?
+    };
+    o.version += 1;
+    o.updated_at = now;
+    // An approved reopen proposal is a reopen: the timeline says so (a new round).
+    let code = if action == Action::DecideReopen && o.rounds.len() > old.rounds.len() {
+        Action::Reopen.code()
+    } else {
+        action.code()
+    };
+    o.push_timeline(now, actor.id, &actor.display_name, actor.role, code, note);
+    orders::put(tx, Some(&old), &o)?;
+    audit::append(
+        tx,
+        now,
+        actor.event(
+            &format!("order.{}", action.code()),
+            Some(format!("order:{}", o.id.0)),
+            format!("{} {}", action.label(), o.number),
+        ),
+    )?;
+    Ok(o)
 }
 
 /// Changes the order for the action and returns the timeline note.
