@@ -98,8 +98,9 @@ fn day_start(t: Timestamp) -> Timestamp {
 }
 
 /// Open orders past the deadline running now (both states merged, earliest first), with the
-/// count per unit from the units' own queues; and the ids read (the due-soon list leaves them
-/// out). Each list reads at most `OVERDUE_READ` keys.
+/// count per unit from the units' own queues; and the ids of those late since the due-soon
+/// window began (the due-soon list leaves them out). Each count reads at most `OVERDUE_READ`
+/// keys a list.
 fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppError> {
     let mut all = Vec::new();
     let mut more = false;
@@ -110,7 +111,20 @@ fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppE
     }
     all.sort();
     let count = all.len() as u64;
-    let late: HashSet<OrderId> = all.iter().map(|(_, id)| *id).collect();
+    // Every order late since the due-soon window began (keys only, bounded by the window,
+    // not the backlog), so due-soon leaves them out without reading their rows.
+    let since = now.plus_secs(-SOON_LOOKBACK_DAYS * 86_400);
+    let mut late: HashSet<OrderId> = all.iter().map(|(_, id)| *id).collect();
+    for state in [State::Dispatched, State::InProgress] {
+        late.extend(index::between(
+            tx,
+            &state_due(state),
+            Some(since),
+            Some(now),
+            0,
+            usize::MAX,
+        )?);
+    }
     let mut by_unit = Vec::new();
     for u in crate::store::units::list(tx)? {
         let (mut n, mut capped) = (0, false);
