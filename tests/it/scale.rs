@@ -27,6 +27,11 @@ impl Drop for Server {
     }
 }
 
+/// The JSON answer to a GET.
+async fn get_json(c: &Client, url: String) -> Value {
+    c.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -293,14 +298,7 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
     assert!(checked >= 18);
     // The counters agree with the orders they count.
     let c = server.login("oper").await;
-    let v: Value = c
-        .get(format!("{}/api/v1/orders?per_page=1", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = get_json(&c, format!("{}/api/v1/orders?per_page=1", server.base)).await;
     assert_eq!(v["total"], 20_000);
 
     // Date filters total from the per-day counters, and deep pages jump over whole days by
@@ -332,14 +330,7 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
         if let Some(ch) = channel {
             q.push_str(&format!("&channel={ch}"));
         }
-        let v: Value = c
-            .get(format!("{}/api/v1/orders?{q}", server.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = get_json(&c, format!("{}/api/v1/orders?{q}", server.base)).await;
         assert_eq!(v["total"], want.len(), "{q}");
         let skip = (page - 1) * 50;
         assert!(want.len() > skip + 50, "{q}: the page is inside the list");
