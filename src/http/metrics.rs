@@ -69,12 +69,14 @@ pub async fn metrics(
         let _ = writeln!(s, "hotline_http_request_duration_seconds_sum {:.6}", COUNTERS.micros.load(Ordering::Relaxed) as f64 / 1e6);
         let _ = writeln!(s, "hotline_http_request_duration_seconds_count {total}");
         let _ = writeln!(s, "# HELP hotline_orders Orders by state.\n# TYPE hotline_orders gauge");
-        let system::CommitStats { commits, changes, commit_secs, open_secs, change_secs } = system::commits(app);
+        let system::CommitStats { commits, changes, commit_secs, open_secs, change_secs, folds, fold_secs } = system::commits(app);
         let _ = writeln!(s, "# HELP hotline_store_commits_total Durable commits.\n# TYPE hotline_store_commits_total counter\nhotline_store_commits_total {commits}");
         let _ = writeln!(s, "# HELP hotline_store_changes_total Changes committed (several share a commit under load).\n# TYPE hotline_store_changes_total counter\nhotline_store_changes_total {changes}");
         let _ = writeln!(s, "# HELP hotline_store_commit_seconds_total Time spent committing (pages and fsync).\n# TYPE hotline_store_commit_seconds_total counter\nhotline_store_commit_seconds_total {commit_secs:.6}");
         let _ = writeln!(s, "# HELP hotline_store_batch_open_seconds_total Time batches stood open before their commit.\n# TYPE hotline_store_batch_open_seconds_total counter\nhotline_store_batch_open_seconds_total {open_secs:.6}");
         let _ = writeln!(s, "# HELP hotline_store_change_seconds_total Time the changes took inside the shared transaction.\n# TYPE hotline_store_change_seconds_total counter\nhotline_store_change_seconds_total {change_secs:.6}");
+        let _ = writeln!(s, "# HELP hotline_store_index_folds_total Folds of the pending index keys into their tables.\n# TYPE hotline_store_index_folds_total counter\nhotline_store_index_folds_total {folds}");
+        let _ = writeln!(s, "# HELP hotline_store_index_fold_seconds_total Time the folds took (pages and fsync).\n# TYPE hotline_store_index_fold_seconds_total counter\nhotline_store_index_fold_seconds_total {fold_secs:.6}");
         if let Some(lag) = system::search_lag(app) {
             let _ = writeln!(s, "# HELP hotline_search_lag Order changes the full-text index has yet to take in.\n# TYPE hotline_search_lag gauge\nhotline_search_lag {lag}");
         }

@@ -90,12 +90,16 @@ pub fn copy_all(src: &ReadTx, dst: &WriteTx) -> Result<Vec<(&'static str, u64)>,
     // them anew when it finds orders without list rows.
     dst.open_table(ORDER_KEYS)?;
     dst.open_table(ORDER_COUNTS)?;
+    dst.open_table(ORDER_KEYS_PENDING)?;
+    dst.open_table(ORDER_COUNTS_PENDING)?;
     dst.open_table(ORDER_ROWS)?;
     dst.open_table(ORDER_FACTS)?;
     dst.open_table(ORDER_GISTS)?;
     out.extend([
         ("order-keys-v1", 0),
         ("order-counts-v1", 0),
+        ("order-keys-pending-v1", 0),
+        ("order-counts-pending-v1", 0),
         ("order-rows-v1", 0),
         ("order-facts-v1", 0),
         ("order-gists-v1", 0),

@@ -16,7 +16,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -27,6 +27,8 @@ use super::{Fault, Health, Store, StoreCore, StoreError, WriteTx};
 const BATCH: usize = 256;
 /// Changes waiting for the writer before a sender waits for room.
 const QUEUE: usize = 1024;
+/// How long the writer waits for a change before it folds the pending index keys.
+const FOLD_WHEN_IDLE: Duration = Duration::from_millis(20);
 /// How often the writer looks whether a one-off change still waits for its turn.
 const STEP_ASIDE: Duration = Duration::from_micros(100);
 
@@ -44,6 +46,11 @@ pub(super) struct Group {
     change_micros: AtomicU64,
     /// One-off changes waiting for the write transaction: the writer lets them go first.
     exclusive_waiting: AtomicUsize,
+    /// Folds of the pending index tier, and the microseconds they took.
+    folds: AtomicU64,
+    fold_micros: AtomicU64,
+    /// The last key a fold under load took: the next one goes on after it.
+    fold_from: Mutex<Option<Vec<u8>>>,
 }
 
 /// What the group commit has done since start (`/metrics`; the benchmark reads it).
@@ -56,6 +63,9 @@ pub struct CommitStats {
     /// Seconds batches stood open before their commit, and the part the changes took.
     pub open_secs: f64,
     pub change_secs: f64,
+    /// Folds of the pending index tier, and the seconds they took.
+    pub folds: u64,
+    pub fold_secs: f64,
 }
 
 fn micros(since: Instant) -> u64 {
@@ -157,7 +167,23 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("hotline-writer".into())
             .spawn(move || {
-                while let Ok(first) = receiver.recv() {
+                loop {
+                    // With keys pending, a quiet moment folds them.
+                    let first = if core.pending() > 0 {
+                        match receiver.recv_timeout(FOLD_WHEN_IDLE) {
+                            Ok(first) => first,
+                            Err(RecvTimeoutError::Timeout) => {
+                                core.fold();
+                                continue;
+                            }
+                            Err(RecvTimeoutError::Disconnected) => break,
+                        }
+                    } else {
+                        match receiver.recv() {
+                            Ok(first) => first,
+                            Err(_) => break,
+                        }
+                    };
                     core.batch(&receiver, vec![first]);
                 }
             })?;
@@ -209,6 +235,7 @@ impl StoreCore {
                 }
             };
             let opened = Instant::now();
+            let waiting = super::pending::waiting(&tx).unwrap_or(0);
             super::sums::defer();
             let mut i = 0;
             loop {
@@ -236,8 +263,13 @@ impl StoreCore {
                     Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                 }
             }
-            // The batch's sums, each added once.
-            let flushed = super::sums::flush(&tx).map_err(|e| self.checked(e));
+            // Under load the batch also folds about as many pending keys as it added (see
+            // `pending`), so the tier stays near `FOLD_AT` without a stall of its own; then
+            // its sums, each added once.
+            let flushed = self
+                .fold_in(&tx, waiting)
+                .and_then(|()| super::sums::flush(&tx))
+                .map_err(|e| self.checked(e));
             super::sums::discard();
             self.group
                 .open_micros
@@ -257,6 +289,66 @@ impl StoreCore {
         }
     }
 
+    /// Folds, inside a write's own transaction, a quarter more pending keys than the write
+    /// added (at least `FOLD_MIN`) once `FOLD_AT` wait: batches and one-off writes (a bulk
+    /// load among them) alike, so the tier never outgrows its bound.
+    fn fold_in(&self, tx: &WriteTx, waited: u64) -> Result<(), StoreError> {
+        let waiting = super::pending::waiting(tx)?;
+        if waiting < super::pending::FOLD_AT {
+            return Ok(());
+        }
+        let added = waiting.saturating_sub(waited);
+        let chunk = (added + added / 4).max(super::pending::FOLD_MIN);
+        let started = Instant::now();
+        let mut from = self
+            .group
+            .fold_from
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let (_, last) = super::pending::fold_some(
+            tx,
+            from.as_deref(),
+            usize::try_from(chunk).unwrap_or(usize::MAX),
+            super::pending::COUNTS_AT,
+        )?;
+        *from = last;
+        self.group.folds.fetch_add(1, Ordering::Relaxed);
+        self.group
+            .fold_micros
+            .fetch_add(micros(started), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// How many index keys wait to be folded (0 when that cannot be read: the next write
+    /// will tell).
+    fn pending(&self) -> u64 {
+        self.read(super::pending::waiting).unwrap_or(0)
+    }
+
+    /// Folds every pending index key and counter into their tables in one transaction (the
+    /// writer is idle). On failure they stay pending (reads see them there) for the next try.
+    fn fold(&self) {
+        while self.group.exclusive_waiting.load(Ordering::Acquire) > 0 {
+            std::thread::sleep(STEP_ASIDE);
+        }
+        let started = Instant::now();
+        let folded = self.begin().and_then(|tx| {
+            let n = super::pending::fold(&tx)?;
+            self.commit(tx)?;
+            Ok(n)
+        });
+        match folded {
+            Ok(n) => {
+                self.group.folds.fetch_add(1, Ordering::Relaxed);
+                self.group
+                    .fold_micros
+                    .fetch_add(micros(started), Ordering::Relaxed);
+                tracing::debug!(keys = n, "pending index keys folded");
+            }
+            Err(e) => tracing::warn!(error = %e, "folding the pending index keys failed"),
+        }
+    }
+
     /// Durable commits made since start, the changes they carried, and where the time went.
     pub fn commit_stats(&self) -> CommitStats {
         let g = &self.group;
@@ -267,6 +359,8 @@ impl StoreCore {
             commit_secs: secs(&g.commit_micros),
             open_secs: secs(&g.open_micros),
             change_secs: secs(&g.change_micros),
+            folds: g.folds.load(Ordering::Relaxed),
+            fold_secs: secs(&g.fold_micros),
         }
     }
 
@@ -281,7 +375,9 @@ impl StoreCore {
         let tx = self.begin();
         waiting.fetch_sub(1, Ordering::AcqRel);
         let tx = tx.map_err(E::from)?;
+        let waited = super::pending::waiting(&tx).map_err(E::from)?;
         let value = f(&tx)?;
+        self.fold_in(&tx, waited).map_err(E::from)?;
         let started = Instant::now();
         self.commit(tx).map_err(E::from)?;
         self.group.counted(1, started);

@@ -10,9 +10,11 @@ pub mod gists;
 mod group;
 pub use group::CommitStats;
 pub mod handover;
+mod index;
 pub mod kb;
 pub mod meta;
 pub mod orders;
+pub mod pending;
 pub mod sessions;
 mod sums;
 pub mod tables;
@@ -262,9 +264,15 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "key the per-day counters day first",
         Step::Whole(orders::rekey_day_counters),
     ),
+    (
+        "write index keys and counters through a pending tier folded in bulk",
+        Step::Whole(pending::fold_all),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
+/// The first schema with the index's pending tier (`pending`).
+const PENDING_SINCE: u64 = 15;
 
 fn create_foundation(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::META)?;
@@ -532,6 +540,11 @@ impl StoreCore {
                     .unwrap_or(0)
             );
             std::fs::copy(self.dir.join(DB_FILE), dir.join(name))?;
+        }
+        if current >= PENDING_SINCE {
+            // Migrations edit the index's big tables: what waits in the pending tier goes
+            // into them first.
+            self.write(pending::fold_all)?;
         }
         for (i, (name, step)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let version = i as u64 + 1;

@@ -15,6 +15,10 @@ use super::{StoreError, Tx, WriteTx};
 use crate::domain::order::{Order, OrderGist, OrderId};
 use crate::domain::order_index::{Entry, Row, entries};
 
+pub use super::index::{
+    Bounds, count, count_bounds, counts_of, has_key, keys, keys_between, stored,
+};
+
 /// Whole orders and list rows decoded since start (for `/metrics`, and for the tests that
 /// prove lists decode one page).
 static ORDER_DECODES: AtomicU64 = AtomicU64::new(0);
@@ -112,24 +116,27 @@ pub(super) fn add_to_sums(
 fn reindex(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreError> {
     let before = old.map(keyed).unwrap_or_default();
     let after = keyed(new);
-    let mut keys = tx.open_table(ORDER_KEYS)?;
     let mut moves: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+    let mut removed = Vec::new();
     for (k, counters) in &before {
         if !after.contains_key(k) {
-            keys.remove(k.as_slice())?;
+            removed.push(k.as_slice());
             for c in counters {
                 *moves.entry(c.clone()).or_default() -= 1;
             }
         }
     }
+    let mut added = Vec::new();
     for (k, counters) in &after {
         if !before.contains_key(k) {
-            keys.insert(k.as_slice(), ())?;
+            added.push(k.as_slice());
             for c in counters {
                 *moves.entry(c.clone()).or_default() += 1;
             }
         }
     }
+    // Into the pending tier, folded in bulk by the writer (see `pending`).
+    super::pending::put_keys(tx, removed, added)?;
     super::sums::add(tx, super::sums::Sums::Counts, moves)
 }
 
@@ -167,126 +174,6 @@ pub fn set_external(tx: &WriteTx, key: &str, id: OrderId) -> Result<(), StoreErr
 
 pub fn external_key(channel: &str, external_id: &str) -> String {
     format!("{channel}:{external_id}")
-}
-
-/// One page of keys under `prefix`: newest (largest) first when `backwards`, starting after
-/// `cursor` (a key from the previous page), skipping `skip` keys first.
-pub fn keys(
-    tx: &impl Tx,
-    prefix: &[u8],
-    cursor: Option<&[u8]>,
-    backwards: bool,
-    skip: usize,
-    limit: usize,
-) -> Result<Vec<Vec<u8>>, StoreError> {
-    let t = tx.open(ORDER_KEYS)?;
-    let mut end = prefix.to_vec();
-    end.push(0xFF);
-    let mut out = Vec::new();
-    let range = match (cursor, backwards) {
-        (Some(c), true) => t.range(prefix..c)?,
-        (Some(c), false) => t.range(c..end.as_slice())?,
-        (None, _) => t.range(prefix..end.as_slice())?,
-    };
-    let mut push = |k: &[u8]| {
-        if cursor.is_some_and(|c| c == k) {
-            return true;
-        }
-        out.push(k.to_vec());
-        out.len() < limit + skip
-    };
-    if backwards {
-        for row in range.rev() {
-            if !push(row?.0.value()) {
-                break;
-            }
-        }
-    } else {
-        for row in range {
-            if !push(row?.0.value()) {
-                break;
-            }
-        }
-    }
-    Ok(out.into_iter().skip(skip).collect())
-}
-
-/// Keys between two keys (`lo` inclusive, `hi` exclusive), newest first when `backwards`,
-/// at most `limit`.
-pub fn keys_between(
-    tx: &impl Tx,
-    lo: &[u8],
-    hi: &[u8],
-    backwards: bool,
-    limit: usize,
-) -> Result<Vec<Vec<u8>>, StoreError> {
-    let t = tx.open(ORDER_KEYS)?;
-    let mut out = Vec::new();
-    if lo >= hi || limit == 0 {
-        return Ok(out);
-    }
-    let range = t.range(lo..hi)?;
-    if backwards {
-        for row in range.rev() {
-            out.push(row?.0.value().to_vec());
-            if out.len() >= limit {
-                break;
-            }
-        }
-    } else {
-        for row in range {
-            out.push(row?.0.value().to_vec());
-            if out.len() >= limit {
-                break;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Whether an index key exists.
-pub fn has_key(tx: &impl Tx, key: &[u8]) -> Result<bool, StoreError> {
-    Ok(tx.open(ORDER_KEYS)?.get(key)?.is_some())
-}
-
-/// A counter's value (0 when it was never moved).
-pub fn count(tx: &impl Tx, counter: &[u8]) -> Result<u64, StoreError> {
-    Ok(tx
-        .open(ORDER_COUNTS)?
-        .get(counter)?
-        .map(|v| v.value())
-        .unwrap_or(0))
-}
-
-/// The values of the counters `keys` (0 for a counter never moved), in their order.
-pub fn counts_of(tx: &impl Tx, keys: &[Vec<u8>]) -> Result<Vec<u64>, StoreError> {
-    let t = tx.open(ORDER_COUNTS)?;
-    let mut out = Vec::with_capacity(keys.len());
-    for k in keys {
-        out.push(t.get(k.as_slice())?.map(|v| v.value()).unwrap_or(0));
-    }
-    Ok(out)
-}
-
-/// The first and the last key of a range.
-pub type Bounds = (Vec<u8>, Vec<u8>);
-
-/// The first and the last counter key in `[lo, hi)`.
-pub fn count_bounds(tx: &impl Tx, lo: &[u8], hi: &[u8]) -> Result<Option<Bounds>, StoreError> {
-    if lo >= hi {
-        return Ok(None);
-    }
-    let t = tx.open(ORDER_COUNTS)?;
-    let mut range = t.range(lo..hi)?;
-    let Some(first) = range.next() else {
-        return Ok(None);
-    };
-    let first = first?.0.value().to_vec();
-    let last = match range.next_back() {
-        Some(row) => row?.0.value().to_vec(),
-        None => first.clone(),
-    };
-    Ok(Some((first, last)))
 }
 
 pub fn count_all(tx: &impl Tx) -> Result<u64, StoreError> {
@@ -364,20 +251,6 @@ pub fn derived(tx: &impl Tx) -> Result<Index, StoreError> {
     Ok((keys, counts))
 }
 
-/// The keys and counters the write path keeps now.
-pub fn stored(tx: &impl Tx) -> Result<Index, StoreError> {
-    let mut keys = BTreeSet::new();
-    for row in tx.open(ORDER_KEYS)?.iter()? {
-        keys.insert(row?.0.value().to_vec());
-    }
-    let mut counts = BTreeMap::new();
-    for row in tx.open(ORDER_COUNTS)?.iter()? {
-        let (k, v) = row?;
-        counts.insert(k.value().to_vec(), v.value());
-    }
-    Ok((keys, counts))
-}
-
 /// Migration: the per-day counters keyed day first (`order_index::day_counter`), made anew
 /// from the orders; the other keys and counters are left as they are.
 pub fn rekey_day_counters(tx: &WriteTx) -> Result<(), StoreError> {
@@ -409,6 +282,7 @@ pub fn rebuild_index(tx: &WriteTx) -> Result<(), StoreError> {
 /// Every key, counter and list row made anew from the orders (after a restore from a backup,
 /// which leaves them out); counters are added up in bounded batches.
 pub fn rebuild_derived(tx: &WriteTx) -> Result<(), StoreError> {
+    super::pending::clear(tx)?;
     tx.delete_table(ORDER_KEYS)?;
     tx.delete_table(ORDER_COUNTS)?;
     tx.delete_table(ORDER_ROWS)?;

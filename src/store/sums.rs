@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::orders::add_to_sums;
-use super::tables::{ORDER_COUNTS, ORDER_FACTS};
+use super::tables::ORDER_FACTS;
 use super::{StoreError, WriteTx};
 
 /// Which table of sums.
@@ -46,16 +46,21 @@ pub(super) fn add(
         None => Some(moves),
     });
     match rest {
-        Some(moves) => add_to_sums(&mut open(tx, which)?, moves),
+        Some(moves) => add_now(tx, which, moves),
         None => Ok(()),
     }
 }
 
-fn open(tx: &WriteTx, which: Sums) -> Result<redb::Table<'_, &'static [u8], u64>, StoreError> {
-    Ok(match which {
-        Sums::Counts => tx.open_table(ORDER_COUNTS)?,
-        Sums::Facts => tx.open_table(ORDER_FACTS)?,
-    })
+/// Counters move in the index's pending tier (see `pending`), facts in place.
+fn add_now(
+    tx: &WriteTx,
+    which: Sums,
+    moves: impl IntoIterator<Item = (Vec<u8>, i64)>,
+) -> Result<(), StoreError> {
+    match which {
+        Sums::Counts => super::pending::add_counts(tx, moves),
+        Sums::Facts => add_to_sums(&mut tx.open_table(ORDER_FACTS)?, moves),
+    }
 }
 
 /// From now on this thread's moves wait for `flush` (a batch begins); any left from an
@@ -73,7 +78,7 @@ pub(super) fn flush(tx: &WriteTx) -> Result<(), StoreError> {
             .iter()
             .filter(|((w, _), _)| *w == which)
             .map(|((_, k), n)| (k.clone(), *n));
-        add_to_sums(&mut open(tx, which)?, moves)?;
+        add_now(tx, which, moves)?;
     }
     Ok(())
 }

@@ -36,6 +36,12 @@ pub const ORDER_SERIALS: TableDefinition<&str, u32> = TableDefinition::new("orde
 pub const ORDER_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("order-keys-v1");
 /// Counter key → how many index keys it counts (list totals, per-day counts).
 pub const ORDER_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("order-counts-v1");
+/// Index keys written since the last fold (see `store::pending`) → 1 present, 0 absent.
+pub const ORDER_KEYS_PENDING: TableDefinition<&[u8], u8> =
+    TableDefinition::new("order-keys-pending-v1");
+/// Counter key → how far it moved since the last fold.
+pub const ORDER_COUNTS_PENDING: TableDefinition<&[u8], i64> =
+    TableDefinition::new("order-counts-pending-v1");
 /// OrderId → the compact list row (a list page decodes rows, not orders).
 pub const ORDER_ROWS: TableDefinition<u64, &[u8]> = TableDefinition::new("order-rows-v1");
 /// OrderId → the gist duplicate hints compare, for the orders of the last quarter
@@ -182,6 +188,14 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "order-counts-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-keys-pending-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "order-counts-pending-v1",
         kind: Kind::Table,
     },
     TableInfo {

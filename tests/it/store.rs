@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 14);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 15);
 }
 
 #[tokio::test]
@@ -278,6 +278,7 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     let store = Store::open(dir.path()).unwrap();
     store
         .write(|tx| -> Result<(), hotline::store::StoreError> {
+            hotline::store::pending::fold_all(tx)?;
             tx.delete_table(tables::ORDER_KEYS).map_err(redb_err)?;
             tx.delete_table(tables::ORDER_COUNTS).map_err(redb_err)?;
             tx.delete_table(tables::ORDER_ROWS).map_err(redb_err)?;
@@ -303,6 +304,7 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     let day = pair | hotline::domain::order_index::DAY_BIT;
     store
         .write(|tx| -> Result<(), hotline::store::StoreError> {
+            hotline::store::pending::fold_all(tx)?;
             let (keys, counts) = hotline::store::orders::stored(tx)?;
             let mut kt = tx.open_table(tables::ORDER_KEYS).map_err(redb_err)?;
             let mut removed = 0;
@@ -326,6 +328,7 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     // Schema 10: no per-day facts; the migration makes them from the orders.
     store
         .write(|tx| -> Result<(), hotline::store::StoreError> {
+            hotline::store::pending::fold_all(tx)?;
             tx.delete_table(tables::ORDER_FACTS).map_err(redb_err)?;
             hotline::store::meta::set_schema_version(tx, 10)
         })
@@ -396,6 +399,7 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     // In batches of two, each its own commit, resumed by the cursor: the same result.
     store
         .write(|tx| -> Result<(), hotline::store::StoreError> {
+            hotline::store::pending::fold_all(tx)?;
             let mut t = tx.open_table(tables::ORDERS).map_err(redb_err)?;
             for (id, order, _) in &before {
                 let mut old = vec![1u8 | 0x80];
@@ -422,6 +426,7 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     let day_bit = hotline::domain::order_index::DAY_BIT;
     store
         .write(|tx| -> Result<(), hotline::store::StoreError> {
+            hotline::store::pending::fold_all(tx)?;
             let (_, counts) = hotline::store::orders::stored(tx)?;
             let mut ct = tx.open_table(tables::ORDER_COUNTS).map_err(redb_err)?;
             let mut moved = 0;

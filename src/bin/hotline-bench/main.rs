@@ -205,14 +205,17 @@ impl Server {
 
     /// Durable commits, the changes in them, the seconds the commits took, the seconds
     /// batches stood open before them, and the seconds the changes took in them, so far.
-    async fn commits(&self) -> [f64; 5] {
-        let mut v = [0.0; 5];
+    /// Then the folds of the pending index keys and the seconds they took.
+    async fn commits(&self) -> [f64; 7] {
+        let mut v = [0.0; 7];
         for (slot, name) in v.iter_mut().zip([
             "hotline_store_commits_total",
             "hotline_store_changes_total",
             "hotline_store_commit_seconds_total",
             "hotline_store_batch_open_seconds_total",
             "hotline_store_change_seconds_total",
+            "hotline_store_index_folds_total",
+            "hotline_store_index_fold_seconds_total",
         ]) {
             *slot = self.metric(name).await.unwrap_or(0.0);
         }
@@ -318,6 +321,8 @@ async fn intake(server: &Server, clients: usize, secs: u64) -> Result<Intake> {
         commit_ms: per_batch(2),
         open_ms: per_batch(3),
         change_ms: per_batch(4),
+        folds: after[5] - commits[5],
+        fold_ms: (after[6] - commits[6]) * 1000.0 / (after[5] - commits[5]).max(1.0),
         cpu_ms_an_order: cpu * 1000.0 / orders.max(1.0),
     })
 }
@@ -331,6 +336,9 @@ struct Intake {
     /// A batch's time open before its commit, and the part its changes took.
     open_ms: f64,
     change_ms: f64,
+    /// Folds of the pending index keys during the run, and the time one took.
+    folds: f64,
+    fold_ms: f64,
     cpu_ms_an_order: f64,
 }
 
@@ -516,7 +524,7 @@ async fn intake_levels(server: &Server, secs: u64, say: Say) -> Result<(Value, V
         say.line(format!(
             "intake, {clients:>2} clients: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms; \
              {:.1} changes a commit, open {:.1} ms ({:.1} in changes) and {:.1} ms committing; \
-             server CPU {:.2} ms an order",
+             {:.0} folds of {:.1} ms; server CPU {:.2} ms an order",
             i.rate,
             i.p50,
             i.p99,
@@ -524,6 +532,8 @@ async fn intake_levels(server: &Server, secs: u64, say: Say) -> Result<(Value, V
             i.open_ms,
             i.change_ms,
             i.commit_ms,
+            i.folds,
+            i.fold_ms,
             i.cpu_ms_an_order,
         ));
         rates[format!("c{clients}")] = json!(round1(i.rate));
