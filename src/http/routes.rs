@@ -120,8 +120,8 @@ routes! {
 
     // Pages: work orders
     GET    "/orders"                       => Perm(OrdersRead), pages::orders::search;
-    GET    "/orders/new"                   => Perm(OrdersCreate), pages::orders::intake_form;
-    POST   "/orders/new"                   => Perm(OrdersCreate), pages::orders::intake_submit;
+    GET    "/orders/new"                   => Perm(OrdersCreate), pages::intake::intake_form;
+    POST   "/orders/new"                   => Perm(OrdersCreate), pages::intake::intake_submit;
     GET    "/orders/{id}"                  => Perm(OrdersRead), pages::orders::show;
     POST   "/orders/{id}/act/{action}"     => Perm(OrdersRead), pages::orders::act;
     POST   "/orders/{id}/reveal"           => Perm(CallerReveal), pages::orders::reveal;
@@ -148,9 +148,9 @@ routes! {
     GET    "/admin/users"                  => Perm(UsersManage), pages::admin::users;
     POST   "/admin/users"                  => Perm(UsersManage), pages::admin::create_user;
     POST   "/admin/users/{id}"             => Perm(UsersManage), pages::admin::update_user;
-    GET    "/admin/units"                  => Perm(UnitsManage), pages::admin::units;
-    POST   "/admin/units"                  => Perm(UnitsManage), pages::admin::create_unit;
-    POST   "/admin/units/{id}"             => Perm(UnitsManage), pages::admin::update_unit;
+    GET    "/admin/units"                  => Perm(UnitsManage), pages::units::units;
+    POST   "/admin/units"                  => Perm(UnitsManage), pages::units::create_unit;
+    POST   "/admin/units/{id}"             => Perm(UnitsManage), pages::units::update_unit;
     GET    "/admin/audit"                  => Perm(AuditRead), pages::admin::audit;
     GET    "/admin/calendar"               => Perm(SettingsManage), pages::rules::calendar;
     POST   "/admin/calendar/toggle"        => Perm(SettingsManage), pages::rules::toggle;

@@ -167,13 +167,17 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("hotline-writer".into())
             .spawn(move || {
+                // Whether a quiet moment should fold what is pending: once after each batch
+                // (a fold that failed, on a full disk say, is not tried again until the next
+                // write).
+                let mut fold_when_idle = true;
                 loop {
-                    // With keys pending, a quiet moment folds them.
-                    let first = if core.pending() > 0 {
+                    let first = if fold_when_idle && core.pending() > 0 {
                         match receiver.recv_timeout(FOLD_WHEN_IDLE) {
                             Ok(first) => first,
                             Err(RecvTimeoutError::Timeout) => {
                                 core.fold();
+                                fold_when_idle = false;
                                 continue;
                             }
                             Err(RecvTimeoutError::Disconnected) => break,
@@ -185,6 +189,7 @@ impl Writer {
                         }
                     };
                     core.batch(&receiver, vec![first]);
+                    fold_when_idle = true;
                 }
             })?;
         Ok(Writer {
@@ -328,6 +333,9 @@ impl StoreCore {
     /// Folds every pending index key and counter into their tables in one transaction (the
     /// writer is idle). On failure they stay pending (reads see them there) for the next try.
     fn fold(&self) {
+        if matches!(self.health(), Health::DiskFull { .. }) {
+            return;
+        }
         while self.group.exclusive_waiting.load(Ordering::Acquire) > 0 {
             std::thread::sleep(STEP_ASIDE);
         }

@@ -329,66 +329,60 @@ mod tests {
                 })
                 .unwrap_or_else(|e| panic!("{e}"));
             store
-                .read(|tx| -> Result<(), StoreError> {
-                    let (k, c) = stored(tx)?;
-                    assert_eq!(k, keys, "keys after step {step}");
-                    assert_eq!(c, counts, "counters after step {step}");
-                    for _ in 0..8 {
-                        let prefix = rng.key();
-                        let prefix = &prefix[..rng.below(prefix.len() as u64 + 1) as usize];
-                        let cursor = (rng.below(2) == 0).then(|| rng.key());
-                        let backwards = rng.below(2) == 0;
-                        let skip = rng.below(3) as usize;
-                        let limit = rng.below(6) as usize;
-                        assert_eq!(
-                            keys_page(tx, prefix, cursor.as_deref(), backwards, skip, limit)?,
-                            model_keys(&keys, prefix, cursor.as_deref(), backwards, skip, limit),
-                            "page of {prefix:?} after {cursor:?} backwards {backwards} at step {step}"
-                        );
-                        let (lo, hi) = (rng.key(), rng.key());
-                        let between: Vec<Vec<u8>> = keys
-                            .iter()
-                            .filter(|k| **k >= lo && **k < hi)
-                            .cloned()
-                            .collect();
-                        let mut want = between.clone();
-                        if backwards {
-                            want.reverse();
-                        }
-                        want.truncate(limit);
-                        assert_eq!(keys_between(tx, &lo, &hi, backwards, limit)?, want);
-                        assert_eq!(has_key(tx, &lo)?, keys.contains(&lo));
-                        assert_eq!(count(tx, &lo)?, counts.get(&lo).copied().unwrap_or(0));
-                        assert_eq!(
-                            counts_of(tx, &[lo.clone(), hi.clone()])?,
-                            vec![
-                                counts.get(&lo).copied().unwrap_or(0),
-                                counts.get(&hi).copied().unwrap_or(0)
-                            ]
-                        );
-                        let inside: Vec<&Vec<u8>> = counts
-                            .keys()
-                            .filter(|k| **k >= lo && **k < hi)
-                            .collect();
-                        let want = inside
-                            .first()
-                            .map(|f| ((*f).clone(), (*inside[inside.len() - 1]).clone()));
-                        assert_eq!(count_bounds(tx, &lo, &hi)?, want, "bounds at step {step}");
-                    }
-                    Ok(())
-                })
+                .read(|tx| check_reads(tx, &mut rng, &keys, &counts, step))
                 .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
-    fn keys_page(
+    /// Every kind of read against the model, with random ranges, cursors and pages.
+    fn check_reads(
         tx: &impl Tx,
-        prefix: &[u8],
-        cursor: Option<&[u8]>,
-        backwards: bool,
-        skip: usize,
-        limit: usize,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        keys(tx, prefix, cursor, backwards, skip, limit)
+        rng: &mut Rng,
+        keys: &BTreeSet<Vec<u8>>,
+        counts: &BTreeMap<Vec<u8>, u64>,
+        step: usize,
+    ) -> Result<(), StoreError> {
+        let (k, c) = stored(tx)?;
+        assert_eq!(&k, keys, "keys after step {step}");
+        assert_eq!(&c, counts, "counters after step {step}");
+        for _ in 0..8 {
+            let prefix = rng.key();
+            let prefix = &prefix[..rng.below(prefix.len() as u64 + 1) as usize];
+            let cursor = (rng.below(2) == 0).then(|| rng.key());
+            let backwards = rng.below(2) == 0;
+            let skip = rng.below(3) as usize;
+            let limit = rng.below(6) as usize;
+            assert_eq!(
+                super::keys(tx, prefix, cursor.as_deref(), backwards, skip, limit)?,
+                model_keys(keys, prefix, cursor.as_deref(), backwards, skip, limit),
+                "page of {prefix:?} after {cursor:?} backwards {backwards} at step {step}"
+            );
+            let (lo, hi) = (rng.key(), rng.key());
+            let mut want: Vec<Vec<u8>> = keys
+                .iter()
+                .filter(|k| **k >= lo && **k < hi)
+                .cloned()
+                .collect();
+            if backwards {
+                want.reverse();
+            }
+            want.truncate(limit);
+            assert_eq!(keys_between(tx, &lo, &hi, backwards, limit)?, want);
+            assert_eq!(has_key(tx, &lo)?, keys.contains(&lo));
+            assert_eq!(count(tx, &lo)?, counts.get(&lo).copied().unwrap_or(0));
+            assert_eq!(
+                counts_of(tx, &[lo.clone(), hi.clone()])?,
+                vec![
+                    counts.get(&lo).copied().unwrap_or(0),
+                    counts.get(&hi).copied().unwrap_or(0)
+                ]
+            );
+            let inside: Vec<&Vec<u8>> = counts.keys().filter(|k| **k >= lo && **k < hi).collect();
+            let want = inside
+                .first()
+                .map(|f| ((*f).clone(), (*inside[inside.len() - 1]).clone()));
+            assert_eq!(count_bounds(tx, &lo, &hi)?, want, "bounds at step {step}");
+        }
+        Ok(())
     }
 }

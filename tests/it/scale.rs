@@ -269,26 +269,32 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
     ] {
         let c = server.login(user).await;
         for (path, lists) in pages {
-            let (orders_before, rows_before) = server.decodes().await;
-            let r = c
-                .get(format!("{}{path}", server.base))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), StatusCode::OK, "{user} {path}");
-            let body = r.text().await.unwrap();
-            let (orders_after, rows_after) = server.decodes().await;
-            let (read, rows) = (orders_after - orders_before, rows_after - rows_before);
-            assert!(
-                read <= 50 * lists + 5,
-                "{user} {path} read {read} orders for {lists} list(s) of 50"
-            );
-            // Rows are read only to check filters beyond the two an index key carries.
+            // The decode counters are the whole server's: a background job (auto-urge, the
+            // search indexer) may add to them meanwhile, so a page gets three tries to stay
+            // within its budget. An O(N) path exceeds it every time.
             let extra_filters = path == "/orders?state=closed&kind=complaint&channel=phone";
-            assert!(
-                rows <= 50 * lists + 5 || extra_filters,
-                "{user} {path} read {rows} list rows for {lists} list(s) of 50"
-            );
+            let mut tries = Vec::new();
+            let body = loop {
+                let (orders_before, rows_before) = server.decodes().await;
+                let r = c
+                    .get(format!("{}{path}", server.base))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "{user} {path}");
+                let body = r.text().await.unwrap();
+                let (orders_after, rows_after) = server.decodes().await;
+                let (read, rows) = (orders_after - orders_before, rows_after - rows_before);
+                // Rows are read only to check filters beyond the two an index key carries.
+                if read <= 50 * lists + 5 && (rows <= 50 * lists + 5 || extra_filters) {
+                    break body;
+                }
+                tries.push((read, rows));
+                assert!(
+                    tries.len() < 3,
+                    "{user} {path} read (orders, list rows) {tries:?} for {lists} list(s) of 50"
+                );
+            };
             if path.starts_with("/orders") || path.starts_with("/api/") {
                 assert!(body.contains("HD"), "{user} {path} shows orders");
             }

@@ -9,19 +9,21 @@
 //! backup's time and size; the binary's size. With `--json` the last line is one JSON object.
 
 mod client;
+mod measure;
+mod server;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use serde_json::{Value, json};
 
-use client::Client;
 use hotline::domain::role::Role;
 use hotline::domain::time::Timestamp;
 use hotline::store::Store;
+use measure::{intake_levels, pages, round1};
+use server::{rss_sampler, search_ready, start};
 
 const PASSWORD: &str = "Bench-pass-2026";
 
@@ -92,20 +94,6 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// p50 and p99 of samples, in milliseconds.
-fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
-    if ms.is_empty() {
-        return (0.0, 0.0);
-    }
-    ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
-    (at(0.50), at(0.99))
-}
-
-fn round1(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
-}
-
 /// redb's own durable commit rate on this disk (one writer, one small insert a commit).
 fn redb_commit_rate(dir: &Path) -> Result<f64> {
     let path = dir.join("redb-probe.redb");
@@ -146,214 +134,6 @@ fn people(store: &Store, hash: &str) -> Result<()> {
         Ok(())
     })?;
     Ok(())
-}
-
-struct Server {
-    child: Child,
-    addr: std::net::SocketAddr,
-    tls: tokio_rustls::TlsConnector,
-}
-
-impl Server {
-    fn client(&self) -> Client {
-        Client::new(self.addr, self.tls.clone())
-    }
-
-    fn rss_mib(&self) -> f64 {
-        rss_of(self.child.id()).unwrap_or(0.0)
-    }
-
-    async fn metric(&self, name: &str) -> Option<f64> {
-        let mut c = self.client();
-        let r = c.get("/metrics").await.ok()?;
-        let text = String::from_utf8_lossy(&r.body).to_string();
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.trim().parse().ok())
-    }
-
-    /// CPU seconds the server has used (user and system).
-    /// Waits until the server used under 5 % of a core for two seconds running (at most two
-    /// minutes); how long that took, in seconds.
-    async fn quiet(&self) -> f64 {
-        let started = Instant::now();
-        let mut calm = 0;
-        while calm < 2 && started.elapsed() < Duration::from_secs(120) {
-            let cpu = self.cpu_secs();
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            calm = if self.cpu_secs() - cpu < 0.05 {
-                calm + 1
-            } else {
-                0
-            };
-        }
-        started.elapsed().as_secs_f64()
-    }
-
-    fn cpu_secs(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the command name (which may hold spaces): utime and stime are the
-        // 12th and 13th of them, in clock ticks (100 a second on Linux).
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<f64> = rest
-            .split_whitespace()
-            .map(|v| v.parse().unwrap_or(0.0))
-            .collect();
-        (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
-    }
-
-    /// Durable commits, the changes in them, the seconds the commits took, the seconds
-    /// batches stood open before them, and the seconds the changes took in them, so far.
-    /// Then the folds of the pending index keys and the seconds they took.
-    async fn commits(&self) -> [f64; 7] {
-        let mut v = [0.0; 7];
-        for (slot, name) in v.iter_mut().zip([
-            "hotline_store_commits_total",
-            "hotline_store_changes_total",
-            "hotline_store_commit_seconds_total",
-            "hotline_store_batch_open_seconds_total",
-            "hotline_store_change_seconds_total",
-            "hotline_store_index_folds_total",
-            "hotline_store_index_fold_seconds_total",
-        ]) {
-            *slot = self.metric(name).await.unwrap_or(0.0);
-        }
-        v
-    }
-
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the server and waits for its first `/healthz`; the time that took.
-async fn start(binary: &Path, own: bool, dir: &Path) -> Result<(Server, Duration)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let mut cmd = Command::new(binary);
-    if own {
-        cmd.arg("--hotline");
-    }
-    let started = Instant::now();
-    let child = cmd
-        .args(["serve", "--data"])
-        .arg(dir)
-        .args(["--listen", &addr.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let ca = hotline::http::tls::ca_path(dir);
-    loop {
-        if started.elapsed() > Duration::from_secs(120) {
-            bail!("the server did not answer within two minutes");
-        }
-        if let Ok(pem) = std::fs::read(&ca)
-            && let Ok(tls) = client::connector(&pem)
-        {
-            let mut c = Client::new(addr, tls.clone());
-            if c.get("/healthz").await.is_ok_and(|r| r.status == 200) {
-                return Ok((Server { child, addr, tls }, started.elapsed()));
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// Intake by `clients` signed-in operators for `secs`: orders a second, p50 and p99 in ms,
-/// and what the server did meanwhile (the sign-ins, argon2 at ~20 MiB each, come before it).
-async fn intake(server: &Server, clients: usize, secs: u64) -> Result<Intake> {
-    let mut sessions = Vec::new();
-    for _ in 0..clients {
-        let mut c = server.client();
-        c.login("bench-op", PASSWORD).await?;
-        sessions.push(c);
-    }
-    let commits = server.commits().await;
-    let cpu = server.cpu_secs();
-    let until = Instant::now() + Duration::from_secs(secs);
-    let started = Instant::now();
-    // Each run asks with other callers and matters (the county's own list, in every town).
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
-        .wrapping_mul(clients as u64 * 1000);
-    let mut tasks = Vec::new();
-    for (k, mut c) in sessions.into_iter().enumerate() {
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut i = 0u64;
-            while Instant::now() < until {
-                let body = hotline::demo::sample_request(seed + k as u64, i);
-                let t = Instant::now();
-                match c.post_json("/api/v1/orders", &body).await {
-                    Ok(r) if r.status == 201 => lat.push(t.elapsed().as_secs_f64() * 1000.0),
-                    Ok(r) => eprintln!("intake answered {}", r.status),
-                    Err(e) => eprintln!("intake failed: {e}"),
-                }
-                i += 1;
-            }
-            lat
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await?);
-    }
-    let orders = all.len() as f64;
-    let rate = orders / started.elapsed().as_secs_f64();
-    let cpu = server.cpu_secs() - cpu;
-    let after = server.commits().await;
-    let (p50, p99) = percentiles(all);
-    let batches = (after[0] - commits[0]).max(1.0);
-    let per_batch = |i: usize| (after[i] - commits[i]) * 1000.0 / batches;
-    Ok(Intake {
-        rate,
-        p50,
-        p99,
-        changes_a_commit: (after[1] - commits[1]) / batches,
-        commit_ms: per_batch(2),
-        open_ms: per_batch(3),
-        change_ms: per_batch(4),
-        folds: after[5] - commits[5],
-        fold_ms: (after[6] - commits[6]) * 1000.0 / (after[5] - commits[5]).max(1.0),
-        cpu_ms_an_order: cpu * 1000.0 / orders.max(1.0),
-    })
-}
-
-struct Intake {
-    rate: f64,
-    p50: f64,
-    p99: f64,
-    changes_a_commit: f64,
-    commit_ms: f64,
-    /// A batch's time open before its commit, and the part its changes took.
-    open_ms: f64,
-    change_ms: f64,
-    /// Folds of the pending index keys during the run, and the time one took.
-    folds: f64,
-    fold_ms: f64,
-    cpu_ms_an_order: f64,
-}
-
-/// p50 and p99 of `samples` sequential GETs of `path` by one signed-in user.
-async fn page(c: &mut Client, path: &str, samples: usize) -> Result<(f64, f64)> {
-    let mut lat = Vec::new();
-    for _ in 0..samples {
-        let t = Instant::now();
-        let r = c.get(path).await?;
-        if r.status != 200 {
-            bail!("{path} answered {}", r.status);
-        }
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    Ok(percentiles(lat))
 }
 
 /// Where the figures go as they come: stdout, or stderr when the JSON line owns stdout.
@@ -435,197 +215,6 @@ fn warn_if_backup_due(store: &Store, dir: &Path, say: Say) -> Result<()> {
     Ok(())
 }
 
-/// The highest resident memory seen, in MiB: all of it, its anonymous and file-backed parts
-/// (mapped files such as the search index's segments count in the second), and the phase of
-/// the benchmark it was seen in.
-#[derive(Clone, Copy, Debug, Default)]
-struct Peak {
-    rss: f64,
-    anon: f64,
-    file: f64,
-    phase: &'static str,
-}
-
-type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
-
-/// Keeps the highest resident memory of process `pid` seen while it runs; `phase` names
-/// what the benchmark does meanwhile.
-fn rss_sampler(
-    pid: u32,
-    start: f64,
-) -> (
-    tokio::task::JoinHandle<()>,
-    Shared<Peak>,
-    Shared<&'static str>,
-) {
-    let peak = std::sync::Arc::new(std::sync::Mutex::new(Peak {
-        rss: start,
-        phase: "idle",
-        ..Peak::default()
-    }));
-    let phase = std::sync::Arc::new(std::sync::Mutex::new("idle"));
-    let handle = {
-        let (peak, phase) = (peak.clone(), phase.clone());
-        tokio::spawn(async move {
-            loop {
-                if let Some((rss, anon, file)) = rss_parts(pid) {
-                    let mut p = peak.lock().unwrap_or_else(|p| p.into_inner());
-                    if rss > p.rss {
-                        let phase = *phase.lock().unwrap_or_else(|p| p.into_inner());
-                        *p = Peak {
-                            rss,
-                            anon,
-                            file,
-                            phase,
-                        };
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
-    (handle, peak, phase)
-}
-
-/// A line of `/proc/PID/status` in MiB.
-fn status_mib(status: &str, field: &str) -> Option<f64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-}
-
-/// Resident memory of a process in MiB.
-fn rss_of(pid: u32) -> Option<f64> {
-    status_mib(
-        &std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?,
-        "VmRSS:",
-    )
-}
-
-/// Resident memory of a process in MiB: all, anonymous, file-backed.
-fn rss_parts(pid: u32) -> Option<(f64, f64, f64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    Some((
-        status_mib(&status, "VmRSS:")?,
-        status_mib(&status, "RssAnon:").unwrap_or(0.0),
-        status_mib(&status, "RssFile:").unwrap_or(0.0),
-    ))
-}
-
-/// Intake at 1, 8 and 32 clients: orders a second and p99, each `{c1, c8, c32}`.
-async fn intake_levels(server: &Server, secs: u64, say: Say) -> Result<(Value, Value)> {
-    let mut rates = json!({});
-    let mut p99s = json!({});
-    for clients in [1usize, 8, 32] {
-        let i = intake(server, clients, secs).await?;
-        say.line(format!(
-            "intake, {clients:>2} clients: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms; \
-             {:.1} changes a commit, open {:.1} ms ({:.1} in changes) and {:.1} ms committing; \
-             {:.0} folds of {:.1} ms; server CPU {:.2} ms an order",
-            i.rate,
-            i.p50,
-            i.p99,
-            i.changes_a_commit,
-            i.open_ms,
-            i.change_ms,
-            i.commit_ms,
-            i.folds,
-            i.fold_ms,
-            i.cpu_ms_an_order,
-        ));
-        rates[format!("c{clients}")] = json!(round1(i.rate));
-        p99s[format!("c{clients}")] = json!(round1(i.p99));
-    }
-    Ok((rates, p99s))
-}
-
-/// The pages each role opens, by name: (name, user, path).
-async fn page_list(server: &Server) -> Result<Vec<(&'static str, &'static str, String)>> {
-    let mut op = server.client();
-    op.login("bench-op", PASSWORD).await?;
-    let one: Value = op
-        .get("/api/v1/orders?per_page=1&state=closed")
-        .await?
-        .json()?;
-    let id = one["items"][0]["id"].as_u64().context("no order to open")?;
-    let phone = {
-        let v: Value = op.get(&format!("/api/v1/orders/{id}")).await?.json()?;
-        v["caller"]["phone"]
-            .as_str()
-            .unwrap_or("13900000000")
-            .to_string()
-    };
-    let (month_from, month_to) = ("2026-10-01", "2026-11-01");
-    let mut pages: Vec<(&str, &str, String)> = vec![
-        ("order", "bench-op", format!("/orders/{id}")),
-        ("order_api", "bench-op", format!("/api/v1/orders/{id}")),
-        ("orders", "bench-op", "/orders".into()),
-        ("orders_state", "bench-op", "/orders?state=closed".into()),
-        ("orders_kind", "bench-op", "/orders?kind=complaint".into()),
-        ("orders_channel", "bench-op", "/orders?channel=phone".into()),
-        ("orders_unit", "bench-op", "/orders?unit=cgj".into()),
-        (
-            "orders_dates",
-            "bench-op",
-            format!("/orders?from={month_from}&to={month_to}"),
-        ),
-        (
-            "orders_two_filters",
-            "bench-op",
-            "/orders?state=closed&kind=complaint".into(),
-        ),
-        ("orders_deep_page", "bench-op", "/orders?page=1000".into()),
-        (
-            "orders_api",
-            "bench-op",
-            "/api/v1/orders?per_page=50".into(),
-        ),
-        ("phone_lookup", "bench-op", format!("/orders?phone={phone}")),
-        ("search", "bench-op", "/orders?q=%E5%81%9C%E6%B0%B4".into()),
-    ];
-    for (name, user) in [
-        ("home_operator", "bench-op"),
-        ("home_shift_lead", "bench-lead"),
-        ("home_qa", "bench-qa"),
-        ("home_supervisor", "bench-sup"),
-        ("home_admin", "bench-admin"),
-        ("home_unit", "bench-unit"),
-    ] {
-        pages.push((name, user, "/".into()));
-    }
-    Ok(pages)
-}
-
-/// p99 of every page in `page_list`, as a map by name.
-async fn pages(server: &Server, samples: usize, say: Say) -> Result<Value> {
-    let mut p99 = json!({});
-    let mut sessions: std::collections::HashMap<&str, Client> = std::collections::HashMap::new();
-    for (name, user, path) in page_list(server).await? {
-        if !sessions.contains_key(user) {
-            let mut c = server.client();
-            c.login(user, PASSWORD).await?;
-            sessions.insert(user, c);
-        }
-        let c = sessions.get_mut(user).context("session")?;
-        let (p50, p99v) = page(c, &path, samples).await?;
-        say.line(format!("{name:<20} p50 {p50:>7.1} ms   p99 {p99v:>7.1} ms"));
-        p99[name] = json!(round1(p99v));
-    }
-    Ok(p99)
-}
-
-/// Seconds until the server's full-text index has taken in every order.
-async fn search_ready(server: &Server) -> f64 {
-    let t = Instant::now();
-    while server.metric("hotline_search_lag").await.unwrap_or(0.0) > 0.0 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    t.elapsed().as_secs_f64()
-}
-
 /// What `--json` prints as its last line.
 struct Figures {
     orders: usize,
@@ -667,37 +256,19 @@ impl Figures {
     }
 }
 
-async fn bench(args: Args) -> Result<()> {
-    let (dir, temporary) = match &args.data {
-        Some(d) => (d.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!("hotline-bench-{}", std::process::id())),
-            true,
-        ),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let say = Say { json: args.json };
+/// What the running server showed: memory idle and under load, intake, pages.
+struct Run {
+    rss_idle: f64,
+    rss_load: f64,
+    intake_rate: Value,
+    intake_p99: Value,
+    p99: Value,
+}
+
+/// Starts the server and measures it: idle, a hundred sign-ins, intake, pages; then stops it.
+async fn run(binary: &Path, own: bool, dir: &Path, args: &Args, say: Say) -> Result<Run> {
     let skip = |part: &str| args.skip.iter().any(|s| s == part);
-    let (binary, own) = match &args.server {
-        Some(p) => (p.clone(), false),
-        None => (std::env::current_exe()?, true),
-    };
-
-    let redb_rate = redb_commit_rate(&dir)?;
-    say.line(format!(
-        "redb durable commits/s (one writer): {redb_rate:.0}"
-    ));
-    let (backup_s, backup_mib) = {
-        let store = load(&dir, args.orders, say)?;
-        if skip("backup") {
-            warn_if_backup_due(&store, &dir, say)?;
-            (f64::NAN, f64::NAN)
-        } else {
-            backup(&store, &dir, say)?
-        }
-    };
-
-    let (mut server, first_start) = start(&binary, own, &dir).await?;
+    let (mut server, first_start) = start(binary, own, dir).await?;
     say.line(format!("first start: {} ms", first_start.as_millis()));
     // The full-text index builds in the background; the pages are measured once it has.
     let ready = search_ready(&server).await;
@@ -737,8 +308,49 @@ async fn bench(args: Args) -> Result<()> {
         top.anon, top.file, top.phase
     ));
 
-    // Start-up of a box this size.
     server.stop();
+    Ok(Run {
+        rss_idle,
+        rss_load,
+        intake_rate,
+        intake_p99,
+        p99,
+    })
+}
+
+async fn bench(args: Args) -> Result<()> {
+    let (dir, temporary) = match &args.data {
+        Some(d) => (d.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("hotline-bench-{}", std::process::id())),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let say = Say { json: args.json };
+    let skip = |part: &str| args.skip.iter().any(|s| s == part);
+    let (binary, own) = match &args.server {
+        Some(p) => (p.clone(), false),
+        None => (std::env::current_exe()?, true),
+    };
+
+    let redb_rate = redb_commit_rate(&dir)?;
+    say.line(format!(
+        "redb durable commits/s (one writer): {redb_rate:.0}"
+    ));
+    let (backup_s, backup_mib) = {
+        let store = load(&dir, args.orders, say)?;
+        if skip("backup") {
+            warn_if_backup_due(&store, &dir, say)?;
+            (f64::NAN, f64::NAN)
+        } else {
+            backup(&store, &dir, say)?
+        }
+    };
+
+    let run = run(&binary, own, &dir, &args, say).await?;
+
+    // Start-up of a box this size.
     let (mut server, startup) = start(&binary, own, &dir).await?;
     say.line(format!(
         "start-up with {} orders: {} ms",
@@ -761,12 +373,12 @@ async fn bench(args: Args) -> Result<()> {
             Figures {
                 orders: args.orders,
                 redb_rate,
-                intake_rate,
-                intake_p99,
-                p99,
+                intake_rate: run.intake_rate,
+                intake_p99: run.intake_p99,
+                p99: run.p99,
                 startup_ms: startup.as_millis() as u64,
-                rss_idle,
-                rss_load,
+                rss_idle: run.rss_idle,
+                rss_load: run.rss_load,
                 backup_s,
                 backup_mib,
                 binary_mib,

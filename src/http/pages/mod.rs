@@ -6,9 +6,11 @@ pub mod auth;
 pub mod backups;
 pub mod blacklist;
 pub mod home;
+pub mod intake;
 pub mod kb;
 pub mod orders;
 pub mod rules;
+pub mod units;
 
 use serde::Deserialize;
 

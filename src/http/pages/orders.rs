@@ -1,4 +1,4 @@
-//! Order pages: intake (受理登记), the order page with its actions, and search.
+//! Order pages: the order page with its actions, and search (intake is in `intake`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,19 +14,19 @@ use crate::error::AppError;
 use crate::http::extract::{PageForm, Q};
 use crate::http::layout::{layout, page};
 use crate::http::{AppState, blocking};
-use crate::service::orders::{self, ListFilter, NewOrder};
-use crate::service::{Actor, auth};
+use crate::service::Actor;
+use crate::service::orders::{self, ListFilter};
 
-type Form = Vec<(String, String)>;
+pub(super) type Form = Vec<(String, String)>;
 
-fn field<'a>(f: &'a Form, k: &str) -> &'a str {
+pub(super) fn field<'a>(f: &'a Form, k: &str) -> &'a str {
     f.iter()
         .find(|(a, _)| a == k)
         .map(|(_, v)| v.trim())
         .unwrap_or("")
 }
 
-fn fields<'a>(f: &'a Form, k: &str) -> Vec<&'a str> {
+pub(super) fn fields<'a>(f: &'a Form, k: &str) -> Vec<&'a str> {
     f.iter()
         .filter(|(a, _)| a == k)
         .flat_map(|(_, v)| v.split([',', '，', ' ']))
@@ -36,7 +36,7 @@ fn fields<'a>(f: &'a Form, k: &str) -> Vec<&'a str> {
 }
 
 /// Ids typed or filled in as a list; anything not a number is kept so the action refuses it.
-fn ids(v: &[&str]) -> Value {
+pub(super) fn ids(v: &[&str]) -> Value {
     Value::Array(
         v.iter()
             .map(|s| {
@@ -48,7 +48,7 @@ fn ids(v: &[&str]) -> Value {
     )
 }
 
-fn opt(v: &str) -> Value {
+pub(super) fn opt(v: &str) -> Value {
     if v.is_empty() {
         Value::Null
     } else {
@@ -58,7 +58,7 @@ fn opt(v: &str) -> Value {
 
 /// Code lists the forms offer, with their Chinese labels.
 #[derive(Serialize)]
-struct Codes {
+pub(super) struct Codes {
     channels: Vec<(&'static str, &'static str)>,
     lines: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
@@ -78,7 +78,7 @@ macro_rules! pairs {
 }
 
 /// The code lists; exclusion scripts as the office has written them.
-fn codes_with(scripts: &std::collections::BTreeMap<String, String>) -> Codes {
+pub(super) fn codes_with(scripts: &std::collections::BTreeMap<String, String>) -> Codes {
     let mut c = codes();
     c.exclusions = EXCLUSIONS
         .iter()
@@ -126,235 +126,6 @@ fn codes() -> Codes {
             .collect(),
         actions,
     }
-}
-
-/// The intake form's fields as typed, kept when the form comes back with an error.
-fn intake_values(f: &Form) -> Map<String, Value> {
-    let mut m = Map::new();
-    for (k, v) in f {
-        if k == "csrf" {
-            continue;
-        }
-        match m.get_mut(k) {
-            Some(Value::Array(a)) => a.push(Value::String(v.clone())),
-            Some(old) => {
-                let prev = old.clone();
-                *old = Value::Array(vec![prev, Value::String(v.clone())]);
-            }
-            None => {
-                m.insert(k.clone(), Value::String(v.clone()));
-            }
-        }
-    }
-    m
-}
-
-/// Every field of the intake form, so the template never meets an undefined value.
-const INTAKE_FIELDS: &[&str] = &[
-    "caller_phone",
-    "caller_name",
-    "caller_gender",
-    "caller_id_number",
-    "caller_type",
-    "consent_phone",
-    "confidential",
-    "kind",
-    "channel",
-    "line",
-    "urgency",
-    "enterprise_name",
-    "credit_code",
-    "deputy_name",
-    "deputy_level",
-    "category",
-    "town",
-    "village",
-    "detail",
-    "title",
-    "content",
-    "risk_tags",
-    "external_id",
-    "external_due",
-    "outcome",
-    "answer_reply",
-    "dispatch_unit",
-    "dispatch_co_units",
-    "reject_code",
-    "reject_note",
-    "reject_transfer",
-    "answer_articles",
-    "merge_into",
-];
-
-async fn intake_page(
-    state: &AppState,
-    actor: &Actor,
-    status: StatusCode,
-    mut values: Map<String, Value>,
-    error: Option<AppError>,
-) -> Result<Response, AppError> {
-    for k in INTAKE_FIELDS {
-        values
-            .entry(k.to_string())
-            .or_insert(Value::String(String::new()));
-    }
-    let a = actor.clone();
-    let (units, cats, scripts) = blocking(state, move |app| {
-        let units = crate::service::units::list(app, &a)?;
-        let cats = orders::categories(app)?;
-        let scripts = crate::service::screening_settings::get(app)?.exclusion_scripts;
-        Ok((units, cats, scripts))
-    })
-    .await?;
-    let token = values
-        .get("form_token")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or(auth::random_token()?);
-    let ctx = json!({
-                "codes": codes_with(&scripts),
-        "units": units.into_iter().filter(|u| !u.disabled).collect::<Vec<_>>(),
-        "categories": cats.items.iter().map(|c| json!({"code": c.code, "path": cats.path(&c.code)})).collect::<Vec<_>>(),
-        "v": values,
-        "form_token": token,
-        "error": error.as_ref().map(|e| e.to_string()),
-        "error_field": error.as_ref().and_then(|e| e.field()),
-    });
-    let l = layout(state, Some(actor), "intake");
-    Ok((status, page(l, "orders/new.html", ctx)?).into_response())
-}
-
-pub async fn intake_form(
-    State(state): State<AppState>,
-    actor: Actor,
-) -> Result<Response, AppError> {
-    actor.require(crate::domain::role::Permission::OrdersCreate)?;
-    let mut v = Map::new();
-    v.insert("channel".into(), json!("phone"));
-    v.insert("line".into(), json!("general"));
-    v.insert("urgency".into(), json!("normal"));
-    intake_page(&state, &actor, StatusCode::OK, v, None).await
-}
-
-fn new_order(f: &Form) -> Result<NewOrder, AppError> {
-    let line = field(f, "line");
-    let mut body = json!({
-        "channel": if field(f, "channel").is_empty() { "phone" } else { field(f, "channel") },
-        "line": if line.is_empty() { "general" } else { line },
-        "kind": field(f, "kind"),
-        "urgency": if field(f, "urgency").is_empty() { "normal" } else { field(f, "urgency") },
-        "category": opt(field(f, "category")),
-        "title": field(f, "title"),
-        "content": field(f, "content"),
-        "external_id": opt(field(f, "external_id")),
-        "external_due": opt(field(f, "external_due")),
-        "caller": {
-            "name": field(f, "caller_name"),
-            "phone": field(f, "caller_phone"),
-            "id_number": opt(field(f, "caller_id_number")),
-            "gender": opt(field(f, "caller_gender")),
-            "consent_phone": !field(f, "consent_phone").is_empty(),
-            "type": opt(field(f, "caller_type")),
-        },
-        "confidential": !field(f, "confidential").is_empty(),
-        "address": {"town": opt(field(f, "town")), "village": opt(field(f, "village")), "detail": opt(field(f, "detail"))},
-        "risk_tags": fields(f, "risk_tags"),
-        "form_token": opt(field(f, "form_token")),
-    });
-    if line == "enterprise" {
-        body["enterprise"] =
-            json!({"name": field(f, "enterprise_name"), "credit_code": field(f, "credit_code")});
-    }
-    if line == "npc" {
-        body["deputy"] =
-            json!({"name": field(f, "deputy_name"), "level": field(f, "deputy_level")});
-    }
-    if field(f, "kind").is_empty() {
-        return Err(AppError::invalid("kind", "请选择诉求类型"));
-    }
-    serde_json::from_value(body)
-        .map_err(|e| AppError::invalid("body", format!("表单内容无效：{e}")))
-}
-
-pub async fn intake_submit(
-    State(state): State<AppState>,
-    actor: Actor,
-    PageForm(f): PageForm<Form>,
-) -> Result<Response, AppError> {
-    let values = intake_values(&f);
-    let new = match new_order(&f) {
-        Ok(n) => n,
-        Err(e) => {
-            return intake_page(
-                &state,
-                &actor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                values,
-                Some(e),
-            )
-            .await;
-        }
-    };
-    let outcome = field(&f, "outcome").to_string();
-    let follow = match outcome.as_str() {
-        "answer" => Some((
-            Action::Answer,
-            json!({"reply": field(&f, "answer_reply"), "articles": ids(&fields(&f, "answer_articles"))}),
-        )),
-        "dispatch" => Some((
-            Action::Dispatch,
-            json!({"unit": field(&f, "dispatch_unit"), "co_units": fields(&f, "dispatch_co_units")}),
-        )),
-        "merge" => Some((Action::Merge, json!({"into": field(&f, "merge_into")}))),
-        "reject" => Some((
-            Action::Reject,
-            json!({"reason_code": field(&f, "reject_code").parse::<u8>().unwrap_or(0), "note": field(&f, "reject_note"), "transferred_to": opt(field(&f, "reject_transfer"))}),
-        )),
-        _ => None,
-    };
-    if let Some((Action::Dispatch, _)) = &follow
-        && field(&f, "dispatch_unit").is_empty()
-    {
-        let e = AppError::invalid("dispatch_unit", "派单请选择承办单位");
-        return intake_page(
-            &state,
-            &actor,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            values,
-            Some(e),
-        )
-        .await;
-    }
-    let a = actor.clone();
-    let result = blocking(&state, move |app| orders::intake(app, &a, new)).await;
-    let r = match result {
-        Ok(r) => r,
-        Err(e @ AppError::Invalid { .. }) => {
-            return intake_page(
-                &state,
-                &actor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                values,
-                Some(e),
-            )
-            .await;
-        }
-        Err(e) => return Err(e),
-    };
-    let id = r.order.id;
-    // A resubmitted form finds its order already registered (and acted on): just show it.
-    if !r.created {
-        return Ok(
-            crate::http::see_other(&format!("/orders/{}?ok=registered", id.0)).into_response(),
-        );
-    }
-    let Some((action, body)) = follow else {
-        return Ok(
-            crate::http::see_other(&format!("/orders/{}?ok=registered", id.0)).into_response(),
-        );
-    };
-    // Registered; if the outcome fails the order is safe and the page says what went wrong.
-    apply_and_show(&state, &actor, id, action, body).await
 }
 
 async fn detail_page(
@@ -485,7 +256,7 @@ pub async fn act(
 
 /// Takes an action, then shows the order with the outcome: a flash on success (after a
 /// redirect), or the page again with the reason next to the action's form.
-async fn apply_and_show(
+pub(super) async fn apply_and_show(
     state: &AppState,
     actor: &Actor,
     id: OrderId,

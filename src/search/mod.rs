@@ -14,15 +14,20 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
-use tantivy::{
-    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc,
-};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc};
 
 use crate::domain::order::{Order, OrderId};
 use crate::domain::order_index::{Facet, cst_day};
 use crate::error::AppError;
 use crate::store::{Store, orders};
+
+mod similar;
+mod tokens;
+
+use similar::Window;
+use tokens::CjkBigram;
+pub use tokens::tokens;
 
 const TOKENIZER: &str = "cjk_bigram";
 /// Splits on spaces only (the `recent` field is made of finished terms).
@@ -39,88 +44,6 @@ fn new_writer(index: &Index) -> Result<IndexWriter, AppError> {
         .memory_budget_per_thread(WRITER_BYTES)
         .build();
     index.writer_with_options(options).map_err(internal)
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
-}
-
-/// Splits text into CJK bigrams (a lone character stays a unigram) and lowercase words.
-pub fn tokens(text: &str) -> Vec<(usize, usize, String)> {
-    let mut out = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let end_of = |i: usize| chars.get(i).map(|(o, _)| *o).unwrap_or(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i].1;
-        if is_cjk(c) {
-            let start = i;
-            while i < chars.len() && is_cjk(chars[i].1) {
-                i += 1;
-            }
-            if i - start == 1 {
-                out.push((chars[start].0, end_of(start + 1), c.to_string()));
-            } else {
-                for k in start..i - 1 {
-                    let s: String = [chars[k].1, chars[k + 1].1].iter().collect();
-                    out.push((chars[k].0, end_of(k + 2), s));
-                }
-            }
-        } else if c.is_alphanumeric() {
-            let start = i;
-            while i < chars.len() && chars[i].1.is_alphanumeric() && !is_cjk(chars[i].1) {
-                i += 1;
-            }
-            let w: String = chars[start..i]
-                .iter()
-                .map(|(_, c)| *c)
-                .collect::<String>()
-                .to_lowercase();
-            out.push((chars[start].0, end_of(i), w));
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
-#[derive(Clone, Default)]
-struct CjkBigram;
-
-struct VecStream {
-    tokens: Vec<Token>,
-    next: usize,
-}
-
-impl TokenStream for VecStream {
-    fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
-    }
-    fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
-    }
-}
-
-impl Tokenizer for CjkBigram {
-    type TokenStream<'a> = VecStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
-        let tokens = tokens(text)
-            .into_iter()
-            .enumerate()
-            .map(|(position, (from, to, text))| Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text,
-                position_length: 1,
-            })
-            .collect();
-        VecStream { tokens, next: 0 }
-    }
 }
 
 /// What is searchable of an order. Never the caller's name, phone or ID number.
@@ -182,16 +105,6 @@ const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Days in one registration period.
 const PERIOD_DAYS: u32 = 16;
-/// Distinct words of a new order looked up (for their rarity) at most.
-const SIMILAR_EXAMINED: usize = 48;
-
-/// Orders read from the index for each word of a "similar" lookup at most.
-const SIMILAR_POSTINGS: usize = 256;
-
-/// Words of an order compared for "similar": the rarest ones (commonest words say little
-/// and cost the most to look up).
-const SIMILAR_TERMS: usize = 6;
-
 fn period_of(t: crate::domain::time::Timestamp) -> u64 {
     u64::from(cst_day(t) / PERIOD_DAYS)
 }
@@ -514,160 +427,6 @@ impl SearchIndex {
         Some(BooleanQuery::new(clauses))
     }
 
-    /// Orders registered since `since` whose text is most like `text`: the candidates for
-    /// duplicates at intake, from the whole window (callers rank them by their bigrams).
-    /// The text's rarest words in the window are looked up, each in the segments and periods
-    /// of the window that hold it, and an order scores the rarity (idf) of the words it
-    /// shares. At most `SIMILAR_POSTINGS` orders are read for each word, so the cost follows
-    /// the text, not the window's size: a burst of calls about one outage, where every word
-    /// is in thousands of orders, costs no more than a quiet day (its candidates are then among
-    /// the first orders of the burst, where a merge belongs).
-    pub fn similar(
-        &self,
-        text: &str,
-        since: crate::domain::time::Timestamp,
-        now: crate::domain::time::Timestamp,
-        limit: usize,
-    ) -> Result<Vec<OrderId>, AppError> {
-        let searcher = self.reader.searcher();
-        // The periods the window touches (the first may begin before `since`: callers
-        // check the registration time of what they are given).
-        let first = period_of(since);
-        let last = period_of(now).max(first).min(first + 64);
-        let window = self.window(&searcher, first, last)?;
-        if window.segments.is_empty() {
-            return Ok(Vec::new());
-        }
-        let words = self.rarest_words(&searcher, &window, text)?;
-        let docs = window.docs as f32;
-        let mut scores: std::collections::HashMap<DocAddress, f32> =
-            std::collections::HashMap::new();
-        // Each segment's `recent` terms and live documents, opened once for all the words.
-        let mut segments = Vec::with_capacity(window.segments.len());
-        for (ord, periods) in &window.segments {
-            let segment = searcher.segment_reader(*ord);
-            let index = segment.inverted_index(self.recent).map_err(internal)?;
-            segments.push((*ord, periods, index, segment.alive_bitset()));
-        }
-        for (df, w) in &words {
-            let idf = (1.0 + (docs - *df as f32 + 0.5) / (*df as f32 + 0.5)).ln();
-            let mut read = 0;
-            'segments: for (ord, periods, index, alive) in &segments {
-                for p in periods.iter() {
-                    let term = Term::from_field_text(self.recent, &in_period(*p, w));
-                    let Some(mut postings) = index
-                        .read_postings(&term, IndexRecordOption::Basic)
-                        .map_err(internal)?
-                    else {
-                        continue;
-                    };
-                    let mut doc = postings.doc();
-                    while doc != tantivy::TERMINATED {
-                        if read >= SIMILAR_POSTINGS {
-                            break 'segments;
-                        }
-                        read += 1;
-                        if alive.is_none_or(|a| a.is_alive(doc)) {
-                            *scores.entry(DocAddress::new(*ord, doc)).or_default() += idf;
-                        }
-                        doc = postings.advance();
-                    }
-                }
-            }
-        }
-        // The best `limit`; among equals, the newest in each segment.
-        let mut best: Vec<(f32, DocAddress)> = scores.into_iter().map(|(a, s)| (s, a)).collect();
-        let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| {
-            b.0.total_cmp(&a.0)
-                .then(b.1.segment_ord.cmp(&a.1.segment_ord))
-                .then(b.1.doc_id.cmp(&a.1.doc_id))
-        };
-        let limit = limit.max(1);
-        if best.len() > limit {
-            best.select_nth_unstable_by(limit - 1, order);
-            best.truncate(limit);
-        }
-        best.sort_unstable_by(order);
-        let mut out = Vec::with_capacity(best.len());
-        for (_, addr) in best {
-            if let Some(id) = window
-                .id_column(&searcher, addr.segment_ord)?
-                .first(addr.doc_id)
-            {
-                out.push(OrderId(id));
-            }
-        }
-        Ok(out)
-    }
-
-    /// The segments of the window `first..=last` (periods) in `searcher`, from the cache
-    /// while the searcher's generation and the window are the same (the index commits at
-    /// most once a second; every intake asks).
-    fn window(&self, searcher: &Searcher, first: u64, last: u64) -> Result<Arc<Window>, AppError> {
-        let generation = searcher.generation().generation_id();
-        let mut cached = self.window.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(w) = cached.as_ref()
-            && w.generation == generation
-            && w.periods == (first, last)
-        {
-            return Ok(Arc::clone(w));
-        }
-        let w = Arc::new(Window::of(searcher, self.recent, generation, first, last)?);
-        *cached = Some(Arc::clone(&w));
-        Ok(w)
-    }
-
-    /// The rarest words of `text` found in the window (at most `SIMILAR_TERMS`), with their
-    /// document frequency there. A word's document frequency is counted over every
-    /// segment of the window: a burst of calls about one matter makes its words common
-    /// there however rare they are in the rest of the history.
-    fn rarest_words(
-        &self,
-        searcher: &Searcher,
-        window: &Window,
-        text: &str,
-    ) -> Result<Vec<(u64, String)>, AppError> {
-        // The segments' `text` terms, opened at the first word not known yet.
-        let mut indexes = Vec::new();
-        let mut seen = BTreeSet::new();
-        // The first distinct words of the text (its title comes first), a bounded number.
-        let distinct = tokens(text)
-            .into_iter()
-            .map(|(_, _, t)| t)
-            .filter(|t| seen.insert(t.clone()))
-            .take(SIMILAR_EXAMINED);
-        let mut words: Vec<(u64, String)> = Vec::new();
-        let mut known = window.df.lock().unwrap_or_else(|p| p.into_inner());
-        for w in distinct {
-            let df = match known.get(&w) {
-                Some(df) => *df,
-                None => {
-                    if indexes.is_empty() {
-                        for (ord, _) in &window.segments {
-                            let segment = searcher.segment_reader(*ord);
-                            indexes.push(segment.inverted_index(self.text).map_err(internal)?);
-                        }
-                    }
-                    let term = Term::from_field_text(self.text, &w);
-                    let mut df = 0u64;
-                    for index in &indexes {
-                        df = df.saturating_add(u64::from(index.doc_freq(&term).map_err(internal)?));
-                    }
-                    if known.len() < WINDOW_WORDS {
-                        known.insert(w.clone(), df);
-                    }
-                    df
-                }
-            };
-            if df > 0 {
-                words.push((df.min(window.docs), w));
-            }
-        }
-        words.sort();
-        words.truncate(SIMILAR_TERMS);
-        Ok(words)
-    }
-
     /// Waits (at most `timeout`) until the background indexer has taken in every change up
     /// to `seq`; whether it has. A search waits for the writes just before it this way, and
     /// never indexes (or syncs the disk) itself.
@@ -737,99 +496,6 @@ impl SearchIndex {
     }
 }
 
-/// The segments of one searcher generation holding an order registered in given periods
-/// (a term of those periods in their `recent` field), each with the periods it holds, and
-/// the number of documents in them (for a word's rarity).
-struct Window {
-    generation: u64,
-    periods: (u64, u64),
-    segments: Vec<(u32, Vec<u64>)>,
-    /// Deleted documents included, as tantivy's own statistics count them: a term's document
-    /// frequency counts them too, and may never exceed this.
-    docs: u64,
-    /// Words' document frequency in these segments, as looked up (at most `WINDOW_WORDS`):
-    /// intakes within one generation (a second under load) share most of their words.
-    df: Mutex<std::collections::HashMap<String, u64>>,
-    /// Each segment's id column, opened at its first use (opening one decodes its header).
-    ids: Mutex<std::collections::HashMap<u32, tantivy::columnar::Column<u64>>>,
-}
-
-/// Words whose document frequency a window remembers at most.
-const WINDOW_WORDS: usize = 8192;
-
-impl Window {
-    fn of(
-        searcher: &Searcher,
-        recent: Field,
-        generation: u64,
-        first: u64,
-        last: u64,
-    ) -> Result<Window, AppError> {
-        let mut w = Window {
-            generation,
-            periods: (first, last),
-            segments: Vec::new(),
-            docs: 0,
-            df: Mutex::new(std::collections::HashMap::new()),
-            ids: Mutex::new(std::collections::HashMap::new()),
-        };
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            if segment.num_docs() == 0 {
-                continue;
-            }
-            let terms = segment.inverted_index(recent).map_err(internal)?;
-            let mut held = Vec::new();
-            for p in first..=last {
-                // A period's terms all begin with `in_period(p, "")`: they lie from it up to
-                // the same prefix with its last byte one higher.
-                let lo = in_period(p, "").into_bytes();
-                let mut hi = lo.clone();
-                if let Some(b) = hi.last_mut() {
-                    *b += 1;
-                }
-                let mut stream = terms
-                    .terms()
-                    .range()
-                    .ge(&lo)
-                    .lt(&hi)
-                    .into_stream()
-                    .map_err(internal)?;
-                if stream.advance() {
-                    held.push(p);
-                }
-            }
-            if held.is_empty() {
-                continue;
-            }
-            let ord = ord as u32;
-            w.docs = w.docs.saturating_add(u64::from(segment.max_doc()));
-            w.segments.push((ord, held));
-        }
-        Ok(w)
-    }
-}
-
-impl Window {
-    /// The id column of segment `ord` (of this window's generation).
-    fn id_column(
-        &self,
-        searcher: &Searcher,
-        ord: u32,
-    ) -> Result<tantivy::columnar::Column<u64>, AppError> {
-        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = ids.get(&ord) {
-            return Ok(c.clone());
-        }
-        let c = searcher
-            .segment_reader(ord)
-            .fast_fields()
-            .u64("id")
-            .map_err(internal)?;
-        ids.insert(ord, c.clone());
-        Ok(c)
-    }
-}
-
 fn id_of(searcher: &Searcher, addr: DocAddress) -> Result<Option<u64>, AppError> {
     let column = searcher
         .segment_reader(addr.segment_ord)
@@ -837,24 +503,4 @@ fn id_of(searcher: &Searcher, addr: DocAddress) -> Result<Option<u64>, AppError>
         .u64("id")
         .map_err(internal)?;
     Ok(column.first(addr.doc_id))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tokens;
-
-    #[test]
-    fn bigrams_and_words() {
-        let t: Vec<String> = tokens("占道经营 HD2026 路")
-            .into_iter()
-            .map(|(_, _, s)| s)
-            .collect();
-        assert_eq!(t, vec!["占道", "道经", "经营", "hd2026", "路"]);
-        let t: Vec<String> = tokens("Wi-Fi，断网！")
-            .into_iter()
-            .map(|(_, _, s)| s)
-            .collect();
-        assert_eq!(t, vec!["wi", "fi", "断网"]);
-        assert!(tokens("，。！").is_empty());
-    }
 }
