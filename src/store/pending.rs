@@ -8,11 +8,13 @@
 //!
 //! So the write path puts them here, in the same transaction as the order: two small tables
 //! (a key and whether it is now present; a counter and how far it moved) whose few pages
-//! a whole batch shares. The writer folds them into the big tables in one transaction once
-//! `FOLD_AT` keys wait or it has been idle for a moment, where the keys of many orders share
-//! their pages. Every read of keys and counters (`store::orders`) lays this tier over the
-//! big tables, so a list read just after a write shows it; a fold is one transaction, so a
-//! crash leaves either tier whole.
+//! a whole batch shares. Once `FOLD_AT` keys wait, each write (a batch, or a one-off write
+//! such as a bulk load) also folds about as many of them into the big tables as it added, in
+//! its own transaction, in key order from where the last fold stopped — so the keys of many
+//! orders that share a leaf are written together, and no fold stalls the writer; a writer
+//! idle for a moment folds them all. Every read of keys and counters (`store::index`) lays
+//! this tier over the big tables, so a list read just after a write shows it; a fold moves a
+//! key from one tier to the other inside one transaction, so a crash leaves both whole.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
