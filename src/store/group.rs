@@ -73,6 +73,12 @@ fn micros(since: Instant) -> u64 {
 }
 
 impl Group {
+    fn folded(&self, started: Instant) {
+        self.folds.fetch_add(1, Ordering::Relaxed);
+        self.fold_micros
+            .fetch_add(micros(started), Ordering::Relaxed);
+    }
+
     fn counted(&self, members: u64, started: Instant) {
         self.commits.fetch_add(1, Ordering::Relaxed);
         self.changes.fetch_add(members, Ordering::Relaxed);
@@ -317,10 +323,7 @@ impl StoreCore {
             super::pending::COUNTS_AT,
         )?;
         *from = last;
-        self.group.folds.fetch_add(1, Ordering::Relaxed);
-        self.group
-            .fold_micros
-            .fetch_add(micros(started), Ordering::Relaxed);
+        self.group.folded(started);
         Ok(())
     }
 
@@ -347,10 +350,7 @@ impl StoreCore {
         });
         match folded {
             Ok(n) => {
-                self.group.folds.fetch_add(1, Ordering::Relaxed);
-                self.group
-                    .fold_micros
-                    .fetch_add(micros(started), Ordering::Relaxed);
+                self.group.folded(started);
                 tracing::debug!(keys = n, "pending index keys folded");
             }
             Err(e) => tracing::warn!(error = %e, "folding the pending index keys failed"),

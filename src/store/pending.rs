@@ -76,23 +76,7 @@ pub fn waiting(tx: &impl Tx) -> Result<u64, StoreError> {
 /// Folds every pending key and counter move into the big tables and empties the tier;
 /// returns how many keys it folded.
 pub fn fold(tx: &WriteTx) -> Result<u64, StoreError> {
-    let mut folded = 0;
-    {
-        let pending = tx.open_table(ORDER_KEYS_PENDING)?;
-        let mut keys = tx.open_table(ORDER_KEYS)?;
-        for row in pending.iter()? {
-            let (k, present) = row?;
-            if present.value() == 1 {
-                keys.insert(k.value(), ())?;
-            } else {
-                keys.remove(k.value())?;
-            }
-            folded += 1;
-        }
-    }
-    fold_counts(tx)?;
-    clear(tx)?;
-    Ok(folded)
+    fold_some(tx, None, usize::MAX, 0).map(|(n, _)| n)
 }
 
 /// Folds up to `limit` pending keys, the first after `after` in key order (wrapping round to
