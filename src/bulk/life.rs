@@ -5,7 +5,8 @@ use super::{Draft, deadline, unit_of};
 use crate::demo::{BUREAUS, TOWNS};
 use crate::domain::calendar::Span;
 use crate::domain::order::{
-    Callback, ClosureKind, Contact, Extension, Kind, Reply, Resolved, Return, Round, Satisfaction,
+    Callback, ClosureKind, Contact, Event, Extension, Kind, Params, Reply, Resolved, Return, Round,
+    Satisfaction,
 };
 use crate::domain::order_state::State;
 use crate::domain::role::Role;
@@ -14,7 +15,7 @@ use crate::domain::unit::UnitId;
 use crate::domain::user::UserId;
 
 impl Draft<'_> {
-    pub(super) fn note(&mut self, t: Timestamp, role: Role, action: &str, text: impl Into<String>) {
+    pub(super) fn note(&mut self, t: Timestamp, role: Role, action: &str, event: Event) {
         let (user, who) = match role {
             Role::Operator => (self.op.0, self.op.1.as_str()),
             Role::Unit => (UserId(0), "承办单位经办人"),
@@ -24,8 +25,7 @@ impl Draft<'_> {
             Role::Admin => (UserId(0), "系统"),
         };
         let who = who.to_string();
-        self.o
-            .push_timeline(t, user, &who, role, action, text.into());
+        self.o.push_timeline(t, user, &who, role, action, event);
         self.o.updated_at = t;
     }
 
@@ -35,7 +35,8 @@ impl Draft<'_> {
         self.o.closure = Some(ClosureKind::Direct);
         self.o.state = State::Closed;
         self.o.closed_at = Some(at);
-        self.note(at, Role::Operator, "answer", "直接答复");
+        let answer = self.o.answer.clone().unwrap_or_default();
+        self.note(at, Role::Operator, "answer", Event::note(answer));
     }
 
     pub(super) fn reject(&mut self, at: Timestamp) {
@@ -43,13 +44,22 @@ impl Draft<'_> {
         self.o.reject_told = Some("已告知来电人相关途径".into());
         self.o.state = State::Rejected;
         self.o.closed_at = Some(at);
-        self.note(at, Role::Operator, "reject", "不予受理");
+        let params = Params {
+            reason_code: self.o.reject_code,
+            ..Params::default()
+        };
+        self.note(at, Role::Operator, "reject", Event::of(params));
     }
 
     pub(super) fn withdraw(&mut self, at: Timestamp) {
         self.o.state = State::Withdrawn;
         self.o.closed_at = Some(at);
-        self.note(at, Role::ShiftLead, "withdraw", "来电人撤回诉求");
+        self.note(
+            at,
+            Role::ShiftLead,
+            "withdraw",
+            Event::note("来电人撤回诉求"),
+        );
     }
 
     /// A round from its dispatch at `at` to the point `stage` allows (99: to the end); only
@@ -96,7 +106,8 @@ impl Draft<'_> {
         if unhappy && first && self.rng.chance(70) {
             let again = called.plus_secs(2 * 3600);
             self.o.flags.reopen_count += 1;
-            self.note(again, Role::ShiftLead, "reopen", "来电人不满意，发回重办");
+            // The reopen starts the next round: its entry is the dispatch `work` notes.
+            self.reopen_at = Some(again);
             self.work(again, 99, false);
             return;
         }
@@ -116,15 +127,8 @@ impl Draft<'_> {
             Kind::Suggestion => 10,
             _ => 5,
         });
-        let due = sign.due.display_cst();
-        self.note(
-            at,
-            Role::Operator,
-            "dispatch",
-            format!("派单，签收时限 {due}"),
-        );
         self.o.state = State::Dispatched;
-        Round {
+        let round = Round {
             no,
             unit,
             co_units,
@@ -141,7 +145,16 @@ impl Draft<'_> {
             urges: 0,
             finished_at: None,
             co_parts: Vec::new(),
+        };
+        let mut params = Params::round_start(&round);
+        if self.reopen_at.take() == Some(at) {
+            params.count = Some(self.o.flags.reopen_count);
+            let note = Event::new(params, "来电人不满意，发回重办");
+            self.note(at, Role::ShiftLead, "reopen", note);
+        } else {
+            self.note(at, Role::Operator, "dispatch", Event::of(params));
         }
+        round
     }
 
     /// A return, approved, and a bureau takes the order in the next round.
@@ -158,17 +171,17 @@ impl Draft<'_> {
             note: None,
         });
         round.finished_at = Some(at.plus_secs(7200));
-        self.note(
-            at.plus_secs(3600),
-            Role::Unit,
-            "return",
-            "申请退单：不属于本单位职责",
-        );
+        let asked = Event::note("不属于本单位职责");
+        self.note(at.plus_secs(3600), Role::Unit, "return", asked);
+        let approved = Event::of(Params {
+            approve: Some(true),
+            ..Params::default()
+        });
         self.note(
             at.plus_secs(7200),
             Role::ShiftLead,
             "decide_return",
-            "同意退单，工单回到待派单",
+            approved,
         );
         self.o.rounds.push(round);
         let unit = unit_of(self.units, self.rng.pick(BUREAUS).0);
@@ -184,7 +197,16 @@ impl Draft<'_> {
         };
         round.signed_at = Some(signed);
         round.handle = Some(self.cal.deadline(signed, round.handle_span));
-        self.note(signed, Role::Unit, "sign", "已签收");
+        let due = round.handle.map(|h| h.due);
+        self.note(
+            signed,
+            Role::Unit,
+            "sign",
+            Event::of(Params {
+                due,
+                ..Params::default()
+            }),
+        );
         self.o.state = State::InProgress;
     }
 
@@ -206,16 +228,22 @@ impl Draft<'_> {
             decided_by: None,
             note: None,
         });
-        self.note(
-            asked,
-            Role::Unit,
-            "request_extension",
-            "申请延期 3 个工作日",
-        );
+        let days = Params {
+            days: Some(3),
+            ..Params::default()
+        };
+        let asked_for = Event::new(days.clone(), "需协调相关部门");
+        self.note(asked, Role::Unit, "request_extension", asked_for);
         if !pending {
-            round.handle = Some(self.cal.extend(handle, 3));
+            let moved = self.cal.extend(handle, 3);
+            round.handle = Some(moved);
             let at = asked.plus_secs(3600);
-            self.note(at, Role::Supervisor, "decide_extension", "同意延期");
+            let granted = Params {
+                approve: Some(true),
+                due: Some(moved.due),
+                ..days
+            };
+            self.note(at, Role::Supervisor, "decide_extension", Event::of(granted));
         }
     }
 
@@ -227,10 +255,17 @@ impl Draft<'_> {
             .plus_secs(86_400);
         round.urges += 1;
         self.o.flags.urge_count += 1;
-        self.note(at, Role::Supervisor, "urge", "请抓紧办理并按时答复");
+        let unit = Params::unit(Some(round.unit));
+        let urged = Event::new(unit.clone(), "请抓紧办理并按时答复");
+        self.note(at, Role::Supervisor, "urge", urged);
         if self.rng.chance(10) {
-            self.o.flags.supervised = Some("群众反映强烈，请重点督办".into());
-            self.note(at, Role::Supervisor, "supervise", "列入督办");
+            self.o.flags.supervised = Some("一般督办".into());
+            let level = Params {
+                level: Some("一般督办".into()),
+                ..unit
+            };
+            let supervised = Event::new(level, "群众反映强烈，请重点督办");
+            self.note(at, Role::Supervisor, "supervise", supervised);
         }
     }
 
@@ -242,13 +277,15 @@ impl Draft<'_> {
             _ => signed.plus_secs(2 * 86_400),
         };
         let title = self.o.title.clone();
+        let result = format!("已组织人员现场核实处理{title}一事，并向来电人说明情况。");
+        let resolved = if self.rng.chance(85) {
+            Resolved::Yes
+        } else {
+            Resolved::Partly
+        };
         round.replies.push(Reply {
-            result: format!("已组织人员现场核实处理{title}一事，并向来电人说明情况。"),
-            resolved: if self.rng.chance(85) {
-                Resolved::Yes
-            } else {
-                Resolved::Partly
-            },
+            result: result.clone(),
+            resolved,
             contact: Contact {
                 contacted: true,
                 at: Some(replied.display_cst().chars().take(16).collect()),
@@ -262,7 +299,11 @@ impl Draft<'_> {
             review_note: None,
         });
         round.finished_at = Some(replied);
-        self.note(replied, Role::Unit, "reply", "答复");
+        let params = Params {
+            resolved: Some(resolved),
+            ..Params::default()
+        };
+        self.note(replied, Role::Unit, "reply", Event::new(params, result));
         self.o.state = State::ReplyReview;
     }
 
@@ -272,7 +313,12 @@ impl Draft<'_> {
         let approved = replied.plus_secs(4 * 3600);
         let due = self.cal.end_of_working_day_after(approved, 1);
         self.o.callback_due = Some(deadline(approved, due));
-        self.note(approved, Role::ShiftLead, "review_reply", "答复审核通过");
+        let params = Params {
+            approve: Some(true),
+            due: Some(due),
+            ..Params::default()
+        };
+        self.note(approved, Role::ShiftLead, "review_reply", Event::of(params));
         self.o.state = State::CallbackPending;
         if pending {
             return None;
@@ -298,12 +344,13 @@ impl Draft<'_> {
             by: UserId(0),
             round,
         });
-        self.note(
-            called,
-            Role::Qa,
-            "callback",
-            format!("回访：{}", sat.label()),
-        );
+        let params = Params {
+            satisfaction: Some(sat),
+            resolved: (sat != Satisfaction::Unreachable).then_some(resolved),
+            count: (sat == Satisfaction::Unreachable).then_some(1),
+            ..Params::default()
+        };
+        self.note(called, Role::Qa, "callback", Event::of(params));
         self.o.state = State::FinalReview;
         Some((called, sat))
     }
@@ -311,7 +358,7 @@ impl Draft<'_> {
     fn close(&mut self, at: Timestamp) {
         self.o.closure = Some(ClosureKind::Reviewed);
         self.o.closed_at = Some(at);
-        self.note(at, Role::ShiftLead, "close", "审结");
+        self.note(at, Role::ShiftLead, "close", Event::default());
         self.o.state = State::Closed;
     }
 }

@@ -7,7 +7,7 @@
 use crate::demo::{BUREAUS, ENTERPRISES, GIVEN, MATTERS, NAMES, PLATFORM_CHANNELS, Rng, TOWNS};
 use crate::domain::calendar::{Calendar, Deadline};
 use crate::domain::order::{
-    Address, Caller, Channel, Flags, Gender, Kind, Line, Order, OrderId, Urgency,
+    Address, Caller, Channel, Event, Flags, Gender, Kind, Line, Order, OrderId, Params, Urgency,
 };
 use crate::domain::order_state::State;
 use crate::domain::role::Role;
@@ -192,6 +192,8 @@ struct Draft<'a> {
     op: (UserId, String),
     /// The unit whose duty the matter is.
     duty: &'static str,
+    /// A reopen at this time: the next dispatch is recorded as it.
+    reopen_at: Option<Timestamp>,
 }
 
 /// One realistic order registered at `at`, as it stands at `now`: 56 % answered on the spot,
@@ -218,8 +220,13 @@ fn order(
         cal,
         op,
         duty,
+        reopen_at: None,
     };
-    let registered = format!("{}登记，渠道：{}", d.o.kind.label(), d.o.channel.label());
+    let registered = Event::of(Params {
+        kind: Some(d.o.kind),
+        channel: Some(d.o.channel),
+        ..Params::default()
+    });
     d.note(at, Role::Operator, "register", registered);
     let roll = d.rng.below(1000);
     if roll < 560 && d.o.kind != Kind::Complaint {

@@ -17,6 +17,7 @@ pub mod role;
 pub mod session;
 pub mod settings;
 pub mod time;
+pub mod timeline;
 pub mod unit;
 pub mod user;
 pub mod validate;

@@ -9,6 +9,8 @@ use super::time::Timestamp;
 use super::unit::UnitId;
 use super::user::UserId;
 
+pub use super::timeline::{Event, Params, TimelineEntry};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OrderId(pub u64);
@@ -297,16 +299,6 @@ pub struct Callback {
     pub round: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineEntry {
-    pub at: Timestamp,
-    pub user: UserId,
-    pub user_name: String,
-    pub role: Role,
-    pub action: String,
-    pub note: String,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClosureKind {
@@ -449,7 +441,8 @@ impl Order {
             .count()
     }
 
-    /// Appends to the timeline; `action` is an action code or `register` / `auto_urge` / `view`.
+    /// Appends to the timeline; `action` is an action code or `register` / `auto_urge` /
+    /// `repeat_call` / `attach` / `merged_in` / `merged_reply`.
     pub fn push_timeline(
         &mut self,
         at: Timestamp,
@@ -457,7 +450,7 @@ impl Order {
         user_name: &str,
         role: Role,
         action: &str,
-        note: String,
+        event: Event,
     ) {
         self.timeline.push(TimelineEntry {
             at,
@@ -465,7 +458,8 @@ impl Order {
             user_name: user_name.to_string(),
             role,
             action: action.to_string(),
-            note,
+            params: Some(event.params),
+            note: event.note,
         });
     }
 }

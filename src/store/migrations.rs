@@ -64,6 +64,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "write index keys and counters through a pending tier folded in bulk",
         Step::Whole(pending::fold_all),
     ),
+    (
+        "store timeline entries as action codes with typed parameters",
+        Step::Batched(orders::upgrade_timelines),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -418,3 +418,37 @@ pub fn recompress_batch(tx: &WriteTx, next: &mut u64, batch: usize) -> Result<bo
     }
     Ok(seen < batch)
 }
+
+/// Migration: every timeline entry stored as prose becomes an action code with typed
+/// parameters (`domain::timeline::upgrade`), in batches of 10,000 orders. Nothing derived
+/// changes: keys, counters, facts and the search index never read the timeline's words.
+pub fn upgrade_timelines(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
+    upgrade_timelines_batch(tx, next, 10_000)
+}
+
+/// One batch of `upgrade_timelines`: looks at up to `batch` orders from id `next` on.
+pub fn upgrade_timelines_batch(
+    tx: &WriteTx,
+    next: &mut u64,
+    batch: usize,
+) -> Result<bool, StoreError> {
+    let mut t = tx.open_table(ORDERS)?;
+    let mut stale: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut seen = 0usize;
+    for row in t.range(*next..)? {
+        let (k, v) = row?;
+        *next = k.value().saturating_add(1);
+        seen += 1;
+        let mut o: Order = decode(v.value())?;
+        if crate::domain::timeline::upgrade(&mut o) {
+            stale.push((k.value(), encode(&o)?));
+        }
+        if seen >= batch {
+            break;
+        }
+    }
+    for (id, bytes) in &stale {
+        t.insert(*id, bytes.as_slice())?;
+    }
+    Ok(seen < batch)
+}

@@ -325,6 +325,42 @@ async fn the_full_path_dispatch_sign_reply_review_callback_close() {
             "close"
         ]
     );
+    // Each entry is data: the code, typed parameters, the user's own words.
+    let t = &v["timeline"];
+    assert_eq!(t[1]["p"]["unit"]["id"], ua);
+    assert_eq!(t[1]["p"]["round"], 1);
+    assert_eq!(t[1]["p"]["due"], "2026-12-01 09:00:00");
+    assert_eq!(t[1]["note"], "");
+    assert_eq!(t[2]["p"]["due"], "2026-12-07 10:00:00");
+    assert_eq!(t[3]["note"], "已联系城管中队现场查看");
+    assert_eq!(t[4]["p"]["resolved"], "yes");
+    assert_eq!(
+        t[4]["note"],
+        "已组织城管中队清理占道摊点，并安排每日早间巡查。"
+    );
+    assert_eq!(t[5]["p"]["approve"], true);
+    assert_eq!(t[6]["p"]["satisfaction"], "satisfied");
+    assert_eq!(t[6]["note"], "来电人表示满意");
+    // The page words them in Chinese.
+    let page = c
+        .lead
+        .get(&format!("/orders/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for sentence in [
+        "派至",
+        "签收时限 2026-12-01 09:00:00",
+        "已签收，办理时限 2026-12-07 10:00:00",
+        "中途汇报：已联系城管中队现场查看",
+        "答复（已解决）：已组织城管中队清理占道摊点",
+        "答复审核通过，请于",
+        "回访：满意，已解决：来电人表示满意",
+        "工单已审结",
+    ] {
+        assert!(page.contains(sentence), "the timeline lacks {sentence:?}");
+    }
     // Every action is in the audit log.
     let log: Value = c
         .admin

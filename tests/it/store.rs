@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 15);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 16);
 }
 
 #[tokio::test]
@@ -446,6 +446,137 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     check(&store);
+
+    // Schema 15: timeline entries as prose (what the program wrote before parameters); the
+    // migration turns each back into its code, parameters and the user's words.
+    let all_orders = |store: &Store| {
+        store
+            .read(|tx| -> Result<Vec<Order>, hotline::store::StoreError> {
+                let t = tx.open_table(tables::ORDERS).map_err(redb_err)?;
+                let mut out = Vec::new();
+                for r in redb::ReadableTable::iter(&t).map_err(redb_err)? {
+                    out.push(codec::decode(r.map_err(redb_err)?.1.value())?);
+                }
+                Ok(out)
+            })
+            .unwrap()
+    };
+    let typed = all_orders(&store);
+    let mut prose_seen = std::collections::BTreeSet::new();
+    store
+        .write(|tx| -> Result<(), hotline::store::StoreError> {
+            hotline::store::pending::fold_all(tx)?;
+            let mut t = tx.open_table(tables::ORDERS).map_err(redb_err)?;
+            for o in &typed {
+                let mut v = serde_json::to_value(o).unwrap();
+                for (e, j) in o.timeline.iter().zip(v["timeline"].as_array_mut().unwrap()) {
+                    let j = j.as_object_mut().unwrap();
+                    j.remove("p");
+                    j.insert("note".into(), json!(old_prose(o, e)));
+                    prose_seen.insert(e.action.clone());
+                }
+                let old: Order = serde_json::from_value(v).unwrap();
+                assert!(old.timeline.iter().all(|e| e.params.is_none()));
+                t.insert(o.id.0, codec::encode(&old)?.as_slice())
+                    .map_err(redb_err)?;
+            }
+            drop(t);
+            hotline::store::meta::set_schema_version(tx, 15)
+        })
+        .unwrap();
+    for a in [
+        "register",
+        "dispatch",
+        "sign",
+        "co_sign",
+        "request_extension",
+        "return",
+        "decide_return",
+        "merge",
+        "merged_in",
+        "answer",
+        "supervise",
+        "urge",
+        "reject",
+        "auto_urge",
+    ] {
+        assert!(prose_seen.contains(a), "the test data has a {a} entry");
+    }
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
+    let upgraded = all_orders(&store);
+    assert_eq!(upgraded.len(), typed.len());
+    for (was, now) in typed.iter().zip(&upgraded) {
+        assert_eq!(was.timeline.len(), now.timeline.len());
+        for (a, b) in was.timeline.iter().zip(&now.timeline) {
+            assert_eq!(a.action, b.action);
+            assert_eq!(a.params, b.params, "{} of {}", a.action, was.number);
+            assert_eq!(a.note, b.note, "{} of {}", a.action, was.number);
+        }
+    }
+}
+
+/// The words the program wrote into a timeline entry before parameters existed (schema
+/// 15 and earlier), for the actions the migration test's orders have.
+fn old_prose(
+    o: &hotline::domain::order::Order,
+    e: &hotline::domain::order::TimelineEntry,
+) -> String {
+    let p = e.params();
+    let due = || p.due.map(|d| d.display_cst()).unwrap_or_default();
+    let n = &e.note;
+    let colon = |n: &str| {
+        if n.is_empty() {
+            String::new()
+        } else {
+            format!("：{n}")
+        }
+    };
+    match e.action.as_str() {
+        "register" => format!("{}登记，渠道：{}", o.kind.label(), o.channel.label()),
+        "dispatch" => format!(
+            "派至某单位{}，签收时限 {}{}",
+            if p.co_units.is_empty() {
+                ""
+            } else {
+                "，协办：某单位"
+            },
+            due(),
+            if n.is_empty() {
+                String::new()
+            } else {
+                format!("。{n}")
+            }
+        ),
+        "sign" => format!("已签收，办理时限 {}", due()),
+        "co_sign" => format!("协办单位已签收，协办意见时限 {}", due()),
+        "request_extension" => format!("申请延期 {} 个工作日：{n}", p.days.unwrap()),
+        "return" => format!("申请退单：{n}"),
+        "decide_return" if p.approve == Some(true) => {
+            format!("同意退单，工单回到待派单{}", colon(n))
+        }
+        "decide_return" => format!("不同意退单，退回承办单位继续办理{}", colon(n)),
+        "merge" => format!("并入主工单 {}", p.order.clone().unwrap()),
+        "merged_in" => format!("并入工单 {}", p.order.clone().unwrap()),
+        "answer" => format!("直接答复：{n}"),
+        "supervise" => format!("{}：{n}", p.level.clone().unwrap()),
+        "urge" => format!("催办：{n}"),
+        "reject" => format!(
+            "不予受理（代码 {}）。已告知来电人：某某",
+            p.reason_code.unwrap()
+        ),
+        "auto_urge" => format!(
+            "已超过{}时限（{}），系统自动催办",
+            if p.stage == Some(hotline::domain::order_state::State::Dispatched) {
+                "签收"
+            } else {
+                "办理"
+            },
+            due()
+        ),
+        other => panic!("the test has no old prose for {other}"),
+    }
 }
 
 fn redb_err(e: impl Into<redb::Error>) -> hotline::store::StoreError {

@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 
 use super::Flash;
 use crate::domain::exclusion::EXCLUSIONS;
-use crate::domain::order::{Channel, Gender, Kind, Line, OrderId, RiskTag, Satisfaction, Urgency};
+use crate::domain::order::{
+    Channel, Gender, Kind, Line, OrderId, Resolved, RiskTag, Satisfaction, Urgency,
+};
 use crate::domain::order_state::{Action, State as OrderState};
 use crate::error::AppError;
 use crate::http::extract::{PageForm, Q};
@@ -69,11 +71,22 @@ pub(super) struct Codes {
     states: Vec<(&'static str, &'static str)>,
     exclusions: Vec<Value>,
     actions: Map<String, Value>,
+    /// Labels by code, for the timeline's sentences: `labels.kind.help` → 求助.
+    labels: Value,
 }
 
 macro_rules! pairs {
     ($t:ty) => {
         <$t>::ALL.iter().map(|v| (v.code(), v.label())).collect()
+    };
+}
+
+macro_rules! labels {
+    ($t:ty) => {
+        <$t>::ALL
+            .iter()
+            .map(|v| (v.code().to_string(), Value::String(v.label().into())))
+            .collect::<Map<String, Value>>()
     };
 }
 
@@ -125,6 +138,12 @@ fn codes() -> Codes {
             .map(|e| json!({"code": e.code, "label": e.label, "script": e.script}))
             .collect(),
         actions,
+        labels: json!({
+            "kind": labels!(Kind),
+            "channel": labels!(Channel),
+            "satisfaction": labels!(Satisfaction),
+            "resolved": labels!(Resolved),
+        }),
     }
 }
 

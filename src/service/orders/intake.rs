@@ -443,18 +443,18 @@ fn register(
     order.created_at = now;
     order.created_by = actor.id;
     order.updated_at = now;
-    let note = format!(
-        "{}登记，渠道：{}",
-        order.kind.label(),
-        order.channel.label()
-    );
+    let registered = crate::domain::order::Event::of(crate::domain::order::Params {
+        kind: Some(order.kind),
+        channel: Some(order.channel),
+        ..Default::default()
+    });
     order.push_timeline(
         now,
         actor.id,
         &actor.display_name,
         actor.role,
         "register",
-        note,
+        registered,
     );
     orders::put(tx, None, &order)?;
     if let Some(k) = &keys.form {

@@ -23,7 +23,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::category::Categories;
 use crate::domain::intake::EmergencyWord;
 use crate::domain::limits::Limits;
-use crate::domain::order::{Order, OrderId};
+use crate::domain::order::{Event, Order, OrderId, Params};
 use crate::domain::role::{Permission, Role};
 use crate::error::AppError;
 use crate::store::{Tx, audit, meta, orders};
@@ -124,21 +124,20 @@ pub fn repeat_call(app: &App, actor: &Actor, id: OrderId, note: &str) -> Result<
         o.flags.repeat_calls += 1;
         o.version += 1;
         o.updated_at = now;
-        let text = if note.is_empty() {
-            format!("来电人再次来电（第 {} 次重复来电）", o.flags.repeat_calls)
-        } else {
-            format!(
-                "来电人再次来电（第 {} 次重复来电）：{note}",
-                o.flags.repeat_calls
-            )
-        };
+        let event = Event::new(
+            Params {
+                count: Some(o.flags.repeat_calls),
+                ..Params::default()
+            },
+            note,
+        );
         o.push_timeline(
             now,
             actor.id,
             &actor.display_name,
             actor.role,
             "repeat_call",
-            text,
+            event,
         );
         orders::put(tx, Some(&old), &o)?;
         audit::append(
@@ -251,7 +250,10 @@ pub fn attach(
             &actor.display_name,
             actor.role,
             "attach",
-            format!("上传附件 {}", r.name),
+            Event::of(Params {
+                file: Some(r.name.clone()),
+                ..Params::default()
+            }),
         );
         orders::put(tx, Some(&old), &o)?;
         audit::append(

@@ -179,8 +179,9 @@ pub fn unit_sees_attachment(o: &Order, unit: UnitId, at: crate::domain::time::Ti
 pub enum UnitNote {
     /// The entry with its note: the unit's own work and what was said to it.
     Full,
-    /// The entry, with a fixed neutral note instead of the centre's words.
-    Plain(&'static str),
+    /// The action alone, without its parameters or the centre's words (the template words it
+    /// neutrally).
+    Plain,
     /// Not shown: internal work of the centre (screening, callbacks, QA, views).
     Hidden,
 }
@@ -192,11 +193,11 @@ pub fn unit_note(action: &str) -> UnitNote {
         "dispatch" | "sign" | "return" | "decide_return" | "request_extension"
         | "decide_extension" | "progress" | "reply" | "review_reply" | "reopen" | "urge"
         | "auto_urge" | "supervise" | "attach" | "co_sign" | "co_opinion" => UnitNote::Full,
-        "register" => UnitNote::Plain("受理登记"),
-        "close" => UnitNote::Plain("工单已审结"),
-        "withdraw" => UnitNote::Plain("工单已撤销"),
-        "repeat_call" => UnitNote::Plain("来电人再次来电反映此事"),
-        "merged_in" => UnitNote::Plain("有同一事项的来电并入本工单"),
+        "register" => UnitNote::Plain,
+        "close" => UnitNote::Plain,
+        "withdraw" => UnitNote::Plain,
+        "repeat_call" => UnitNote::Plain,
+        "merged_in" => UnitNote::Plain,
         _ => UnitNote::Hidden,
     }
 }

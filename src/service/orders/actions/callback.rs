@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::{Step, optional};
-use crate::domain::order::{Callback, Resolved, Satisfaction};
+use crate::domain::order::{Callback, Event, Params, Resolved, Satisfaction};
 use crate::domain::order_state::{Next, State};
 use crate::error::AppError;
 
@@ -21,7 +21,7 @@ struct CallbackBody {
     note: Option<String>,
 }
 
-pub(super) fn callback(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn callback(s: &mut Step) -> Result<Event, AppError> {
     let b: CallbackBody = s.body()?;
     let note = optional("note", "回访记录", &b.note, 2000)?;
     let o = &mut *s.o;
@@ -37,15 +37,15 @@ pub(super) fn callback(s: &mut Step) -> Result<String, AppError> {
     let unreachable = b.satisfaction == Satisfaction::Unreachable;
     let attempts = o.callback_attempts();
     let moves_on = !unreachable || attempts >= CALLBACK_ATTEMPTS;
-    let told = if unreachable {
-        format!("回访无法联系（第 {attempts} 次）")
-    } else {
-        format!(
-            "回访：{}{}",
-            b.satisfaction.label(),
-            note.map(|n| format!("，{n}")).unwrap_or_default()
-        )
-    };
+    let mut told = Event::new(
+        Params {
+            satisfaction: Some(b.satisfaction),
+            resolved: b.resolved,
+            count: unreachable.then_some(attempts as u32),
+            ..Params::default()
+        },
+        note.unwrap_or_default(),
+    );
     match (s.next, o.state) {
         (Next::Branch { .. }, _) => {
             if moves_on {
@@ -62,6 +62,9 @@ pub(super) fn callback(s: &mut Step) -> Result<String, AppError> {
             }
             Ok(told)
         }
-        _ => Ok(format!("抽样回访：{}", b.satisfaction.label())),
+        _ => {
+            told.params.sample = true;
+            Ok(told)
+        }
     }
 }

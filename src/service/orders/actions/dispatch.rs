@@ -4,14 +4,13 @@ use serde::Deserialize;
 
 use super::{Step, active_unit, lapse_pending_extensions, optional, required};
 use crate::domain::calendar::Span;
-use crate::domain::order::{CoPart, Order, ReopenProposal, Round};
+use crate::domain::order::{CoPart, Event, Order, Params, ReopenProposal, Round};
 use crate::domain::time::Timestamp;
 use crate::domain::unit::UnitId;
 use crate::domain::user::UserId;
 use crate::error::AppError;
 use crate::service::orders::OrderConfig;
 use crate::service::users::UnitRef;
-use crate::store::units;
 
 #[allow(clippy::too_many_arguments)]
 fn new_round(
@@ -70,14 +69,6 @@ fn new_round(
     })
 }
 
-fn unit_names(s: &Step, ids: &[UnitId]) -> Result<String, AppError> {
-    let mut names = Vec::new();
-    for id in ids {
-        names.push(units::get(s.tx, *id)?.map(|u| u.name).unwrap_or_default());
-    }
-    Ok(names.join("、"))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DispatchBody {
@@ -91,7 +82,7 @@ struct DispatchBody {
     note: Option<String>,
 }
 
-pub(super) fn dispatch(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn dispatch(s: &mut Step) -> Result<Event, AppError> {
     let b: DispatchBody = s.body()?;
     let unit = active_unit(s.tx, &b.unit)?;
     let mut co = Vec::new();
@@ -111,22 +102,13 @@ pub(super) fn dispatch(s: &mut Step) -> Result<String, AppError> {
         s.actor.id,
         b.handle_days,
     )?;
-    let due = round.sign.due.display_cst();
+    let params = Params::round_start(&round);
     s.o.rounds.push(round);
-    let name = unit_names(s, &[unit])?;
-    let co_text = if co.is_empty() {
-        String::new()
-    } else {
-        format!("，协办：{}", unit_names(s, &co)?)
-    };
-    Ok(format!(
-        "派至{name}{co_text}，签收时限 {due}{}",
-        note.map(|n| format!("。{n}")).unwrap_or_default()
-    ))
+    Ok(Event::new(params, note.unwrap_or_default()))
 }
 
 /// A new round for the same units (or the one chosen), the old one's pending requests ended.
-fn start_again(s: &mut Step, unit: Option<UnitId>) -> Result<(), AppError> {
+fn start_again(s: &mut Step, unit: Option<UnitId>) -> Result<Params, AppError> {
     let last = s.o.current_round().map(|r| (r.unit, r.co_units.clone()));
     let (unit, co) = match (unit, last) {
         (Some(u), _) => (u, Vec::new()),
@@ -138,10 +120,12 @@ fn start_again(s: &mut Step, unit: Option<UnitId>) -> Result<(), AppError> {
         lapse_pending_extensions(r, now);
     }
     let round = new_round(s.o, s.cfg, unit, co, now, s.actor.id, None)?;
+    let mut params = Params::round_start(&round);
     s.o.rounds.push(round);
     s.o.flags.reopen_count += 1;
     s.o.flags.reopen_proposal = None;
-    Ok(())
+    params.count = Some(s.o.flags.reopen_count);
+    Ok(params)
 }
 
 #[derive(Deserialize)]
@@ -152,18 +136,15 @@ struct ReopenBody {
     unit: Option<UnitRef>,
 }
 
-pub(super) fn reopen(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn reopen(s: &mut Step) -> Result<Event, AppError> {
     let b: ReopenBody = s.body()?;
     let reason = required("reason", "重办理由", &b.reason, 1000)?;
     let unit = match &b.unit {
         Some(r) => Some(active_unit(s.tx, r)?),
         None => None,
     };
-    start_again(s, unit)?;
-    Ok(format!(
-        "发回重办（第 {} 次）：{reason}",
-        s.o.flags.reopen_count
-    ))
+    let params = start_again(s, unit)?;
+    Ok(Event::new(params, reason))
 }
 
 #[derive(Deserialize)]
@@ -173,7 +154,7 @@ struct ProposeBody {
 }
 
 /// QA, after calling the citizen back, proposes to reopen; the shift lead decides.
-pub(super) fn propose_reopen(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn propose_reopen(s: &mut Step) -> Result<Event, AppError> {
     let b: ProposeBody = s.body()?;
     let reason = required("reason", "建议重办的理由", &b.reason, 1000)?;
     s.o.flags.reopen_proposal = Some(ReopenProposal {
@@ -182,7 +163,7 @@ pub(super) fn propose_reopen(s: &mut Step) -> Result<String, AppError> {
         by_name: s.actor.display_name.clone(),
         at: s.now,
     });
-    Ok(format!("建议发回重办：{reason}"))
+    Ok(Event::note(reason))
 }
 
 #[derive(Deserialize)]
@@ -195,7 +176,7 @@ struct DecideReopenBody {
     unit: Option<UnitRef>,
 }
 
-pub(super) fn decide_reopen(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn decide_reopen(s: &mut Step) -> Result<Event, AppError> {
     let b: DecideReopenBody = s.body()?;
     let note = optional("note", "审核意见", &b.note, 1000)?;
     if s.o.flags.reopen_proposal.is_none() {
@@ -207,7 +188,11 @@ pub(super) fn decide_reopen(s: &mut Step) -> Result<String, AppError> {
         };
         s.o.flags.reopen_proposal = None;
         s.branch(false, None);
-        return Ok(format!("不采纳重办建议：{note}"));
+        let params = Params {
+            approve: Some(false),
+            ..Params::default()
+        };
+        return Ok(Event::new(params, note));
     }
     // The unit is told why in the shift lead's own words (QA's note is the centre's).
     let Some(note) = note else {
@@ -220,10 +205,7 @@ pub(super) fn decide_reopen(s: &mut Step) -> Result<String, AppError> {
         Some(r) => Some(active_unit(s.tx, r)?),
         None => None,
     };
-    start_again(s, unit)?;
+    let params = start_again(s, unit)?;
     s.branch(true, None);
-    Ok(format!(
-        "发回重办（第 {} 次）：{note}",
-        s.o.flags.reopen_count
-    ))
+    Ok(Event::new(params, note))
 }

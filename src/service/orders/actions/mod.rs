@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{OrderConfig, config, load_visible};
-use crate::domain::order::{ClosureKind, Order, OrderId, Round};
+use crate::domain::order::{ClosureKind, Event, Order, OrderId, Round};
 use crate::domain::order_state::{Action, Next, Refusal, State, Target, transition};
 use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
@@ -191,7 +191,7 @@ pub(crate) fn act_in(
         return Err(refusal(&old, actor, action, &cfg, now));
     }
     let mut o = old.clone();
-    let note = {
+    let event = {
         let mut step = Step {
             tx,
             cfg: &cfg,
@@ -211,7 +211,7 @@ pub(crate) fn act_in(
     } else {
         action.code()
     };
-    o.push_timeline(now, actor.id, &actor.display_name, actor.role, code, note);
+    o.push_timeline(now, actor.id, &actor.display_name, actor.role, code, event);
     orders::put(tx, Some(&old), &o)?;
     audit::append(
         tx,
@@ -225,8 +225,8 @@ pub(crate) fn act_in(
     Ok(o)
 }
 
-/// Changes the order for the action and returns the timeline note.
-fn apply(s: &mut Step, action: Action) -> Result<String, AppError> {
+/// Changes the order for the action and returns what the timeline records of it.
+fn apply(s: &mut Step, action: Action) -> Result<Event, AppError> {
     let note = match action {
         Action::Reject => screening::reject(s)?,
         Action::Answer => screening::answer(s)?,
@@ -281,11 +281,6 @@ fn optional(
         Some(s) => required(field, label, s, max).map(Some),
         None => Ok(None),
     }
-}
-
-/// ` ：note` when there is a note, nothing otherwise.
-fn colon(note: Option<String>) -> String {
-    note.map(|n| format!("：{n}")).unwrap_or_default()
 }
 
 fn wrong_state(o: &Order, a: Action) -> AppError {

@@ -2,8 +2,9 @@
 
 use serde::Deserialize;
 
-use super::{Step, colon, lapse_pending_extensions, optional};
+use super::{Step, lapse_pending_extensions, optional};
 use crate::domain::calendar::Deadline;
+use crate::domain::order::{Event, Params};
 use crate::domain::time::Timestamp;
 use crate::error::AppError;
 use crate::service::orders::OrderConfig;
@@ -17,7 +18,7 @@ struct DecideBody {
     note: Option<String>,
 }
 
-pub(super) fn decide_return(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn decide_return(s: &mut Step) -> Result<Event, AppError> {
     let b: DecideBody = s.body()?;
     let note = optional("note", "审核意见", &b.note, 1000)?;
     let now = s.now;
@@ -37,15 +38,14 @@ pub(super) fn decide_return(s: &mut Step) -> Result<String, AppError> {
         lapse_pending_extensions(r, now);
     }
     s.branch(b.approve, Some(previous));
-    let verdict = if b.approve {
-        "同意退单，工单回到待派单"
-    } else {
-        "不同意退单，退回承办单位继续办理"
+    let params = Params {
+        approve: Some(b.approve),
+        ..Params::default()
     };
-    Ok(format!("{verdict}{}", colon(note)))
+    Ok(Event::new(params, note.unwrap_or_default()))
 }
 
-pub(super) fn decide_extension(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn decide_extension(s: &mut Step) -> Result<Event, AppError> {
     let b: DecideBody = s.body()?;
     let note = optional("note", "审核意见", &b.note, 1000)?;
     let (now, by, bound, calendar) = (s.now, s.actor.id, s.o.external_due, &s.cfg.calendar);
@@ -62,23 +62,21 @@ pub(super) fn decide_extension(s: &mut Step) -> Result<String, AppError> {
     ext.decided_by = Some(by);
     ext.note = note.clone();
     let days = ext.days;
+    let mut params = Params {
+        days: Some(days),
+        approve: Some(b.approve),
+        ..Params::default()
+    };
     if !b.approve {
-        return Ok(format!("不同意延期{}", colon(note)));
+        return Ok(Event::new(params, note.unwrap_or_default()));
     }
     let h: Deadline = handle.ok_or_else(|| AppError::conflict("not_signed", "工单尚未签收"))?;
     // Never past the platform's own deadline.
     let moved = calendar.extend(h, days).bounded(bound);
     r.handle = Some(moved);
-    let capped = bound.is_some_and(|b| moved.due == b);
-    Ok(format!(
-        "同意延期 {days} 个工作日，新办理时限 {}{}",
-        moved.due.display_cst(),
-        if capped {
-            "（以平台规定的期限为限）"
-        } else {
-            ""
-        }
-    ))
+    params.capped = bound.is_some_and(|b| moved.due == b);
+    params.due = Some(moved.due);
+    Ok(Event::new(params, note.unwrap_or_default()))
 }
 
 /// The callback deadline: the end of the next working day(s) after `from`, with its last
@@ -94,7 +92,7 @@ pub(super) fn callback_deadline(cfg: &OrderConfig, from: Timestamp) -> Deadline 
     }
 }
 
-pub(super) fn review_reply(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn review_reply(s: &mut Step) -> Result<Event, AppError> {
     let b: DecideBody = s.body()?;
     let note = optional("note", "审核意见", &b.note, 1000)?;
     if !b.approve && note.is_none() {
@@ -110,7 +108,11 @@ pub(super) fn review_reply(s: &mut Step) -> Result<String, AppError> {
     }
     s.branch(b.approve, None);
     if !b.approve {
-        return Ok(format!("答复退回重新办理：{}", note.unwrap_or_default()));
+        let params = Params {
+            approve: Some(false),
+            ..Params::default()
+        };
+        return Ok(Event::new(params, note.unwrap_or_default()));
     }
     let deadline = callback_deadline(s.cfg, s.now);
     s.o.callback_due = Some(deadline);
@@ -133,13 +135,20 @@ pub(super) fn review_reply(s: &mut Step) -> Result<String, AppError> {
             &s.actor.display_name,
             s.actor.role,
             "merged_reply",
-            format!("主工单 {} 已答复，待回访本件来电人", s.o.number),
+            Event::of(Params {
+                order: Some(s.o.number.clone()),
+                ..Params::default()
+            }),
         );
         orders::put(s.tx, Some(&old), &child)?;
     }
-    Ok(format!(
-        "答复审核通过，请于 {} 前回访",
-        deadline.due.display_cst()
+    Ok(Event::new(
+        Params {
+            approve: Some(true),
+            due: Some(deadline.due),
+            ..Params::default()
+        },
+        note.unwrap_or_default(),
     ))
 }
 
@@ -150,10 +159,10 @@ struct NoteBody {
     note: String,
 }
 
-pub(super) fn close(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn close(s: &mut Step) -> Result<Event, AppError> {
     let b: NoteBody = s.body()?;
     let note = optional("note", "审结意见", &Some(b.note), 1000)?;
     s.o.closure = Some(crate::domain::order::ClosureKind::Reviewed);
     s.o.closed_at = Some(s.now);
-    Ok(format!("审结{}", colon(note)))
+    Ok(Event::note(note.unwrap_or_default()))
 }

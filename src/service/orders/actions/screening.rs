@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Step, lapse_pending_extensions, required};
-use crate::domain::order::{ClosureKind, Order};
+use crate::domain::order::{ClosureKind, Event, Order, Params};
 use crate::domain::order_state::State;
 use crate::error::AppError;
 use crate::store::orders;
@@ -20,7 +20,7 @@ struct RejectBody {
     transferred_to: Option<String>,
 }
 
-pub(super) fn reject(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn reject(s: &mut Step) -> Result<Event, AppError> {
     let b: RejectBody = s.body()?;
     if !(1..=10).contains(&b.reason_code) {
         return Err(AppError::invalid(
@@ -61,11 +61,12 @@ pub(super) fn reject(s: &mut Step) -> Result<String, AppError> {
     if b.reason_code == 9 {
         crate::store::blacklist::add_incident(s.tx, &o.caller.phone, s.now, o.id)?;
     }
-    Ok(format!(
-        "不予受理（代码 {}）{}。已告知来电人：{told}",
-        b.reason_code,
-        transfer.map(|n| format!("，已转 {n}")).unwrap_or_default()
-    ))
+    let params = Params {
+        reason_code: Some(b.reason_code),
+        transfer,
+        ..Params::default()
+    };
+    Ok(Event::new(params, note))
 }
 
 #[derive(Deserialize)]
@@ -76,7 +77,7 @@ struct AnswerBody {
     articles: Vec<u64>,
 }
 
-pub(super) fn answer(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn answer(s: &mut Step) -> Result<Event, AppError> {
     let b: AnswerBody = s.body()?;
     let reply = required("reply", "答复内容", &b.reply, 5000)?;
     let mut cited = Vec::new();
@@ -91,7 +92,7 @@ pub(super) fn answer(s: &mut Step) -> Result<String, AppError> {
     o.articles = b.articles;
     o.closure = Some(ClosureKind::Direct);
     o.closed_at = Some(s.now);
-    Ok(format!("直接答复：{reply}"))
+    Ok(Event::note(reply))
 }
 
 #[derive(Deserialize)]
@@ -115,7 +116,7 @@ pub(super) fn master_reply(master: &Order) -> Option<String> {
         .map(|r| r.public_reply.clone().unwrap_or_else(|| r.result.clone()))
 }
 
-pub(super) fn merge(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn merge(s: &mut Step) -> Result<Event, AppError> {
     let b: MergeBody = s.body()?;
     let key = match &b.into {
         Value::Number(n) => n.to_string(),
@@ -149,7 +150,10 @@ pub(super) fn merge(s: &mut Step) -> Result<String, AppError> {
         &s.actor.display_name,
         s.actor.role,
         "merged_in",
-        format!("并入工单 {}", s.o.number),
+        Event::of(Params {
+            order: Some(s.o.number.clone()),
+            ..Params::default()
+        }),
     );
     orders::put(s.tx, Some(&old_master), &master)?;
     let o = &mut *s.o;
@@ -161,7 +165,10 @@ pub(super) fn merge(s: &mut Step) -> Result<String, AppError> {
         o.flags.callback_pending = true;
         o.callback_due = Some(super::review::callback_deadline(s.cfg, s.now));
     }
-    Ok(format!("并入主工单 {}", master.number))
+    Ok(Event::of(Params {
+        order: Some(master.number),
+        ..Params::default()
+    }))
 }
 
 #[derive(Deserialize)]
@@ -171,7 +178,7 @@ struct NoteBody {
     note: String,
 }
 
-pub(super) fn withdraw(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn withdraw(s: &mut Step) -> Result<Event, AppError> {
     let b: NoteBody = s.body()?;
     let note = required("note", "撤单说明", &b.note, 1000)?;
     let now = s.now;
@@ -180,5 +187,5 @@ pub(super) fn withdraw(s: &mut Step) -> Result<String, AppError> {
         r.finished_at.get_or_insert(now);
         lapse_pending_extensions(r, now);
     }
-    Ok(format!("撤单：{note}"))
+    Ok(Event::note(note))
 }

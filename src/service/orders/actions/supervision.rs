@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::{Step, optional, required};
-use crate::domain::order_state::State;
+use crate::domain::order::{Event, Params};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::service::App;
@@ -16,12 +16,14 @@ struct NoteBody {
     note: String,
 }
 
-pub(super) fn urge(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn urge(s: &mut Step) -> Result<Event, AppError> {
     let b: NoteBody = s.body()?;
     let note = required("note", "催办内容", &b.note, 1000)?;
-    s.round()?.urges += 1;
+    let r = s.round()?;
+    r.urges += 1;
+    let unit = r.unit;
     s.o.flags.urge_count += 1;
-    Ok(format!("催办：{note}"))
+    Ok(Event::new(Params::unit(Some(unit)), note))
 }
 
 #[derive(Deserialize)]
@@ -32,12 +34,16 @@ struct SuperviseBody {
     note: String,
 }
 
-pub(super) fn supervise(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn supervise(s: &mut Step) -> Result<Event, AppError> {
     let b: SuperviseBody = s.body()?;
     let note = required("note", "督办意见", &b.note, 1000)?;
     let level = optional("level", "督办级别", &b.level, 16)?.unwrap_or_else(|| "一般督办".into());
     s.o.flags.supervised = Some(level.clone());
-    Ok(format!("{level}：{note}"))
+    let params = Params {
+        level: Some(level),
+        ..Params::unit(s.o.current_round().map(|r| r.unit))
+    };
+    Ok(Event::new(params, note))
 }
 
 /// Urges every order whose running deadline has passed, once per deadline; run by the
@@ -60,11 +66,6 @@ pub fn urge_overdue(app: &App) -> Result<usize, AppError> {
                 return Ok(());
             }
             let mut o = old.clone();
-            let what = if o.state == State::Dispatched {
-                "签收"
-            } else {
-                "办理"
-            };
             if let Some(r) = o.current_round_mut() {
                 r.urges += 1;
             }
@@ -79,7 +80,11 @@ pub fn urge_overdue(app: &App) -> Result<usize, AppError> {
                 "系统",
                 Role::Supervisor,
                 "auto_urge",
-                format!("已超过{what}时限（{}），系统自动催办", at.display_cst()),
+                Event::of(Params {
+                    due: Some(at),
+                    stage: Some(o.state),
+                    ..Params::unit(o.current_round().map(|r| r.unit))
+                }),
             );
             orders::put(tx, Some(&old), &o)?;
             audit::append(

@@ -5,7 +5,9 @@ use serde::Deserialize;
 
 use super::{Step, lapse_pending_extensions, optional, required};
 use crate::domain::calendar::Span;
-use crate::domain::order::{CoOpinion, Contact, Extension, Order, Reply, Resolved, Return, Round};
+use crate::domain::order::{
+    CoOpinion, Contact, Event, Extension, Order, Params, Reply, Resolved, Return, Round,
+};
 use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
 use crate::error::AppError;
@@ -57,13 +59,16 @@ pub(super) fn extension_refusal(
     None
 }
 
-pub(super) fn sign(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn sign(s: &mut Step) -> Result<Event, AppError> {
     let (now, external_due, calendar) = (s.now, s.o.external_due, &s.cfg.calendar);
     let r = s.round()?;
     r.signed_at = Some(now);
     let handle = calendar.deadline(now, r.handle_span).bounded(external_due);
     r.handle = Some(handle);
-    Ok(format!("已签收，办理时限 {}", handle.due.display_cst()))
+    Ok(Event::of(Params {
+        due: Some(handle.due),
+        ..Params::default()
+    }))
 }
 
 #[derive(Deserialize)]
@@ -74,7 +79,7 @@ struct ReturnBody {
     basis: Option<String>,
 }
 
-pub(super) fn return_order(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn return_order(s: &mut Step) -> Result<Event, AppError> {
     let b: ReturnBody = s.body()?;
     let reason = required("reason", "退单理由", &b.reason, 1000)?;
     let basis = optional("basis", "依据", &b.basis, 1000)?;
@@ -89,7 +94,7 @@ pub(super) fn return_order(s: &mut Step) -> Result<String, AppError> {
         decided_at: None,
         note: None,
     });
-    Ok(format!("申请退单：{reason}"))
+    Ok(Event::note(reason))
 }
 
 #[derive(Deserialize)]
@@ -99,7 +104,7 @@ struct ExtensionBody {
     reason: String,
 }
 
-pub(super) fn request_extension(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn request_extension(s: &mut Step) -> Result<Event, AppError> {
     let b: ExtensionBody = s.body()?;
     let max = s.cfg.limits.max_extension_days;
     if b.days == 0 || b.days > max {
@@ -120,7 +125,11 @@ pub(super) fn request_extension(s: &mut Step) -> Result<String, AppError> {
         decided_by: None,
         note: None,
     });
-    Ok(format!("申请延期 {} 个工作日：{reason}", b.days))
+    let params = Params {
+        days: Some(b.days),
+        ..Params::default()
+    };
+    Ok(Event::new(params, reason))
 }
 
 #[derive(Deserialize)]
@@ -130,12 +139,12 @@ struct NoteBody {
     note: String,
 }
 
-pub(super) fn progress(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn progress(s: &mut Step) -> Result<Event, AppError> {
     let b: NoteBody = s.body()?;
     let note = required("note", "汇报内容", &b.note, 2000)?;
     let (now, by) = (s.now, s.actor.id);
     s.round()?.progress.push((now, by, note.clone()));
-    Ok(format!("中途汇报：{note}"))
+    Ok(Event::note(note))
 }
 
 #[derive(Deserialize)]
@@ -183,7 +192,7 @@ fn contact_time(v: &Option<String>, now: Timestamp) -> Result<Option<String>, Ap
     Ok(Some(t.display_cst().chars().take(16).collect()))
 }
 
-pub(super) fn reply(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn reply(s: &mut Step) -> Result<Event, AppError> {
     let b: ReplyBody = s.body()?;
     let result = required("result", "办理结果", &b.result, 5000)?;
     if result.chars().count() < MIN_REPLY_CHARS {
@@ -220,11 +229,12 @@ pub(super) fn reply(s: &mut Step) -> Result<String, AppError> {
     });
     r.finished_at = Some(now);
     lapse_pending_extensions(r, now);
-    Ok(format!(
-        "{}答复（{}）：{result}",
-        if on_behalf { "值班长代录" } else { "" },
-        b.resolved.label()
-    ))
+    let params = Params {
+        resolved: Some(b.resolved),
+        on_behalf,
+        ..Params::default()
+    };
+    Ok(Event::new(params, result))
 }
 
 /// A co-unit's span: the main unit's, one working day shorter, so its opinion is in before
@@ -236,7 +246,7 @@ fn co_span(main: Span) -> Span {
     }
 }
 
-pub(super) fn co_sign(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn co_sign(s: &mut Step) -> Result<Event, AppError> {
     let unit = s.actor.unit.ok_or(AppError::Forbidden)?;
     let (now, external_due, calendar) = (s.now, s.o.external_due, &s.cfg.calendar);
     let r = s.round()?;
@@ -249,10 +259,11 @@ pub(super) fn co_sign(s: &mut Step) -> Result<String, AppError> {
         .bounded(main_due);
     part.signed_at = Some(now);
     part.due = Some(due);
-    Ok(format!(
-        "协办单位已签收，协办意见时限 {}",
-        due.due.display_cst()
-    ))
+    Ok(Event::of(Params {
+        unit: Some(unit),
+        due: Some(due.due),
+        ..Params::default()
+    }))
 }
 
 #[derive(Deserialize)]
@@ -262,7 +273,7 @@ struct OpinionBody {
     note: String,
 }
 
-pub(super) fn co_opinion(s: &mut Step) -> Result<String, AppError> {
+pub(super) fn co_opinion(s: &mut Step) -> Result<Event, AppError> {
     let b: OpinionBody = s.body()?;
     let text = required("note", "协办意见", &b.note, 2000)?;
     let unit = s.actor.unit.ok_or(AppError::Forbidden)?;
@@ -276,5 +287,5 @@ pub(super) fn co_opinion(s: &mut Step) -> Result<String, AppError> {
             by,
             text: text.clone(),
         });
-    Ok(format!("协办意见：{text}"))
+    Ok(Event::new(Params::unit(Some(unit)), text))
 }

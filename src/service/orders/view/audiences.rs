@@ -58,7 +58,7 @@ pub(super) fn staff_view(
         timeline: o
             .timeline
             .iter()
-            .map(|t| timeline_view(t, red.apply(&t.note)))
+            .map(|t| timeline_view(t, units, &text, false))
             .collect(),
         flags: FlagsView {
             supervised: o.flags.supervised.clone(),
@@ -109,7 +109,7 @@ pub(super) fn unit_view(
     let red = Redactor::for_role(o, Role::Unit);
     let text = |s: &str| red.apply(s);
     let names = names_of(o);
-    let timeline = unit_timeline(o, &mine, &red);
+    let timeline = unit_timeline(o, &mine, &red, units);
     let caller = caller_view(o, Role::Unit);
     OrderView {
         id: o.id.0,
@@ -194,7 +194,13 @@ pub(super) fn unit_view(
 
 /// The timeline entries of the unit's own rounds (and of registration), each note as
 /// `privacy::unit_note` allows.
-fn unit_timeline(o: &Order, mine: &[usize], red: &Redactor) -> Vec<TimelineView> {
+fn unit_timeline(
+    o: &Order,
+    mine: &[usize],
+    red: &Redactor,
+    units: &HashMap<UnitId, Unit>,
+) -> Vec<TimelineView> {
+    let text = |s: &str| red.apply(s);
     let visible_round = |n: Option<u32>| match n {
         Some(0) => true,
         Some(n) => mine.contains(&(n as usize - 1)),
@@ -205,8 +211,8 @@ fn unit_timeline(o: &Order, mine: &[usize], red: &Redactor) -> Vec<TimelineView>
         .zip(privacy::timeline_rounds(o))
         .filter(|(_, n)| visible_round(*n))
         .filter_map(|(t, _)| match privacy::unit_note(&t.action) {
-            UnitNote::Full => Some(timeline_view(t, red.apply(&t.note))),
-            UnitNote::Plain(note) => Some(timeline_view(t, note.to_string())),
+            UnitNote::Full => Some(timeline_view(t, units, &text, false)),
+            UnitNote::Plain => Some(timeline_view(t, units, &text, true)),
             UnitNote::Hidden => None,
         })
         .collect()

@@ -76,6 +76,8 @@ pub struct RoundView {
     pub co_parts: Vec<serde_json::Value>,
 }
 
+/// One timeline entry: the action code, its parameters ready to show (ids as names, times as
+/// text; the template makes the sentence) and the user's words.
 #[derive(Serialize)]
 pub struct TimelineView {
     pub at: String,
@@ -83,7 +85,53 @@ pub struct TimelineView {
     pub user: String,
     pub role: Role,
     pub action: String,
+    pub p: EventView,
     pub note: String,
+}
+
+/// `Params` for the eye: only what the entry has is sent.
+#[derive(Serialize, Default)]
+pub struct EventView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<UnitBrief>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub co_units: Vec<UnitBrief>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approve: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub on_behalf: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub capped: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sample: bool,
 }
 
 /// The order's flags; merge links only for the centre's staff.

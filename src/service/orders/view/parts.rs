@@ -228,13 +228,48 @@ pub(super) fn actions_for(
     actions
 }
 
-pub(super) fn timeline_view(t: &crate::domain::order::TimelineEntry, note: String) -> TimelineView {
+/// A timeline entry for the eye, its words as the audience may read them (`text`); `bare`
+/// shows the action alone (a unit's neutral view of the centre's own entries).
+pub(super) fn timeline_view(
+    t: &crate::domain::order::TimelineEntry,
+    units: &HashMap<UnitId, Unit>,
+    text: &dyn Fn(&str) -> String,
+    bare: bool,
+) -> TimelineView {
+    let p = t.params();
+    let p = if bare {
+        EventView::default()
+    } else {
+        EventView {
+            unit: p.unit.map(|u| brief(units, u)),
+            co_units: p.co_units.iter().map(|u| brief(units, *u)).collect(),
+            round: p.round,
+            due: p.due.map(|d| d.display_cst()),
+            days: p.days,
+            approve: p.approve,
+            reason_code: p.reason_code,
+            transfer: p.transfer.clone(),
+            satisfaction: p.satisfaction.map(|s| s.code()),
+            resolved: p.resolved.map(|r| r.code()),
+            count: p.count,
+            level: p.level.as_deref().map(text),
+            order: p.order.clone(),
+            stage: p.stage.map(|s| s.code()),
+            kind: p.kind.map(|k| k.code()),
+            channel: p.channel.map(|c| c.code()),
+            file: p.file.as_deref().map(text),
+            on_behalf: p.on_behalf,
+            capped: p.capped,
+            sample: p.sample,
+        }
+    };
     TimelineView {
         at: t.at.rfc3339_cst(),
         at_display: t.at.display_cst(),
         user: t.user_name.clone(),
         role: t.role,
         action: t.action.clone(),
-        note,
+        p,
+        note: if bare { String::new() } else { text(&t.note) },
     }
 }
