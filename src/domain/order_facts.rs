@@ -13,7 +13,7 @@
 //! the measure, a sub-code (satisfaction or resolution level, else 0). So all facts of one
 //! dimension over a date range are one key range.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::order::{ClosureKind, Order, Resolved, Round, Satisfaction};
 use super::order_index::cst_day;
@@ -204,10 +204,16 @@ pub fn range(dim: Dim, from: u32, to: u32) -> (Vec<u8>, Vec<u8>) {
     (lo, hi)
 }
 
+/// One counted event of a unit: (unit id, measure, sub-code, when). The index keeps one key
+/// per event (`order_index::Kind::UnitEvent`) so every assessment figure lists the orders
+/// behind it.
+pub type UnitEvent = (u64, Measure, u8, Timestamp);
+
 /// Collects the facts of one order.
 struct Facts<'a> {
     o: &'a Order,
     out: BTreeMap<Vec<u8>, i64>,
+    events: BTreeSet<UnitEvent>,
 }
 
 impl Facts<'_> {
@@ -247,7 +253,14 @@ impl Facts<'_> {
     }
 
     fn unit(&mut self, r: &Round, at: Timestamp, measure: Measure, sub: u8, n: i64) {
-        self.add(Dim::Unit, Value::Id(r.unit.0), at, measure, sub, n);
+        self.unit_id(r.unit.0, at, measure, sub, n);
+    }
+
+    fn unit_id(&mut self, unit: u64, at: Timestamp, measure: Measure, sub: u8, n: i64) {
+        self.add(Dim::Unit, Value::Id(unit), at, measure, sub, n);
+        if measure != Measure::FinishSecs && n != 0 {
+            self.events.insert((unit, measure, sub, at));
+        }
     }
 
     fn operator(&mut self, user: u64, at: Timestamp, measure: Measure, n: i64) {
@@ -277,9 +290,19 @@ fn standing_reply(r: &Round) -> Option<&super::order::Reply> {
 
 /// Every fact of the order with its weight (a count, or seconds for `…Secs`).
 pub fn facts(o: &Order) -> BTreeMap<Vec<u8>, i64> {
+    collect(o).out
+}
+
+/// Every counted event of a unit in the order (the orders behind each unit figure).
+pub fn unit_events(o: &Order) -> BTreeSet<UnitEvent> {
+    collect(o).events
+}
+
+fn collect(o: &Order) -> Facts<'_> {
     let mut f = Facts {
         o,
         out: BTreeMap::new(),
+        events: BTreeSet::new(),
     };
     let acted_by = |code: &str| {
         o.timeline
@@ -359,7 +382,7 @@ pub fn facts(o: &Order) -> BTreeMap<Vec<u8>, i64> {
             ),
         }
     }
-    f.out
+    f
 }
 
 fn round_facts(f: &mut Facts, r: &Round) {
@@ -368,7 +391,7 @@ fn round_facts(f: &mut Facts, r: &Round) {
     f.unit(r, at, Measure::Dispatched, 0, 1);
     f.operator(r.dispatched_by.0, at, Measure::Dispatched, 1);
     for u in &r.co_units {
-        f.add(Dim::Unit, Value::Id(u.0), at, Measure::CoDispatched, 0, 1);
+        f.unit_id(u.0, at, Measure::CoDispatched, 0, 1);
     }
     if let Some(signed) = r.signed_at {
         f.unit(r, signed, Measure::Signed, 0, 1);

@@ -61,6 +61,9 @@ pub enum Kind {
     /// Orders by two list filters at once (state, kind, channel, line, unit: each pair), so
     /// a list with two filters is one key range and its total one counter.
     Pair = 21,
+    /// Each counted event of a unit (`order_facts::unit_events`) by unit, measure, sub-code
+    /// and time: the orders behind each assessment figure. No counters (the facts count).
+    UnitEvent = 22,
 }
 
 /// The filter kinds that have per-day counters (registration day, Beijing time).
@@ -303,7 +306,24 @@ pub fn entries(o: &Order) -> Vec<Entry> {
     let mut out = Vec::new();
     filter_entries(o, &mut out);
     queue_entries(o, &mut out);
+    for (unit, measure, sub, at) in super::order_facts::unit_events(o) {
+        out.push(Entry {
+            key: unit_event(UnitId(unit), measure, sub)
+                .time(at)
+                .u64(o.id.0)
+                .bytes(),
+            counters: Vec::new(),
+        });
+    }
     out
+}
+
+/// The prefix of a unit's events of one measure and sub-code.
+pub fn unit_event(unit: UnitId, measure: super::order_facts::Measure, sub: u8) -> Key {
+    Key::new(Kind::UnitEvent)
+        .u64(unit.0)
+        .u8(measure as u8)
+        .u8(sub)
 }
 
 /// The lists by registration time: every filter value, each pair, a caller's history, the

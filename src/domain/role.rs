@@ -84,10 +84,14 @@ pub enum Permission {
     HandoverWrite,
     /// Urge all of a unit's overdue orders at once.
     UrgeUnits,
+    /// Read the reports: unit assessment, 通报, hot topics.
+    ReportsRead,
+    /// Set the assessment's weights, minimum sample and rules.
+    AssessmentManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 17] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -103,6 +107,8 @@ impl Permission {
         Permission::KnowledgeRead,
         Permission::HandoverWrite,
         Permission::UrgeUnits,
+        Permission::ReportsRead,
+        Permission::AssessmentManage,
     ];
 }
 
@@ -125,6 +131,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::KnowledgeRead => true,
         Permission::HandoverWrite => matches!(role, ShiftLead),
         Permission::UrgeUnits => matches!(role, Supervisor | ShiftLead),
+        Permission::ReportsRead => matches!(role, ShiftLead | Qa | Supervisor | Admin),
+        Permission::AssessmentManage => matches!(role, Admin),
     }
 }
 
@@ -155,7 +163,7 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 39);
+        assert_eq!(granted, 44);
         assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)
             || matches!(p, Permission::OrdersRead | Permission::KnowledgeRead)));
         assert!(!allows(Role::Admin, Permission::OrdersCreate));

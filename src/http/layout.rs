@@ -15,6 +15,8 @@ pub struct UserBar {
     pub role: Role,
     pub role_label: String,
     pub must_change_password: bool,
+    /// Whether the reports (报表) are open to this role.
+    pub reports: bool,
 }
 
 #[derive(Serialize)]
@@ -59,6 +61,10 @@ pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> 
             role: a.role,
             role_label: settings.role_name(a.role),
             must_change_password: a.must_change_password,
+            reports: crate::domain::role::allows(
+                a.role,
+                crate::domain::role::Permission::ReportsRead,
+            ),
         }),
         active,
         csrf: actor.map(|a| a.csrf_token.clone()).unwrap_or_default(),

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod assets;
 pub mod attachments;
+pub mod export;
 pub mod extract;
 pub mod guard;
 pub mod layout;

@@ -93,6 +93,11 @@ routes! {
     POST   "/api/v1/orders/{id}/attachments" => Perm(OrdersRead), attachments::api_upload;
     POST   "/api/v1/units/{id}/urge_overdue" => Perm(UrgeUnits), api::orders::urge_unit;
 
+    // API: reports
+    GET    "/api/v1/reports/units"         => Perm(ReportsRead), api::reports::units;
+    GET    "/api/v1/admin/assessment"      => Perm(ReportsRead), api::reports::get_rules;
+    PUT    "/api/v1/admin/assessment"      => Perm(AssessmentManage), api::reports::put_rules;
+
     // API: screening
     GET    "/api/v1/blacklist"             => Perm(BlacklistRead), api::blacklist::list;
     POST   "/api/v1/blacklist"             => Perm(BlacklistManage), api::blacklist::add;
@@ -129,6 +134,12 @@ routes! {
     POST   "/orders/{id}/attachments"      => Perm(OrdersRead), attachments::page_upload;
     GET    "/orders/{id}/attachments/{hash}" => Perm(OrdersRead), attachments::download;
     POST   "/units/{id}/urge_overdue"      => Perm(UrgeUnits), pages::orders::urge_unit;
+
+    // Pages: reports
+    GET    "/reports"                      => Perm(ReportsRead), pages::reports::index;
+    GET    "/reports/units/{id}/orders"    => Perm(ReportsRead), pages::reports::figure;
+    GET    "/admin/assessment"             => Perm(AssessmentManage), pages::reports::rules_form;
+    POST   "/admin/assessment"             => Perm(AssessmentManage), pages::reports::save_rules;
 
     // Pages: screening
     GET    "/blacklist"                    => Perm(BlacklistRead), pages::blacklist::index;

@@ -9,6 +9,7 @@ pub mod handover;
 pub mod knowledge;
 pub mod orders;
 pub mod password;
+pub mod reports;
 pub mod rules;
 pub mod screening_settings;
 pub mod settings;

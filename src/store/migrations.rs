@@ -68,6 +68,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "store timeline entries as action codes with typed parameters",
         Step::Batched(orders::upgrade_timelines),
     ),
+    (
+        "index the orders behind each unit's assessment figures",
+        Step::Batched(orders::add_unit_events),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -452,3 +452,28 @@ pub fn upgrade_timelines_batch(
     }
     Ok(seen < batch)
 }
+
+/// Migration: the keys of every unit event (the orders behind each assessment figure), in
+/// batches of 10,000 orders. The kind is new, so none is pending or stored before.
+pub fn add_unit_events(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
+    let kind = crate::domain::order_index::Kind::UnitEvent as u8;
+    let orders = tx.open_table(ORDERS)?;
+    let mut keys = tx.open_table(ORDER_KEYS)?;
+    let mut seen = 0usize;
+    for row in orders.range(*next..)? {
+        let (k, v) = row?;
+        *next = k.value().saturating_add(1);
+        seen += 1;
+        let o: Order = decode(v.value())?;
+        for e in entries(&o)
+            .into_iter()
+            .filter(|e| e.key.first() == Some(&kind))
+        {
+            keys.insert(e.key.as_slice(), ())?;
+        }
+        if seen >= 10_000 {
+            break;
+        }
+    }
+    Ok(seen < 10_000)
+}

@@ -27,6 +27,7 @@ mod orders;
 mod pages;
 mod permissions;
 mod privacy;
+mod reports;
 mod rules;
 mod scale;
 mod screening;

@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 16);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 17);
 }
 
 #[tokio::test]
@@ -515,6 +515,27 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
             assert_eq!(a.note, b.note, "{} of {}", a.action, was.number);
         }
     }
+
+    // Schema 16: no keys of the units' events; the migration adds just those.
+    let event = hotline::domain::order_index::Kind::UnitEvent as u8;
+    store
+        .write(|tx| -> Result<(), hotline::store::StoreError> {
+            hotline::store::pending::fold_all(tx)?;
+            let (keys, _) = hotline::store::orders::stored(tx)?;
+            let mut kt = tx.open_table(tables::ORDER_KEYS).map_err(redb_err)?;
+            let mut removed = 0;
+            for k in keys.iter().filter(|k| k[0] == event) {
+                kt.remove(k.as_slice()).map_err(redb_err)?;
+                removed += 1;
+            }
+            assert!(removed > 10, "the units' events have keys");
+            drop(kt);
+            hotline::store::meta::set_schema_version(tx, 16)
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
 }
 
 /// The words the program wrote into a timeline entry before parameters existed (schema

@@ -185,6 +185,22 @@ pub(crate) async fn page_list(
         ),
         ("phone_lookup", "bench-op", format!("/orders?phone={phone}")),
         ("search", "bench-op", "/orders?q=%E5%81%9C%E6%B0%B4".into()),
+        // The unit assessment over a month and a year: per-day facts, never the orders.
+        (
+            "report_units_month",
+            "bench-sup",
+            format!("/api/v1/reports/units?from={month_from}&to={month_to}"),
+        ),
+        (
+            "report_units_year",
+            "bench-sup",
+            "/api/v1/reports/units?from=2025-11-01&to=2026-11-01".into(),
+        ),
+        (
+            "report_page_month",
+            "bench-sup",
+            format!("/reports?from={month_from}&to={month_to}"),
+        ),
     ];
     for (name, user) in [
         ("home_operator", "bench-op"),

@@ -5,6 +5,7 @@ pub mod blacklist;
 pub mod kb;
 pub mod ops;
 pub mod orders;
+pub mod reports;
 pub mod session;
 
 use serde::Serialize;

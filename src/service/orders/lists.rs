@@ -449,13 +449,40 @@ pub struct ListViews {
 /// The order list for a page or the API: each order as the user may see it.
 pub fn list_views(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListViews, AppError> {
     let p = list(app, actor, f)?;
+    Ok(ListViews {
+        items: views(app, actor, &p.items)?,
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+        search_behind: p.search_behind,
+    })
+}
+
+/// Orders by id (a report's list of the orders behind a figure), each as the user may see
+/// it; ids the user may not read are left out.
+pub fn views_of(app: &App, actor: &Actor, ids: &[OrderId]) -> Result<Vec<view::View>, AppError> {
+    actor.require(Permission::OrdersRead)?;
+    let found = app.store.read(|tx| -> Result<Vec<Order>, AppError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match super::load_visible(tx, actor, *id) {
+                Ok(o) => out.push(o),
+                Err(AppError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    })?;
+    views(app, actor, &found)
+}
+
+fn views(app: &App, actor: &Actor, items: &[Order]) -> Result<Vec<view::View>, AppError> {
     let (cfg, units) = app
         .store
         .read(|tx| -> Result<_, AppError> { Ok((config(tx)?, unit_map(tx)?)) })?;
     let now = app.now();
     // A list that shows callers counts as looking at them, like opening each order.
-    let shown: Vec<OrderId> = p
-        .items
+    let shown: Vec<OrderId> = items
         .iter()
         .filter(|o| privacy::shows_caller(o, privacy::Audience::of(actor)))
         .map(|o| o.id)
@@ -463,15 +490,8 @@ pub fn list_views(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListViews,
     if let Err(e) = super::viewed::record_views(app, actor, &shown, "list", None) {
         tracing::warn!(error = %e, "list views not recorded");
     }
-    Ok(ListViews {
-        items: p
-            .items
-            .iter()
-            .map(|o| view::build(o, actor, &cfg, &units, now))
-            .collect(),
-        total: p.total,
-        page: p.page,
-        per_page: p.per_page,
-        search_behind: p.search_behind,
-    })
+    Ok(items
+        .iter()
+        .map(|o| view::build(o, actor, &cfg, &units, now))
+        .collect())
 }

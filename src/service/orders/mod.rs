@@ -13,7 +13,7 @@ mod viewed;
 
 pub use hints::{hints, live_hints};
 pub use intake::{IntakeResult, NewCaller, NewOrder, intake, parse_due};
-pub use lists::{ListFilter, ListPage, ListViews, list, list_views};
+pub use lists::{ListFilter, ListPage, ListViews, list, list_views, views_of};
 pub use viewed::{ViewRecord, flush_views, reveal, views};
 
 use serde_json::json;

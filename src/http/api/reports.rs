@@ -1,0 +1,46 @@
+//! Reports over JSON, CSV and XLSX.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::assessment::Rules;
+use crate::error::AppError;
+use crate::http::export::{Format, PeriodQuery, download};
+use crate::http::extract::{ApiJson, Q};
+use crate::http::{AppState, blocking};
+use crate::service::Actor;
+use crate::service::reports::{Period, units};
+
+pub async fn units(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let format = Format::parse(q.format.as_deref())?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), state.app.now())?;
+    let report = blocking(&state, move |app| units::assess(app, &actor, &period)).await?;
+    match format {
+        Format::Json => Ok(Json(report).into_response()),
+        f => download(&units::table(&report), f, "units", &report.period),
+    }
+}
+
+pub async fn get_rules(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<Rules>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| units::rules(app, &actor)).await?,
+    ))
+}
+
+pub async fn put_rules(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(rules): ApiJson<Rules>,
+) -> Result<Json<Rules>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| units::save_rules(app, &actor, rules)).await?,
+    ))
+}

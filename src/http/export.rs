@@ -1,0 +1,63 @@
+//! Report downloads: the period a report is asked for, and a table as CSV or XLSX.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::service::reports::{Period, table::Table};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// How a report is wanted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn parse(v: Option<&str>) -> Result<Format, AppError> {
+        match v.map(str::trim).filter(|s| !s.is_empty()) {
+            None | Some("json") | Some("html") => Ok(Format::Json),
+            Some("csv") => Ok(Format::Csv),
+            Some("xlsx") => Ok(Format::Xlsx),
+            Some(_) => Err(AppError::invalid("format", "导出格式应为 csv 或 xlsx")),
+        }
+    }
+}
+
+/// A table as a download named `<name>-<from>-<to>.<ext>`.
+pub fn download(t: &Table, format: Format, name: &str, p: &Period) -> Result<Response, AppError> {
+    let (body, mime, ext) = match format {
+        Format::Csv => (t.csv(), "text/csv; charset=utf-8", "csv"),
+        _ => (
+            t.xlsx()?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    let file = format!("{name}-{}-{}.{ext}", p.from, p.last);
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,212 @@
+//! Report pages (报表): the unit assessment with its formulas, the orders behind each
+//! figure, and the admin's assessment rules.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::Flash;
+use crate::domain::assessment::Rules;
+use crate::domain::order::{OrderId, Satisfaction};
+use crate::domain::role::{Permission, allows};
+use crate::domain::unit::UnitId;
+use crate::error::AppError;
+use crate::http::export::{Format, PeriodQuery, download};
+use crate::http::extract::{PageForm, Q};
+use crate::http::layout::{layout, page};
+use crate::http::{AppState, blocking};
+use crate::service::Actor;
+use crate::service::reports::{Period, shortcuts, units};
+
+/// The unit assessment for the period (default: this month); `format=csv|xlsx` downloads it.
+pub async fn index(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let format = Format::parse(q.format.as_deref())?;
+    let now = state.app.now();
+    let period = match Period::parse(q.from.as_deref(), q.to.as_deref(), now) {
+        Ok(p) => p,
+        Err(e) => {
+            let p = Period::parse(None, None, now)?;
+            return units_page(&state, &actor, p, Some(e)).await;
+        }
+    };
+    if format != Format::Json {
+        let a = actor.clone();
+        let report = blocking(&state, move |app| units::assess(app, &a, &period)).await?;
+        return download(&units::table(&report), format, "units", &report.period);
+    }
+    units_page(&state, &actor, period, None).await
+}
+
+async fn units_page(
+    state: &AppState,
+    actor: &Actor,
+    period: Period,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let report = blocking(state, move |app| units::assess(app, &a, &period)).await?;
+    let leagues: Vec<_> = crate::domain::unit::League::ALL
+        .iter()
+        .map(|l| {
+            let rows: Vec<&units::UnitRow> = report
+                .items
+                .iter()
+                .filter(|u| u.unit.league == l.code())
+                .collect();
+            (l.label(), rows)
+        })
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
+    let ctx = minijinja::context! {
+        report => report,
+        leagues => leagues,
+        shortcuts => shortcuts(state.app.now()),
+        satisfaction => Satisfaction::ALL.iter().map(|s| (s.code(), s.label())).collect::<Vec<_>>(),
+        can_manage => allows(actor.role, Permission::AssessmentManage),
+        error => error.as_ref().map(|e| e.to_string()),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let l = layout(state, Some(actor), "reports");
+    Ok((status, page(l, "reports/units.html", ctx)?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FigureQuery {
+    #[serde(default)]
+    figure: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// The orders behind one figure of one unit (the newest 200).
+pub async fn figure(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    Q(q): Q<FigureQuery>,
+) -> Result<Response, AppError> {
+    let unit = id
+        .parse::<u64>()
+        .map(UnitId)
+        .map_err(|_| AppError::NotFound)?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), state.app.now())?;
+    let figure = q.figure.clone();
+    let a = actor.clone();
+    let p = period.clone();
+    let (name, rows) = blocking(&state, move |app| {
+        let found = units::figure_orders(app, &a, unit, &figure, &p, 200)?;
+        let ids: Vec<OrderId> = found.iter().map(|(_, id)| *id).collect();
+        let name = app
+            .store
+            .read(|tx| crate::store::units::get(tx, unit))?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        Ok((name, crate::service::orders::views_of(app, &a, &ids)?))
+    })
+    .await?;
+    let label = units::FIGURES
+        .iter()
+        .find(|(c, _)| *c == q.figure)
+        .map(|(_, l)| *l)
+        .unwrap_or_default();
+    let ctx = minijinja::context! {
+        unit_id => unit.0, unit_name => name, figure => q.figure, label => label,
+        period => period, rows => rows,
+    };
+    let l = layout(&state, Some(&actor), "reports");
+    Ok(page(l, "reports/figure.html", ctx)?.into_response())
+}
+
+/// The admin's assessment rules.
+pub async fn rules_form(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(flash): Q<Flash>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let rules = blocking(&state, move |app| units::rules(app, &a)).await?;
+    rules_page(&state, &actor, rules, flash.ok, None).await
+}
+
+async fn rules_page(
+    state: &AppState,
+    actor: &Actor,
+    rules: Rules,
+    flash: Option<String>,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
+    let ctx = minijinja::context! {
+        rules => rules,
+        satisfaction => Satisfaction::ALL.iter().filter(|s| **s != Satisfaction::Unreachable).map(|s| (s.code(), s.label())).collect::<Vec<_>>(),
+        error => error.as_ref().map(|e| e.to_string()),
+        error_field => error.as_ref().and_then(|e| e.field()),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let l = layout(state, Some(actor), "assessment").with_flash(flash);
+    Ok((status, page(l, "admin/assessment.html", ctx)?).into_response())
+}
+
+pub async fn save_rules(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let num = |k: &str| -> Result<u32, AppError> {
+        let v = form.get(k).map(|s| s.trim()).unwrap_or("");
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 1000)
+            .ok_or_else(|| AppError::invalid("weights", "权重、样本量和分数线须为 0–1000 的整数"))
+    };
+    let parsed = (|| -> Result<Rules, AppError> {
+        let mut r = Rules::default();
+        let w = &mut r.weights;
+        w.signed_on_time = num("w_signed_on_time")?;
+        w.finished_on_time = num("w_finished_on_time")?;
+        w.satisfaction = num("w_satisfaction")?;
+        w.resolved = num("w_resolved")?;
+        w.returns = num("w_returns")?;
+        w.extensions = num("w_extensions")?;
+        w.reopens = num("w_reopens")?;
+        r.min_sample = num("min_sample")?;
+        r.grade_floors = [num("grade_a")?, num("grade_b")?, num("grade_c")?];
+        r.satisfied = Satisfaction::ALL
+            .iter()
+            .copied()
+            .filter(|s| form.contains_key(&format!("sat_{}", s.code())))
+            .collect();
+        r.unreachable_counts = form.contains_key("unreachable_counts");
+        Ok(r)
+    })();
+    let rules = match parsed {
+        Ok(r) => r,
+        Err(e) => return rules_page(&state, &actor, Rules::default(), None, Some(e)).await,
+    };
+    let a = actor.clone();
+    let typed = rules.clone();
+    match blocking(&state, move |app| units::save_rules(app, &a, rules)).await {
+        Ok(_) => {
+            Ok(crate::http::see_other("/admin/assessment?ok=assessment_saved").into_response())
+        }
+        Err(e @ AppError::Invalid { .. }) => rules_page(&state, &actor, typed, None, Some(e)).await,
+        Err(e) => Err(e),
+    }
+}

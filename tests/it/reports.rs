@@ -1,0 +1,486 @@
+//! Issue 10: unit assessment (考核) against figures computed by hand on a fixed data set —
+//! extensions, a reopen round, a co-unit, an unreachable callback, orders crossing the month
+//! end, an empty unit — with the orders behind each figure, CSV and XLSX read back, the
+//! rules the admin sets, and who may read it all.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::orders::{Centre, create, ok, order_body};
+
+/// The unit row of `code` in a units report.
+fn row<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit"]["code"] == code)
+        .unwrap_or_else(|| panic!("no row for {code}: {report}"))
+}
+
+fn approx(v: &Value, want: f64) -> bool {
+    v.as_f64().is_some_and(|x| (x - want).abs() < 0.006)
+}
+
+async fn report(s: &crate::helpers::Session, from: &str, to: &str) -> Value {
+    let r = s
+        .get(&format!("/api/v1/reports/units?from={from}&to={to}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+/// The order numbers behind a figure, from its page.
+async fn behind(
+    s: &crate::helpers::Session,
+    unit: u64,
+    figure: &str,
+    from: &str,
+    to: &str,
+) -> usize {
+    let r = s
+        .get(&format!(
+            "/reports/units/{unit}/orders?figure={figure}&from={from}&to={to}"
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    html.matches("<td class=\"mono nowrap\"><a href=\"/orders/")
+        .count()
+}
+
+struct Data {
+    c: Centre,
+    a: u64,
+    numbers: Vec<String>,
+}
+
+/// Monday 2026-11-30 09:00: six orders to unit A (one with B as co-unit), then into
+/// December (see each step). Returns the centre at Thursday 2026-12-10 09:00.
+async fn build() -> Data {
+    let mut c = Centre::new().await;
+    let r = c
+        .admin
+        .post(
+            "/api/v1/units",
+            json!({"code": "u-empty", "name": "空闲单位", "league": "county"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mut ids = Vec::new();
+    let mut numbers = Vec::new();
+    for i in 0..6 {
+        let o = create(&c.op, order_body(&format!("1390000000{i}"), "路灯不亮")).await;
+        ids.push(o["id"].as_u64().unwrap());
+        numbers.push(o["number"].as_str().unwrap().to_string());
+    }
+    let a = {
+        let v = ok(&c.op, ids[0], "dispatch", json!({"unit": "u-clerk-a"})).await;
+        v["rounds"][0]["unit"]["id"].as_u64().unwrap()
+    };
+    ok(
+        &c.op,
+        ids[1],
+        "dispatch",
+        json!({"unit": "u-clerk-a", "co_units": ["u-clerk-b"]}),
+    )
+    .await;
+    for id in &ids[2..] {
+        ok(&c.op, *id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    }
+    // November: A signs four on time; o1 replied, approved, very satisfied, closed; o3
+    // returned (approved) and sent to B; o4 extended by two working days.
+    for id in &ids[..4] {
+        ok(&c.unit_a, *id, "sign", json!({})).await;
+    }
+    ok(&c.unit_b, ids[1], "co_sign", json!({})).await;
+    ok(&c.unit_a, ids[0], "reply", json!({"result": "已安排人员修复路灯，现已恢复照明。", "resolved": "yes", "contacted": true})).await;
+    ok(&c.lead, ids[0], "review_reply", json!({"approve": true})).await;
+    ok(
+        &c.qa,
+        ids[0],
+        "callback",
+        json!({"satisfaction": "very_satisfied", "resolved": "yes"}),
+    )
+    .await;
+    ok(&c.lead, ids[0], "close", json!({})).await;
+    ok(
+        &c.unit_a,
+        ids[2],
+        "return",
+        json!({"reason": "不属于本单位职责"}),
+    )
+    .await;
+    ok(&c.lead, ids[2], "decide_return", json!({"approve": true})).await;
+    ok(&c.op, ids[2], "dispatch", json!({"unit": "u-clerk-b"})).await;
+    ok(
+        &c.unit_a,
+        ids[3],
+        "request_extension",
+        json!({"days": 2, "reason": "需协调电力公司"}),
+    )
+    .await;
+    ok(&c.sup, ids[3], "decide_extension", json!({"approve": true})).await;
+
+    // Wednesday 2 December: the overdue job urges o5, o6 (A) and o3 (B), whose signing was
+    // due Tuesday 09:00; A signs o5 late; o2 replied, one unreachable callback, then
+    // unsatisfied, reopened to A (with B again); the supervisor urges o6.
+    c.advance(2 * 86_400).await;
+    let app = c.app.running.as_ref().unwrap().app.clone();
+    assert_eq!(
+        hotline::service::orders::actions::urge_overdue(&app).unwrap(),
+        3
+    );
+    ok(&c.unit_a, ids[4], "sign", json!({})).await;
+    ok(&c.unit_a, ids[1], "reply", json!({"result": "已更换灯泡，线路老化问题待改造。", "resolved": "partly", "contacted": true})).await;
+    ok(&c.lead, ids[1], "review_reply", json!({"approve": true})).await;
+    ok(
+        &c.qa,
+        ids[1],
+        "callback",
+        json!({"satisfaction": "unreachable"}),
+    )
+    .await;
+    ok(
+        &c.qa,
+        ids[1],
+        "callback",
+        json!({"satisfaction": "unsatisfied", "resolved": "no"}),
+    )
+    .await;
+    ok(
+        &c.lead,
+        ids[1],
+        "reopen",
+        json!({"reason": "来电人反映路灯仍不亮"}),
+    )
+    .await;
+    ok(&c.sup, ids[5], "urge", json!({"note": "请尽快签收"})).await;
+
+    // Thursday 10 December: o4 replied a day after its extended deadline (9 December 09:00).
+    c.advance(8 * 86_400).await;
+    ok(&c.unit_a, ids[3], "reply", json!({"result": "已协调电力公司更换线路，路灯恢复。", "resolved": "yes", "contacted": true})).await;
+    Data { c, a, numbers }
+}
+
+#[tokio::test]
+async fn unit_assessment_matches_figures_computed_by_hand() {
+    let Data { c, a, numbers } = build().await;
+
+    // November: A's six dispatched, four signed on time, o1 finished and very satisfied.
+    let nov = report(&c.sup, "2026-11-01", "2026-12-01").await;
+    let ra = row(&nov, "u-clerk-a");
+    assert_eq!(ra["dispatched"], 6);
+    assert_eq!(ra["co_dispatched"], 0);
+    assert!(approx(&ra["signed_on_time_rate"], 100.0), "{ra}");
+    assert!(approx(&ra["finished_on_time_rate"], 100.0), "{ra}");
+    assert_eq!(ra["overdue_finished"], 0);
+    assert_eq!(ra["overdue_open"], 0, "nothing fell due in November");
+    assert!(approx(&ra["return_rate"], 16.67), "1 of 6: {ra}");
+    assert!(approx(&ra["extension_rate"], 16.67), "{ra}");
+    assert!(approx(&ra["reopen_rate"], 0.0), "{ra}");
+    assert!(approx(&ra["callback_rate"], 100.0), "{ra}");
+    assert!(approx(&ra["satisfaction_rate"], 100.0), "{ra}");
+    assert!(approx(&ra["resolved_rate"], 100.0), "{ra}");
+    assert_eq!(ra["urges"], 0);
+    // (10×100 + 25×100 + 30×100 + 15×100 + 5×83.33 + 5×83.33 + 10×100) ÷ 100
+    assert!(approx(&ra["score"], 98.33), "{ra}");
+    assert_eq!(ra["grade"], "A");
+    assert_eq!(ra["rank"], 1);
+    let rb = row(&nov, "u-clerk-b");
+    assert_eq!(rb["dispatched"], 1, "o3 after the return");
+    assert_eq!(rb["co_dispatched"], 1, "o2's co-unit");
+    assert!(rb["signed_on_time_rate"].is_null());
+    assert!(approx(&rb["return_rate"], 0.0));
+    assert!(
+        rb["score"].is_null(),
+        "one order is below the minimum sample"
+    );
+    assert!(rb["rank"].is_null());
+    let empty = row(&nov, "u-empty");
+    assert_eq!(empty["dispatched"], 0);
+    assert!(empty["satisfaction_rate"].is_null() && empty["score"].is_null());
+    assert_eq!(empty["unit"]["league"], "county");
+
+    // December: the reopen round, a late signing, o2 and o4 finished (o4 late), urges.
+    let dec = report(&c.sup, "2026-12-01", "2027-01-01").await;
+    let ra = row(&dec, "u-clerk-a");
+    assert_eq!(ra["dispatched"], 1, "the reopen round");
+    assert!(
+        approx(&ra["signed_on_time_rate"], 0.0),
+        "o5 signed late: {ra}"
+    );
+    assert!(approx(&ra["finished_on_time_rate"], 50.0), "{ra}");
+    assert_eq!(ra["overdue_finished"], 1);
+    assert_eq!(
+        ra["overdue_open"], 3,
+        "o6 and o2 unsigned, o5 past its deadline: {ra}"
+    );
+    assert!(approx(&ra["reopen_rate"], 50.0), "{ra}");
+    assert!(
+        approx(&ra["callback_rate"], 50.0),
+        "one reached of two finished: {ra}"
+    );
+    assert!(
+        approx(&ra["satisfaction_rate"], 0.0),
+        "unreachable left out: {ra}"
+    );
+    assert!(approx(&ra["resolved_rate"], 0.0), "{ra}");
+    assert_eq!(ra["urges"], 3, "two by the job, one by hand");
+    assert!(ra["score"].is_null());
+    let rb = row(&dec, "u-clerk-b");
+    assert_eq!(
+        rb["co_dispatched"], 1,
+        "the reopen round keeps B as co-unit"
+    );
+    assert_eq!(rb["urges"], 1);
+    assert_eq!(rb["overdue_open"], 1);
+    assert!(
+        rb["return_rate"].is_null(),
+        "nothing dispatched to B in December"
+    );
+
+    // Both months: crossing the month end adds up.
+    let all = report(&c.sup, "2026-11-01", "2027-01-01").await;
+    let ra = row(&all, "u-clerk-a");
+    assert_eq!(ra["dispatched"], 7);
+    assert!(approx(&ra["signed_on_time_rate"], 80.0), "{ra}");
+    assert!(approx(&ra["finished_on_time_rate"], 66.67), "{ra}");
+    assert!(approx(&ra["return_rate"], 14.29), "{ra}");
+    assert!(approx(&ra["reopen_rate"], 33.33), "{ra}");
+    assert!(approx(&ra["callback_rate"], 66.67), "{ra}");
+    assert!(approx(&ra["satisfaction_rate"], 50.0), "{ra}");
+    assert!(approx(&ra["resolved_rate"], 50.0), "{ra}");
+    // (10×80 + 25×66.67 + 30×50 + 15×50 + 5×85.71 + 5×85.71 + 10×66.67) ÷ 100
+    assert!(approx(&ra["score"], 62.41), "{ra}");
+    assert_eq!(ra["grade"], "C");
+
+    // The orders behind the figures.
+    assert_eq!(
+        behind(&c.sup, a, "dispatched", "2026-11-01", "2026-12-01").await,
+        6
+    );
+    assert_eq!(
+        behind(&c.sup, a, "finished_late", "2026-12-01", "2027-01-01").await,
+        1
+    );
+    assert_eq!(
+        behind(&c.sup, a, "unsatisfied", "2026-11-01", "2027-01-01").await,
+        1
+    );
+    assert_eq!(
+        behind(&c.sup, a, "overdue_open", "2026-12-01", "2027-01-01").await,
+        3
+    );
+    assert_eq!(
+        behind(&c.sup, a, "returned", "2026-11-01", "2026-12-01").await,
+        1
+    );
+    let page = c
+        .sup
+        .get(&format!(
+            "/reports/units/{a}/orders?figure=finished_late&from=2026-12-01&to=2027-01-01"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&numbers[3]), "o4 finished late");
+    let r = c
+        .sup
+        .get(&format!("/reports/units/{a}/orders?figure=nonsense"))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The admin counts unreachable callbacks: one satisfied of three in both months.
+    let mut rules: Value = c
+        .admin
+        .get("/api/v1/admin/assessment")
+        .await
+        .json()
+        .await
+        .unwrap();
+    rules["unreachable_counts"] = json!(true);
+    let r = c
+        .admin
+        .client
+        .put(c.admin.url("/api/v1/admin/assessment"))
+        .header("x-csrf-token", &c.admin.csrf)
+        .json(&rules)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let all = report(&c.sup, "2026-11-01", "2027-01-01").await;
+    assert!(approx(&row(&all, "u-clerk-a")["satisfaction_rate"], 33.33));
+    // Weights must add up to 100; a bad rule changes nothing.
+    rules["weights"]["satisfaction"] = json!(50);
+    let r = c
+        .admin
+        .client
+        .put(c.admin.url("/api/v1/admin/assessment"))
+        .header("x-csrf-token", &c.admin.csrf)
+        .json(&rules)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(crate::helpers::error_code(r).await, "invalid_field");
+    let again: Value = c
+        .admin
+        .get("/api/v1/admin/assessment")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["weights"]["satisfaction"], 30);
+}
+
+#[tokio::test]
+async fn the_assessment_downloads_as_csv_and_xlsx_with_the_same_figures() {
+    let Data { c, .. } = build().await;
+    let q = "from=2026-11-01&to=2026-12-01";
+    let json = report(&c.sup, "2026-11-01", "2026-12-01").await;
+    let r = c
+        .sup
+        .get(&format!("/api/v1/reports/units?{q}&format=csv"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with a BOM");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(lines[0], "承办单位考核（2026-11-01 至 2026-11-30）");
+    assert!(lines[1].starts_with("分组,排名,单位编码,承办单位,派单,协办,签收及时率(%)"));
+    let a: Vec<&str> = lines
+        .iter()
+        .find(|l| l.contains(",u-clerk-a,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let ra = row(&json, "u-clerk-a");
+    assert_eq!(a[0], "乡镇");
+    assert_eq!(a[1], "1");
+    assert_eq!(a[4], "6");
+    assert_eq!(a[10], ra["return_rate"].as_f64().unwrap().to_string());
+    assert_eq!(a[17], ra["score"].as_f64().unwrap().to_string());
+    assert_eq!(a[18], "A");
+
+    // The page offers the same download.
+    let r = c.sup.get(&format!("/reports?{q}&format=xlsx")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("报表").unwrap();
+    let cell = |r: u32, c: u32| sheet.get_value((r, c)).cloned();
+    assert_eq!(
+        cell(0, 0),
+        Some(calamine::Data::String(
+            "承办单位考核（2026-11-01 至 2026-11-30）".into()
+        ))
+    );
+    assert_eq!(cell(1, 3), Some(calamine::Data::String("承办单位".into())));
+    let a_row = (2..sheet.height() as u32)
+        .find(|r| cell(*r, 2) == Some(calamine::Data::String("u-clerk-a".into())))
+        .unwrap();
+    assert_eq!(
+        cell(a_row, 4),
+        Some(calamine::Data::Float(6.0)),
+        "a real number"
+    );
+    assert_eq!(
+        cell(a_row, 17),
+        Some(calamine::Data::Float(ra["score"].as_f64().unwrap()))
+    );
+    let r = c
+        .sup
+        .get(&format!("/api/v1/reports/units?{q}&format=pdf"))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn reports_are_for_the_centre_staff_and_rules_for_the_admin() {
+    let c = Centre::new().await;
+    for s in [&c.op, &c.unit_a] {
+        for path in [
+            "/api/v1/reports/units",
+            "/reports",
+            "/api/v1/admin/assessment",
+            "/reports/units/1/orders?figure=dispatched",
+        ] {
+            assert_eq!(s.get(path).await.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+    }
+    for s in [&c.lead, &c.qa, &c.sup, &c.admin] {
+        assert_eq!(s.get("/reports").await.status(), StatusCode::OK);
+        assert_eq!(
+            s.get("/api/v1/reports/units").await.status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        c.sup.get("/admin/assessment").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.admin.get("/admin/assessment").await.status(),
+        StatusCode::OK
+    );
+    let r = c
+        .admin
+        .form(
+            "/admin/assessment",
+            &[
+                ("w_signed_on_time", "10"),
+                ("w_finished_on_time", "30"),
+                ("w_satisfaction", "30"),
+                ("w_resolved", "10"),
+                ("w_returns", "5"),
+                ("w_extensions", "5"),
+                ("w_reopens", "10"),
+                ("min_sample", "3"),
+                ("grade_a", "95"),
+                ("grade_b", "85"),
+                ("grade_c", "70"),
+                ("sat_very_satisfied", "on"),
+                ("sat_satisfied", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let rules: Value = c
+        .sup
+        .get("/api/v1/admin/assessment")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rules["min_sample"], 3);
+    assert_eq!(rules["satisfied"], json!(["very_satisfied", "satisfied"]));
+    assert_eq!(rules["grade_floors"], json!([95, 85, 70]));
+    let r = c
+        .admin
+        .form("/admin/assessment", &[("w_signed_on_time", "abc")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("权重"));
+    // Bad dates: a clear message, never a 500.
+    for q in [
+        "from=2026-13-01&to=2026-12-01",
+        "from=2026-12-05&to=2026-12-01",
+        "from=x",
+    ] {
+        let r = c.sup.get(&format!("/api/v1/reports/units?{q}")).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        let r = c.sup.get(&format!("/reports?{q}")).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+    }
+}
