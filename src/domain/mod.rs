@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no I/O, no storage, no HTTP.
 
+pub mod appeal;
 pub mod assessment;
 pub mod attachment;
 pub mod audit;

@@ -284,7 +284,7 @@ fn secs(from: Timestamp, to: Timestamp) -> i64 {
 }
 
 /// The reply a round stands on: the last one not sent back by review.
-fn standing_reply(r: &Round) -> Option<&super::order::Reply> {
+pub fn standing_reply(r: &Round) -> Option<&super::order::Reply> {
     r.replies.iter().rev().find(|x| x.approved != Some(false))
 }
 

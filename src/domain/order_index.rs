@@ -113,6 +113,10 @@ impl Key {
     pub fn new(kind: Kind) -> Key {
         Key(vec![kind as u8])
     }
+    /// A key of another table that uses the same layout, starting with `tag`.
+    pub fn new_raw(tag: u8) -> Key {
+        Key(vec![tag])
+    }
     pub fn str(mut self, s: &str) -> Key {
         self.0.extend(s.bytes().filter(|b| *b != 0));
         self.0.push(0);

@@ -88,10 +88,16 @@ pub enum Permission {
     ReportsRead,
     /// Set the assessment's weights, minimum sample and rules.
     AssessmentManage,
+    /// Contest one order's result in the assessment (a unit, for its own orders).
+    AppealsFile,
+    /// Read appeals: a unit its own, the supervisor and admin all.
+    AppealsRead,
+    /// Uphold or reject a unit's appeal.
+    AppealsDecide,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 20] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -109,6 +115,9 @@ impl Permission {
         Permission::UrgeUnits,
         Permission::ReportsRead,
         Permission::AssessmentManage,
+        Permission::AppealsFile,
+        Permission::AppealsRead,
+        Permission::AppealsDecide,
     ];
 }
 
@@ -133,6 +142,9 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::UrgeUnits => matches!(role, Supervisor | ShiftLead),
         Permission::ReportsRead => matches!(role, ShiftLead | Qa | Supervisor | Admin),
         Permission::AssessmentManage => matches!(role, Admin),
+        Permission::AppealsFile => matches!(role, Unit),
+        Permission::AppealsRead => matches!(role, Unit | Supervisor | Admin),
+        Permission::AppealsDecide => matches!(role, Supervisor),
     }
 }
 
@@ -163,9 +175,15 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 44);
+        assert_eq!(granted, 49);
         assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)
-            || matches!(p, Permission::OrdersRead | Permission::KnowledgeRead)));
+            || matches!(
+                p,
+                Permission::OrdersRead
+                    | Permission::KnowledgeRead
+                    | Permission::AppealsFile
+                    | Permission::AppealsRead
+            )));
         assert!(!allows(Role::Admin, Permission::OrdersCreate));
         assert!(!allows(Role::Admin, Permission::CallerReveal));
     }

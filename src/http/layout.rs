@@ -17,6 +17,8 @@ pub struct UserBar {
     pub must_change_password: bool,
     /// Whether the reports (报表) are open to this role.
     pub reports: bool,
+    /// Whether the assessment appeals (考核申诉) are.
+    pub appeals: bool,
 }
 
 #[derive(Serialize)]
@@ -64,6 +66,10 @@ pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> 
             reports: crate::domain::role::allows(
                 a.role,
                 crate::domain::role::Permission::ReportsRead,
+            ),
+            appeals: crate::domain::role::allows(
+                a.role,
+                crate::domain::role::Permission::AppealsRead,
             ),
         }),
         active,

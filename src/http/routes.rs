@@ -97,6 +97,9 @@ routes! {
     GET    "/api/v1/reports/units"         => Perm(ReportsRead), api::reports::units;
     GET    "/api/v1/admin/assessment"      => Perm(ReportsRead), api::reports::get_rules;
     PUT    "/api/v1/admin/assessment"      => Perm(AssessmentManage), api::reports::put_rules;
+    POST   "/api/v1/orders/{id}/appeals"   => Perm(AppealsFile), api::appeals::file;
+    GET    "/api/v1/appeals"               => Perm(AppealsRead), api::appeals::list;
+    POST   "/api/v1/appeals/{id}/decide"   => Perm(AppealsDecide), api::appeals::decide;
 
     // API: screening
     GET    "/api/v1/blacklist"             => Perm(BlacklistRead), api::blacklist::list;
@@ -140,6 +143,9 @@ routes! {
     GET    "/reports/units/{id}/orders"    => Perm(ReportsRead), pages::reports::figure;
     GET    "/admin/assessment"             => Perm(AssessmentManage), pages::reports::rules_form;
     POST   "/admin/assessment"             => Perm(AssessmentManage), pages::reports::save_rules;
+    GET    "/appeals"                      => Perm(AppealsRead), pages::reports::appeals_index;
+    POST   "/orders/{id}/appeal"           => Perm(AppealsFile), pages::reports::file_appeal;
+    POST   "/appeals/{id}/decide"          => Perm(AppealsDecide), pages::reports::decide_appeal;
 
     // Pages: screening
     GET    "/blacklist"                    => Perm(BlacklistRead), pages::blacklist::index;

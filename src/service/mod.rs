@@ -1,6 +1,7 @@
 //! Use cases: each takes the acting user first, checks permission, and changes the store in
 //! one transaction together with its audit entry.
 
+pub mod appeals;
 pub mod audit;
 pub mod auth;
 pub mod backups;

@@ -72,11 +72,21 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "index the orders behind each unit's assessment figures",
         Step::Batched(orders::add_unit_events),
     ),
+    (
+        "create the units' appeal tables",
+        Step::Whole(create_appeals),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
 /// The first schema with the index's pending tier (`pending`).
 const PENDING_SINCE: u64 = 15;
+
+fn create_appeals(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::APPEALS)?;
+    tx.open_table(tables::APPEAL_KEYS)?;
+    Ok(())
+}
 
 fn create_foundation(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::META)?;

@@ -1,5 +1,6 @@
 //! The one store: a redb file in the data directory. The only module that names redb.
 
+pub mod appeals;
 pub mod audit;
 pub mod backup;
 pub mod blacklist;

@@ -69,6 +69,12 @@ pub const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs-v1")
 /// Sequence → shift handover note (交接班).
 pub const HANDOVER: TableDefinition<u64, &[u8]> = TableDefinition::new("handover-v1");
 
+/// Appeal id → unit appeal against the assessment (考核申诉).
+pub const APPEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("appeals-v1");
+/// The appeals' keys: by state, by unit, by order, one per contested result, and the
+/// upheld ones by figure and day (see `store::appeals`).
+pub const APPEAL_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("appeal-keys-v1");
+
 /// Tables of earlier schema versions, named only by the migrations that create and retire
 /// them (never backed up: the catalogue below does not list them).
 pub mod retired {
@@ -208,6 +214,14 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "order-gists-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "appeals-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "appeal-keys-v1",
         kind: Kind::Table,
     },
 ];

@@ -52,6 +52,7 @@ async fn behind(
 struct Data {
     c: Centre,
     a: u64,
+    ids: Vec<u64>,
     numbers: Vec<String>,
 }
 
@@ -160,12 +161,12 @@ async fn build() -> Data {
     // Thursday 10 December: o4 replied a day after its extended deadline (9 December 09:00).
     c.advance(8 * 86_400).await;
     ok(&c.unit_a, ids[3], "reply", json!({"result": "已协调电力公司更换线路，路灯恢复。", "resolved": "yes", "contacted": true})).await;
-    Data { c, a, numbers }
+    Data { c, a, ids, numbers }
 }
 
 #[tokio::test]
 async fn unit_assessment_matches_figures_computed_by_hand() {
-    let Data { c, a, numbers } = build().await;
+    let Data { c, a, numbers, .. } = build().await;
 
     // November: A's six dispatched, four signed on time, o1 finished and very satisfied.
     let nov = report(&c.sup, "2026-11-01", "2026-12-01").await;
@@ -483,4 +484,151 @@ async fn reports_are_for_the_centre_staff_and_rules_for_the_admin() {
         let r = c.sup.get(&format!("/reports?{q}")).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
     }
+}
+
+#[tokio::test]
+async fn an_upheld_unit_appeal_takes_the_order_out_of_its_figure() {
+    let Data { c, a, ids, numbers } = build().await;
+    let (o1, o2, o4) = (ids[0], ids[1], ids[3]);
+    let file = |id: u64, figure: &str| {
+        let body = json!({"figure": figure, "reason": "电力公司停电检修，已提前报备延期原因"});
+        let path = format!("/api/v1/orders/{id}/appeals");
+        let s = &c.unit_a;
+        async move { s.post(&path, body).await }
+    };
+    // Only what counts against the unit can be contested, once, by that unit.
+    let r = file(o1, "overdue").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(crate::helpers::error_code(r).await, "not_counted");
+    let r = file(o4, "sideways").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .unit_b
+        .post(
+            &format!("/api/v1/orders/{o4}/appeals"),
+            json!({"figure": "overdue", "reason": "不是我们的工单"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r =
+        c.op.post(
+            &format!("/api/v1/orders/{o4}/appeals"),
+            json!({"figure": "overdue", "reason": "话务员不能申诉"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = file(o4, "overdue").await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let late: Value = r.json().await.unwrap();
+    assert_eq!(late["state"], "pending");
+    assert_eq!(
+        crate::helpers::error_code(file(o4, "overdue").await).await,
+        "already_appealed"
+    );
+    let unhappy: Value = file(o2, "unsatisfied").await.json().await.unwrap();
+
+    // The unit sees its appeals and the 申诉 panel is gone once used; B sees none.
+    let mine: Value = c.unit_a.get("/api/v1/appeals").await.json().await.unwrap();
+    assert_eq!(mine["total"], 2);
+    let theirs: Value = c.unit_b.get("/api/v1/appeals").await.json().await.unwrap();
+    assert_eq!(theirs["total"], 0);
+    let page = c
+        .unit_a
+        .get(&format!("/orders/{o4}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("待审核") && !page.contains("id=\"act-appeal\""));
+
+    // The supervisor decides: uphold the late reply, reject the unsatisfied callback.
+    let decide = |id: &Value, body: Value| {
+        let path = format!("/api/v1/appeals/{}/decide", id["id"]);
+        let s = &c.sup;
+        async move { s.post(&path, body).await }
+    };
+    let r = decide(&unhappy, json!({"uphold": false})).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a rejection says why"
+    );
+    let r = c
+        .unit_a
+        .post(
+            &format!("/api/v1/appeals/{}/decide", late["id"]),
+            json!({"uphold": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        decide(&late, json!({"uphold": true, "note": "停电属实"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        decide(
+            &unhappy,
+            json!({"uphold": false, "note": "回访录音显示来电人不满意"})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        decide(&late, json!({"uphold": false, "note": "再审"}))
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let pending: Value = c
+        .sup
+        .get("/api/v1/appeals?state=pending")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pending["total"], 0);
+    let upheld: Value = c
+        .sup
+        .get("/api/v1/appeals?state=upheld")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(upheld["total"], 1);
+
+    // December for A: the late finish no longer counts; the unsatisfied callback still does.
+    let dec = report(&c.sup, "2026-12-01", "2027-01-01").await;
+    let ra = row(&dec, "u-clerk-a");
+    assert_eq!(ra["overdue_finished"], 0, "{ra}");
+    assert!(approx(&ra["finished_on_time_rate"], 100.0), "{ra}");
+    assert!(approx(&ra["satisfaction_rate"], 0.0), "{ra}");
+    assert_eq!(ra["adjusted"][0]["figure"], "overdue");
+    assert_eq!(ra["adjusted"][0]["number"], numbers[3].as_str());
+    assert_eq!(ra["adjusted"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        behind(&c.sup, a, "finished_late", "2026-12-01", "2027-01-01").await,
+        0
+    );
+    // November is untouched (the late reply fell in December).
+    let nov = report(&c.sup, "2026-11-01", "2026-12-01").await;
+    assert!(
+        row(&nov, "u-clerk-a")["adjusted"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The report page says which figure was adjusted and why.
+    let page = c
+        .sup
+        .get("/reports?from=2026-12-01&to=2027-01-01")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("申诉调整") && page.contains("停电属实"));
+    let page = c.unit_a.get("/appeals").await.text().await.unwrap();
+    assert!(page.contains("申诉成立") && page.contains("申诉不成立"));
 }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod admin;
+pub mod appeals;
 pub mod blacklist;
 pub mod kb;
 pub mod ops;

@@ -147,7 +147,7 @@ fn codes() -> Codes {
     }
 }
 
-async fn detail_page(
+pub(super) async fn detail_page(
     state: &AppState,
     actor: &Actor,
     id: OrderId,
@@ -156,7 +156,7 @@ async fn detail_page(
     revealed: Option<Value>,
 ) -> Result<Response, AppError> {
     let a = actor.clone();
-    let (view, units, views, scripts) = blocking(state, move |app| {
+    let (view, units, views, scripts, appeals) = blocking(state, move |app| {
         let v = orders::get_view(app, &a, id)?.into_order()?;
         let views: Vec<Value> = if crate::domain::role::allows(a.role, crate::domain::role::Permission::ViewLogRead) {
             orders::views(app, &a, id)?
@@ -174,7 +174,8 @@ async fn detail_page(
             crate::service::units::list(app, &a)?
         };
         let scripts = crate::service::screening_settings::get(app)?.exclusion_scripts;
-        Ok((v, units, views, scripts))
+        let appeals = crate::service::appeals::for_order_page(app, &a, id)?;
+        Ok((v, units, views, scripts, appeals))
     })
     .await?;
     let status = match &error {
@@ -191,6 +192,8 @@ async fn detail_page(
         "error": error.as_ref().map(|(_, e)| e.to_string()),
         "revealed": revealed,
         "views": views,
+        "appeals": appeals.listed,
+        "appeal_figures": appeals.open,
     });
     let l = layout(state, Some(actor), "orders").with_flash(flash);
     Ok((status, page(l, "orders/show.html", ctx)?).into_response())

@@ -210,3 +210,109 @@ pub async fn save_rules(
         Err(e) => Err(e),
     }
 }
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AppealsQuery {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    ok: Option<String>,
+}
+
+/// 考核申诉: a unit's own appeals, or the supervisor's queue by state.
+pub async fn appeals_index(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<AppealsQuery>,
+) -> Result<Response, AppError> {
+    appeals_page(&state, &actor, q.state, q.ok, None).await
+}
+
+async fn appeals_page(
+    state: &AppState,
+    actor: &Actor,
+    which: Option<String>,
+    flash: Option<String>,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let w = which.clone();
+    let (items, total) = blocking(state, move |app| {
+        crate::service::appeals::list(app, &a, w.as_deref())
+    })
+    .await?;
+    let ctx = minijinja::context! {
+        items => items, total => total,
+        state => which.unwrap_or_else(|| "pending".into()),
+        can_decide => allows(actor.role, Permission::AppealsDecide),
+        error => error.as_ref().map(|e| e.to_string()),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let l = layout(state, Some(actor), "appeals").with_flash(flash);
+    Ok((status, page(l, "reports/appeals.html", ctx)?).into_response())
+}
+
+/// A unit files an appeal from the order page.
+pub async fn file_appeal(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let id = OrderId(crate::http::extract::path_id(&id)?);
+    let body = crate::service::appeals::NewAppeal {
+        figure: form.get("figure").cloned().unwrap_or_default(),
+        reason: form.get("reason").cloned().unwrap_or_default(),
+        attachments: form
+            .iter()
+            .filter(|(k, _)| k.starts_with("att_"))
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    let a = actor.clone();
+    match blocking(&state, move |app| {
+        crate::service::appeals::file(app, &a, id, body)
+    })
+    .await
+    {
+        Ok(_) => Ok(
+            crate::http::see_other(&format!("/orders/{}?ok=appeal_filed", id.0)).into_response(),
+        ),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            super::orders::detail_page(&state, &actor, id, None, Some(("appeal".into(), e)), None)
+                .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The supervisor upholds or rejects an appeal.
+pub async fn decide_appeal(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let id = crate::http::extract::path_id(&id)?;
+    let d = crate::service::appeals::Decision {
+        uphold: form.get("uphold").map(String::as_str) == Some("1"),
+        note: form.get("note").cloned(),
+    };
+    let a = actor.clone();
+    match blocking(&state, move |app| {
+        crate::service::appeals::decide(app, &a, id, d)
+    })
+    .await
+    {
+        Ok(_) => Ok(crate::http::see_other("/appeals?ok=appeal_decided").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            appeals_page(&state, &actor, None, None, Some(e)).await
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::Period;
+use crate::domain::appeal::{AppealState, Figure};
 use crate::domain::assessment::{self, Figures, Rules, Sums};
 use crate::domain::order::{OrderId, Satisfaction};
 use crate::domain::order_facts::{Dim, Measure, Value};
@@ -16,7 +17,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::unit::{League, Unit, UnitId};
 use crate::error::AppError;
 use crate::service::{Actor, App};
-use crate::store::{Tx, audit, facts, meta, orders};
+use crate::store::{Tx, appeals, audit, facts, meta, orders};
 
 const RULES_KEY: &str = "assessment-rules";
 
@@ -85,6 +86,19 @@ pub struct UnitRow {
     pub figures: Figures,
     /// Rank within its league by score (none without a score).
     pub rank: Option<u32>,
+    /// Orders upheld appeals took out of a figure.
+    pub adjusted: Vec<Adjusted>,
+}
+
+/// One order an upheld appeal took out of a figure.
+#[derive(Clone, Debug, Serialize)]
+pub struct Adjusted {
+    pub figure: &'static str,
+    pub figure_label: &'static str,
+    pub order: u64,
+    pub number: String,
+    pub reason: String,
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -112,6 +126,27 @@ pub fn assess_in(tx: &impl Tx, period: &Period, now: Timestamp) -> Result<UnitRe
             sums.entry(u).or_default().add(f.measure, f.sub, n);
         }
     }
+    let mut adjusted: HashMap<u64, Vec<Adjusted>> = HashMap::new();
+    for figure in Figure::ALL {
+        for (unit, order) in appeals::upheld(tx, figure, period.from_day, period.to_day)? {
+            let s = sums.entry(unit.0).or_default();
+            match figure {
+                Figure::Overdue => s.appealed_overdue += 1,
+                Figure::Unsatisfied => s.appealed_unsatisfied += 1,
+            }
+            let a = appeals::by_order(tx, order)?
+                .into_iter()
+                .find(|a| a.figure == figure && a.unit == unit && a.state == AppealState::Upheld);
+            adjusted.entry(unit.0).or_default().push(Adjusted {
+                figure: figure.code(),
+                figure_label: figure.label(),
+                order: order.0,
+                number: a.as_ref().map(|a| a.number.clone()).unwrap_or_default(),
+                reason: a.as_ref().map(|a| a.reason.clone()).unwrap_or_default(),
+                note: a.and_then(|a| a.note),
+            });
+        }
+    }
     let units = crate::store::units::list(tx)?;
     let mut rows: Vec<UnitRow> = Vec::new();
     for u in &units {
@@ -124,6 +159,7 @@ pub fn assess_in(tx: &impl Tx, period: &Period, now: Timestamp) -> Result<UnitRe
             unit: brief(u),
             figures: assessment::figures(&s, &rules),
             rank: None,
+            adjusted: adjusted.remove(&u.id.0).unwrap_or_default(),
         });
     }
     for league in League::ALL {
@@ -283,6 +319,19 @@ pub fn figure_orders(
                             found.insert((t, id), ());
                         }
                     }
+                }
+            }
+        }
+        // Orders an upheld appeal took out of the figure are not behind it.
+        let appealed = match figure {
+            "finished_late" => Some(Figure::Overdue),
+            "unsatisfied" => Some(Figure::Unsatisfied),
+            _ => None,
+        };
+        if let Some(f) = appealed {
+            for (u, order) in appeals::upheld(tx, f, period.from_day, period.to_day)? {
+                if u == unit {
+                    found.retain(|(_, id), _| *id != order);
                 }
             }
         }
