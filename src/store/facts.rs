@@ -10,7 +10,7 @@ use super::orders::add_to_sums;
 use super::tables::{ORDER_FACTS, ORDERS};
 use super::{StoreError, Tx, WriteTx};
 use crate::domain::order::Order;
-use crate::domain::order_facts::{Dim, Fact, diff, facts, range};
+use crate::domain::order_facts::{Dim, Fact, Value, diff, facts, range};
 
 /// Moves the stored sums from what `old` had to what `new` has.
 pub fn apply(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), StoreError> {
@@ -32,6 +32,40 @@ pub fn read(tx: &impl Tx, dim: Dim, from: u32, to: u32) -> Result<Vec<(Fact, u64
         let (k, v) = row?;
         if let Some(f) = Fact::decode(k.value()) {
             out.push((f, v.value()));
+        }
+    }
+    Ok(out)
+}
+
+/// The facts of one value of a dimension (one unit, one town) from day `from` to `to`, both
+/// included: one short range a day.
+pub fn read_value(
+    tx: &impl Tx,
+    dim: Dim,
+    value: &Value,
+    from: u32,
+    to: u32,
+) -> Result<Vec<(Fact, u64)>, StoreError> {
+    let t = tx.open(ORDER_FACTS)?;
+    let mut out = Vec::new();
+    for day in from..=to {
+        let head = Fact {
+            dim,
+            day,
+            value: value.clone(),
+            measure: crate::domain::order_facts::Measure::Answered,
+            sub: 0,
+        }
+        .key();
+        // The key without its measure and sub-code: every measure of the value that day.
+        let lo = head[..head.len() - 2].to_vec();
+        let mut hi = lo.clone();
+        hi.push(0xFF);
+        for row in t.range(lo.as_slice()..hi.as_slice())? {
+            let (k, v) = row?;
+            if let Some(f) = Fact::decode(k.value()) {
+                out.push((f, v.value()));
+            }
         }
     }
     Ok(out)

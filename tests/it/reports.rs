@@ -632,3 +632,54 @@ async fn an_upheld_unit_appeal_takes_the_order_out_of_its_figure() {
     let page = c.unit_a.get("/appeals").await.text().await.unwrap();
     assert!(page.contains("申诉成立") && page.contains("申诉不成立"));
 }
+
+/// The number a home page's tile shows.
+fn tile(html: &str, key: &str) -> String {
+    let at = html
+        .find(&format!("id=\"tile-{key}\""))
+        .unwrap_or_else(|| panic!("no tile {key}"));
+    let rest = &html[at..];
+    let v = rest.find("tile-value\">").unwrap() + "tile-value\">".len();
+    rest[v..v + rest[v..].find('<').unwrap()].to_string()
+}
+
+async fn home(s: &crate::helpers::Session) -> String {
+    s.get("/").await.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_home_shows_live_figures_and_a_30_day_trend_from_counters() {
+    let mut c = Centre::new().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let o = create(&c.op, order_body(&format!("1370000111{i}"), "噪音扰民")).await;
+        ids.push(o["id"].as_u64().unwrap());
+    }
+    ok(&c.op, ids[0], "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(&c.op, ids[1], "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(&c.unit_a, ids[1], "sign", json!({})).await;
+    let sup = home(&c.sup).await;
+    assert_eq!(tile(&sup, "intake_today"), "3");
+    assert_eq!(tile(&sup, "to_dispatch"), "1");
+    assert_eq!(tile(&sup, "overdue"), "0");
+    assert_eq!(tile(&sup, "satisfaction_month"), "—");
+    assert!(sup.contains("<svg class=\"chart\""), "the trend chart");
+    assert_eq!(sup.matches("<rect").count(), 31, "30 days and the legend");
+    let unit = home(&c.unit_a).await;
+    assert_eq!(tile(&unit, "to_sign"), "1");
+    assert_eq!(tile(&unit, "in_progress"), "1");
+    assert!(
+        !unit.contains("tile-intake_today"),
+        "a unit sees its own figures"
+    );
+
+    // Two days on: the unsigned order is late; it shows on the centre's and the unit's home.
+    c.advance(2 * 86_400).await;
+    let sup = home(&c.sup).await;
+    assert_eq!(tile(&sup, "overdue"), "1");
+    assert_eq!(tile(&sup, "intake_today"), "0");
+    let unit = home(&c.unit_a).await;
+    assert_eq!(tile(&unit, "overdue"), "1");
+    let op = home(&c.op).await;
+    assert_eq!(tile(&op, "to_dispatch"), "1");
+}

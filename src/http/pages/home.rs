@@ -22,8 +22,9 @@ pub async fn home(
         return super::admin::overview_page(&state, &actor, flash.ok).await;
     }
     let a = actor.clone();
-    let (qs, board, notes) = blocking(&state, move |app| {
+    let (qs, board, notes, dash) = blocking(&state, move |app| {
         let qs = queues::for_actor(app, &a)?;
+        let dash = crate::service::reports::dashboard::for_actor(app, &a)?;
         let lead = matches!(a.role, Role::ShiftLead | Role::Supervisor);
         let board = if a.role == Role::ShiftLead {
             queues::board(app, &a)?
@@ -35,11 +36,11 @@ pub async fn home(
         } else {
             Vec::new()
         };
-        Ok((qs, board, notes))
+        Ok((qs, board, notes, dash))
     })
     .await?;
     let l = layout(&state, Some(&actor), "home").with_flash(flash.ok);
-    let ctx = minijinja::context! { queues => qs, board => board, notes => notes };
+    let ctx = minijinja::context! { queues => qs, board => board, notes => notes, dash => dash };
     Ok(page(l, "home.html", ctx)?.into_response())
 }
 

@@ -1,6 +1,8 @@
 //! Reports (报表): unit assessment, and the period every report is asked for. Every report
 //! reads per-day facts and counters (`store::facts`, the index), never the orders.
 
+pub mod chart;
+pub mod dashboard;
 pub mod table;
 pub mod units;
 
