@@ -94,10 +94,16 @@ pub enum Permission {
     AppealsRead,
     /// Uphold or reject a unit's appeal.
     AppealsDecide,
+    /// Score orders against the QA rubric (质检).
+    QaInspect,
+    /// Read QA scores: an operator their own, the centre's leads all.
+    QaRead,
+    /// Decide an operator's appeal against a QA score.
+    QaAppealDecide,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 23] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -118,6 +124,9 @@ impl Permission {
         Permission::AppealsFile,
         Permission::AppealsRead,
         Permission::AppealsDecide,
+        Permission::QaInspect,
+        Permission::QaRead,
+        Permission::QaAppealDecide,
     ];
 }
 
@@ -145,6 +154,9 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::AppealsFile => matches!(role, Unit),
         Permission::AppealsRead => matches!(role, Unit | Supervisor | Admin),
         Permission::AppealsDecide => matches!(role, Supervisor),
+        Permission::QaInspect => matches!(role, Qa),
+        Permission::QaRead => matches!(role, Operator | ShiftLead | Qa | Supervisor | Admin),
+        Permission::QaAppealDecide => matches!(role, ShiftLead),
     }
 }
 
@@ -175,7 +187,7 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 49);
+        assert_eq!(granted, 56);
         assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)
             || matches!(
                 p,

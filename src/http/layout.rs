@@ -19,6 +19,8 @@ pub struct UserBar {
     pub reports: bool,
     /// Whether the assessment appeals (考核申诉) are.
     pub appeals: bool,
+    /// Whether the QA pages (质检) are.
+    pub qa: bool,
 }
 
 #[derive(Serialize)]
@@ -71,6 +73,7 @@ pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> 
                 a.role,
                 crate::domain::role::Permission::AppealsRead,
             ),
+            qa: crate::domain::role::allows(a.role, crate::domain::role::Permission::QaRead),
         }),
         active,
         csrf: actor.map(|a| a.csrf_token.clone()).unwrap_or_default(),

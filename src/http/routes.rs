@@ -100,6 +100,13 @@ routes! {
     POST   "/api/v1/orders/{id}/appeals"   => Perm(AppealsFile), api::appeals::file;
     GET    "/api/v1/appeals"               => Perm(AppealsRead), api::appeals::list;
     POST   "/api/v1/appeals/{id}/decide"   => Perm(AppealsDecide), api::appeals::decide;
+    GET    "/api/v1/qa/rubric"             => Perm(QaRead), api::qa::get_rubric;
+    PUT    "/api/v1/qa/rubric"             => Perm(AssessmentManage), api::qa::put_rubric;
+    GET    "/api/v1/qa/samples"            => Perm(QaInspect), api::qa::samples;
+    POST   "/api/v1/orders/{id}/inspection" => Perm(QaInspect), api::qa::inspect;
+    GET    "/api/v1/inspections"           => Perm(QaRead), api::qa::list;
+    POST   "/api/v1/inspections/{id}/appeal" => Perm(QaRead), api::qa::appeal;
+    POST   "/api/v1/inspections/{id}/decide" => Perm(QaAppealDecide), api::qa::decide;
 
     // API: screening
     GET    "/api/v1/blacklist"             => Perm(BlacklistRead), api::blacklist::list;
@@ -144,6 +151,13 @@ routes! {
     GET    "/admin/assessment"             => Perm(AssessmentManage), pages::reports::rules_form;
     POST   "/admin/assessment"             => Perm(AssessmentManage), pages::reports::save_rules;
     GET    "/appeals"                      => Perm(AppealsRead), pages::reports::appeals_index;
+    GET    "/qa"                           => Perm(QaRead), pages::qa::desk;
+    GET    "/qa/orders/{id}"               => Perm(QaInspect), pages::qa::score_form;
+    POST   "/qa/orders/{id}"               => Perm(QaInspect), pages::qa::score_submit;
+    POST   "/qa/{id}/appeal"               => Perm(QaRead), pages::qa::appeal;
+    POST   "/qa/{id}/decide"               => Perm(QaAppealDecide), pages::qa::decide;
+    GET    "/admin/qa"                     => Perm(AssessmentManage), pages::qa::rubric_form;
+    POST   "/admin/qa"                     => Perm(AssessmentManage), pages::qa::rubric_save;
     POST   "/orders/{id}/appeal"           => Perm(AppealsFile), pages::reports::file_appeal;
     POST   "/appeals/{id}/decide"          => Perm(AppealsDecide), pages::reports::decide_appeal;
 

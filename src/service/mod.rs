@@ -10,6 +10,7 @@ pub mod handover;
 pub mod knowledge;
 pub mod orders;
 pub mod password;
+pub mod qa;
 pub mod reports;
 pub mod rules;
 pub mod screening_settings;

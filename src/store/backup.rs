@@ -87,6 +87,8 @@ pub fn copy_all(src: &ReadTx, dst: &WriteTx) -> Result<Vec<(&'static str, u64)>,
         ("order-changes-v1", copy(src, dst, ORDER_CHANGES)?),
         ("appeals-v1", copy(src, dst, APPEALS)?),
         ("appeal-keys-v1", copy(src, dst, APPEAL_KEYS)?),
+        ("inspections-v1", copy(src, dst, INSPECTIONS)?),
+        ("inspection-keys-v1", copy(src, dst, INSPECTION_KEYS)?),
     ]);
     // Derived from the orders, so left out (most of a big box's rows): `Store::open` makes
     // them anew when it finds orders without list rows.

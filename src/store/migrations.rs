@@ -76,6 +76,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "create the units' appeal tables",
         Step::Whole(create_appeals),
     ),
+    (
+        "create the QA inspection tables",
+        Step::Whole(create_inspections),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -85,6 +89,12 @@ const PENDING_SINCE: u64 = 15;
 fn create_appeals(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::APPEALS)?;
     tx.open_table(tables::APPEAL_KEYS)?;
+    Ok(())
+}
+
+fn create_inspections(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::INSPECTIONS)?;
+    tx.open_table(tables::INSPECTION_KEYS)?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub use group::CommitStats;
 pub use migrations::SCHEMA_VERSION;
 pub mod handover;
 mod index;
+pub mod inspections;
 pub mod kb;
 pub mod meta;
 mod migrations;

@@ -75,6 +75,12 @@ pub const APPEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("appeals-v
 /// upheld ones by figure and day (see `store::appeals`).
 pub const APPEAL_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("appeal-keys-v1");
 
+/// Inspection id → QA inspection (质检) of an order.
+pub const INSPECTIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("inspections-v1");
+/// The inspections' keys: by order, by operator, by time, appeals waiting (see
+/// `store::inspections`).
+pub const INSPECTION_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("inspection-keys-v1");
+
 /// Tables of earlier schema versions, named only by the migrations that create and retire
 /// them (never backed up: the catalogue below does not list them).
 pub mod retired {
@@ -222,6 +228,14 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "appeal-keys-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "inspections-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "inspection-keys-v1",
         kind: Kind::Table,
     },
 ];

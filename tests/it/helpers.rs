@@ -196,6 +196,7 @@ impl TestApp {
 }
 
 /// A logged-in client with its CSRF token.
+#[derive(Clone)]
 pub struct Session {
     pub client: Client,
     pub base: String,

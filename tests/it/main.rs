@@ -27,6 +27,7 @@ mod orders;
 mod pages;
 mod permissions;
 mod privacy;
+mod qa;
 mod reports;
 mod rules;
 mod scale;

@@ -6,6 +6,7 @@ pub mod blacklist;
 pub mod kb;
 pub mod ops;
 pub mod orders;
+pub mod qa;
 pub mod reports;
 pub mod session;
 

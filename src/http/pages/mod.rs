@@ -9,6 +9,7 @@ pub mod home;
 pub mod intake;
 pub mod kb;
 pub mod orders;
+pub mod qa;
 pub mod reports;
 pub mod rules;
 pub mod units;
