@@ -95,6 +95,7 @@ routes! {
 
     // API: reports
     GET    "/api/v1/reports/units"         => Perm(ReportsRead), api::reports::units;
+    GET    "/api/v1/reports/operators"     => Perm(ReportsRead), api::reports::operators;
     GET    "/api/v1/admin/assessment"      => Perm(ReportsRead), api::reports::get_rules;
     PUT    "/api/v1/admin/assessment"      => Perm(AssessmentManage), api::reports::put_rules;
     POST   "/api/v1/orders/{id}/appeals"   => Perm(AppealsFile), api::appeals::file;
@@ -148,6 +149,7 @@ routes! {
     // Pages: reports
     GET    "/reports"                      => Perm(ReportsRead), pages::reports::index;
     GET    "/reports/units/{id}/orders"    => Perm(ReportsRead), pages::reports::figure;
+    GET    "/reports/operators"            => Perm(ReportsRead), pages::reports::operators;
     GET    "/admin/assessment"             => Perm(AssessmentManage), pages::reports::rules_form;
     POST   "/admin/assessment"             => Perm(AssessmentManage), pages::reports::save_rules;
     GET    "/appeals"                      => Perm(AppealsRead), pages::reports::appeals_index;

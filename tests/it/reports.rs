@@ -683,3 +683,116 @@ async fn each_home_shows_live_figures_and_a_30_day_trend_from_counters() {
     let op = home(&c.op).await;
     assert_eq!(tile(&op, "to_dispatch"), "1");
 }
+
+#[tokio::test]
+async fn operator_figures_match_the_hand_count() {
+    let mut c = Centre::new().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let o = create(&c.op, order_body(&format!("1350000444{i}"), "社保卡补办")).await;
+        ids.push(o["id"].as_u64().unwrap());
+    }
+    let lead_order = create(&c.lead, order_body("13500004449", "公交线路")).await["id"]
+        .as_u64()
+        .unwrap();
+    // Answered ten minutes after registration.
+    c.advance(600).await;
+    ok(
+        &c.op,
+        ids[0],
+        "answer",
+        json!({"reply": "可在湘易办补办社保卡。"}),
+    )
+    .await;
+    ok(
+        &c.lead,
+        lead_order,
+        "dispatch",
+        json!({"unit": "u-clerk-a"}),
+    )
+    .await;
+    let full = json!({"norms": 20, "attitude": 15, "competence": 25, "record": 25, "handling": 15});
+    let mut less = full.clone();
+    less["competence"] = json!(15);
+    for (id, body) in [
+        (ids[0], json!({"scores": less})),
+        (
+            ids[1],
+            json!({"scores": full, "veto": ["abuse"], "comment": "与来电人争吵"}),
+        ),
+    ] {
+        let r =
+            c.qa.post(&format!("/api/v1/orders/{id}/inspection"), body)
+                .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let list: Value = c.op.get("/api/v1/inspections").await.json().await.unwrap();
+    let vetoed = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["total"] == 0)
+        .unwrap()["id"]
+        .clone();
+    let r =
+        c.op.post(
+            &format!("/api/v1/inspections/{vetoed}/appeal"),
+            json!({"reason": "来电人先辱骂，我方未还口，有录音"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let r: Value = c
+        .sup
+        .get("/api/v1/reports/operators?from=2026-11-01&to=2026-12-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let op = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["user"]["username"] == "op1")
+        .unwrap();
+    assert_eq!(op["registered"], 3);
+    assert_eq!(op["answered"], 1);
+    assert!(approx(&op["direct_answer_rate"], 33.33), "{op}");
+    assert!(approx(&op["avg_handle_minutes"], 10.0), "{op}");
+    assert_eq!(op["inspected"], 2);
+    assert!(approx(&op["qa_score"], 45.0), "(90 + 0) ÷ 2: {op}");
+    assert_eq!(op["appeals"], 1);
+    let lead = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["user"]["username"] == "lead1")
+        .unwrap();
+    assert_eq!(lead["registered"], 1);
+    assert_eq!(lead["dispatched"], 1);
+    assert!(lead["qa_score"].is_null());
+    // The same figures as a spreadsheet, and the page.
+    let csv = c
+        .sup
+        .get("/reports/operators?from=2026-11-01&to=2026-12-01&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("测试用户,op1,3,1,33.33,10,0,2,45,1"), "{csv}");
+    let page = c
+        .sup
+        .get("/reports/operators?from=2026-11-01&to=2026-12-01")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("33.33%") && page.contains("10.0 分钟"),
+        "{page}"
+    );
+    assert_eq!(
+        c.op.get("/api/v1/reports/operators").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

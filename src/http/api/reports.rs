@@ -44,3 +44,25 @@ pub async fn put_rules(
         blocking(&state, move |app| units::save_rules(app, &actor, rules)).await?,
     ))
 }
+
+pub async fn operators(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let format = Format::parse(q.format.as_deref())?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), state.app.now())?;
+    let report = blocking(&state, move |app| {
+        crate::service::reports::operators::operators(app, &actor, &period)
+    })
+    .await?;
+    match format {
+        Format::Json => Ok(Json(report).into_response()),
+        f => download(
+            &crate::service::reports::operators::table(&report),
+            f,
+            "operators",
+            &report.period,
+        ),
+    }
+}

@@ -316,3 +316,41 @@ pub async fn decide_appeal(
         Err(e) => Err(e),
     }
 }
+
+/// Operator figures for the period; `format=csv|xlsx` downloads them.
+pub async fn operators(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let format = Format::parse(q.format.as_deref())?;
+    let now = state.app.now();
+    let (period, error) = match Period::parse(q.from.as_deref(), q.to.as_deref(), now) {
+        Ok(p) => (p, None),
+        Err(e) => (Period::parse(None, None, now)?, Some(e)),
+    };
+    let a = actor.clone();
+    let report = blocking(&state, move |app| {
+        crate::service::reports::operators::operators(app, &a, &period)
+    })
+    .await?;
+    if format != Format::Json && error.is_none() {
+        return download(
+            &crate::service::reports::operators::table(&report),
+            format,
+            "operators",
+            &report.period,
+        );
+    }
+    let ctx = minijinja::context! {
+        report => report, shortcuts => shortcuts(now),
+        error => error.as_ref().map(|e| e.to_string()),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let l = layout(&state, Some(&actor), "reports");
+    Ok((status, page(l, "reports/operators.html", ctx)?).into_response())
+}

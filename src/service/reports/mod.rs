@@ -3,6 +3,7 @@
 
 pub mod chart;
 pub mod dashboard;
+pub mod operators;
 pub mod table;
 pub mod units;
 
