@@ -143,6 +143,30 @@ pub fn counts_of(tx: &impl Tx, keys: &[Vec<u8>]) -> Result<Vec<u64>, StoreError>
     Ok(out)
 }
 
+/// Every counter in `[lo, hi)` above 0, with its value (stored, moved by the pending tier).
+pub fn counters_between(
+    tx: &impl Tx,
+    lo: &[u8],
+    hi: &[u8],
+) -> Result<Vec<(Vec<u8>, u64)>, StoreError> {
+    if lo >= hi {
+        return Ok(Vec::new());
+    }
+    let range: Range<'_> = (Bound::Included(lo), Bound::Excluded(hi));
+    let mut moves = pending::moves_in(tx, range)?;
+    let mut out: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    for row in tx.open(ORDER_COUNTS)?.range::<&[u8]>(range)? {
+        let (k, v) = row?;
+        let key = k.value().to_vec();
+        let moved = moves.remove(&key).unwrap_or(0);
+        out.insert(key, pending::with_move(v.value(), moved));
+    }
+    for (k, d) in moves {
+        out.insert(k, pending::with_move(0, d));
+    }
+    Ok(out.into_iter().filter(|(_, n)| *n > 0).collect())
+}
+
 /// The first and the last key of a range.
 pub type Bounds = (Vec<u8>, Vec<u8>);
 

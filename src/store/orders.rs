@@ -16,7 +16,7 @@ use crate::domain::order::{Order, OrderGist, OrderId};
 use crate::domain::order_index::{Entry, Row, entries};
 
 pub use super::index::{
-    Bounds, count, count_bounds, counts_of, has_key, keys, keys_between, stored,
+    Bounds, count, count_bounds, counters_between, counts_of, has_key, keys, keys_between, stored,
 };
 
 /// Whole orders and list rows decoded since start (for `/metrics`, and for the tests that

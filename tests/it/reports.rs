@@ -796,3 +796,104 @@ async fn operator_figures_match_the_hand_count() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_bulletin_counts_the_period_by_every_dimension() {
+    let c = Centre::new().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let o = create(&c.op, order_body(&format!("1340000555{i}"), "占道经营")).await;
+        ids.push(o["id"].as_u64().unwrap());
+    }
+    ok(
+        &c.op,
+        ids[0],
+        "answer",
+        json!({"reply": "已告知城管执法电话。"}),
+    )
+    .await;
+    ok(&c.op, ids[1], "dispatch", json!({"unit": "u-clerk-a"})).await;
+    // Monday 30 November: the day, its week and its month hold the same three orders.
+    for q in [
+        "kind=daily&date=2026-11-30",
+        "kind=weekly&date=2026-12-02",
+        "kind=monthly&date=2026-11-15",
+    ] {
+        let r = c.sup.get(&format!("/reports/bulletin?{q}")).await;
+        assert_eq!(r.status(), StatusCode::OK, "{q}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("共受理群众诉求 <strong>3</strong> 件"), "{q}");
+        assert!(html.contains("直接办结 1 件（直接办结率 33.33%）"), "{q}");
+        assert!(html.contains("<svg class=\"chart hbars\""), "{q}");
+    }
+    let v: Value = c
+        .sup
+        .get("/api/v1/reports/summary?from=2026-11-30&to=2026-12-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["overview"]["registered"], 3);
+    assert_eq!(v["overview"]["dispatched"], 1);
+    let by = |key: &str| -> Vec<(String, u64)> {
+        v["breakdowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["key"] == key)
+            .unwrap()["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(by("channel"), vec![("12345热线电话".to_string(), 3)]);
+    assert_eq!(by("kind"), vec![("求助".to_string(), 3)]);
+    assert_eq!(by("town"), vec![("洣水镇".to_string(), 3)]);
+    let states = by("state");
+    assert_eq!(states.len(), 3, "{states:?}");
+    assert!(states.contains(&("已办结".to_string(), 1)), "{states:?}");
+    assert_eq!(by("unit"), vec![("u-clerk-a 单位".to_string(), 1)]);
+    // The next day had none.
+    let next: Value = c
+        .sup
+        .get("/api/v1/reports/summary?from=2026-12-01&to=2026-12-02")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(next["overview"]["registered"], 0);
+    // CSV and XLSX.
+    let csv = c
+        .sup
+        .get("/reports/bulletin?kind=daily&date=2026-11-30&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("运行概况,受理,3,") && csv.contains("按渠道,12345热线电话,3,100"),
+        "{csv}"
+    );
+    let r = c
+        .sup
+        .get("/api/v1/reports/summary?from=2026-11-30&to=2026-12-01&format=xlsx")
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("报表").unwrap();
+    assert_eq!(
+        sheet.get_value((2, 2)),
+        Some(&calamine::Data::Float(3.0)),
+        "受理 as a number"
+    );
+    let r = c.sup.get("/reports/bulletin?kind=yearly").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        c.op.get("/reports/bulletin").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

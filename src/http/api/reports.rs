@@ -66,3 +66,25 @@ pub async fn operators(
         ),
     }
 }
+
+/// The summary (通报) of any period: JSON, CSV or XLSX.
+pub async fn summary(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<PeriodQuery>,
+) -> Result<Response, AppError> {
+    use crate::service::reports::bulletin;
+    let format = Format::parse(q.format.as_deref())?;
+    let now = state.app.now();
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), now)?;
+    let b = blocking(&state, move |app| {
+        actor.require(crate::domain::role::Permission::ReportsRead)?;
+        app.store
+            .read(|tx| bulletin::bulletin_in(tx, "custom", &period, now))
+    })
+    .await?;
+    match format {
+        Format::Json => Ok(Json(b).into_response()),
+        f => download(&bulletin::table(&b), f, "summary", &b.period),
+    }
+}

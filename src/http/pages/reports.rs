@@ -354,3 +354,56 @@ pub async fn operators(
     let l = layout(&state, Some(&actor), "reports");
     Ok((status, page(l, "reports/operators.html", ctx)?).into_response())
 }
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BulletinQuery {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// The daily, weekly or monthly bulletin (通报), printable on A4; `format=csv|xlsx`.
+pub async fn bulletin(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<BulletinQuery>,
+) -> Result<Response, AppError> {
+    use crate::service::reports::bulletin;
+    let format = Format::parse(q.format.as_deref())?;
+    let kind = q.kind.clone().unwrap_or_else(|| "monthly".into());
+    let date = q.date.clone();
+    let a = actor.clone();
+    let result = blocking(&state, move |app| {
+        bulletin::bulletin(app, &a, &kind, date.as_deref())
+    })
+    .await;
+    let (b, error) = match result {
+        Ok(b) => (b, None),
+        Err(e @ AppError::Invalid { .. }) => {
+            let a = actor.clone();
+            let b = blocking(&state, move |app| {
+                bulletin::bulletin(app, &a, "monthly", None)
+            })
+            .await?;
+            (b, Some(e))
+        }
+        Err(e) => return Err(e),
+    };
+    if format != Format::Json && error.is_none() {
+        return download(&bulletin::table(&b), format, b.kind, &b.period);
+    }
+    let ctx = minijinja::context! {
+        b => b, date => q.date, error => error.as_ref().map(|e| e.to_string()),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let l = layout(&state, Some(&actor), "reports");
+    Ok((status, page(l, "reports/bulletin.html", ctx)?).into_response())
+}

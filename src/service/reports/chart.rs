@@ -121,6 +121,38 @@ pub fn bars_and_line(title: &str, labels: &[String], bars: Series, line: Series)
     s
 }
 
+/// Horizontal bars, one a row, with the count written at the end of each (largest first as
+/// given); for a breakdown by channel, kind, town or unit.
+pub fn hbars(title: &str, rows: &[(String, u64)]) -> String {
+    let n = rows.len().max(1);
+    let (w, row_h, left) = (520.0, 18.0, 150.0);
+    let h = row_h * n as f64 + 10.0;
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1) as f64;
+    let bar_w = w - left - 60.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="chart hbars" viewBox="0 0 {w} {h}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif"><title>{t}</title>"#,
+        t = esc(title)
+    );
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let y = 5.0 + row_h * i as f64;
+        let len = (*v as f64 / max) * bar_w;
+        let label: String = label.chars().take(12).collect();
+        let _ = write!(
+            s,
+            r##"<text x="{lx}" y="{ty:.1}" text-anchor="end">{l}</text><rect x="{left}" y="{y:.1}" width="{len:.1}" height="{bh:.1}" fill="#c8c8c8" stroke="#555" stroke-width="0.5"/><text x="{vx:.1}" y="{ty:.1}">{v}</text>"##,
+            lx = left - 6.0,
+            ty = y + row_h * 0.65,
+            l = esc(&label),
+            bh = row_h * 0.7,
+            vx = left + len + 4.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

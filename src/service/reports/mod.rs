@@ -1,6 +1,7 @@
 //! Reports (报表): unit assessment, and the period every report is asked for. Every report
 //! reads per-day facts and counters (`store::facts`, the index), never the orders.
 
+pub mod bulletin;
 pub mod chart;
 pub mod dashboard;
 pub mod operators;
