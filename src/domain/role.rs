@@ -100,10 +100,12 @@ pub enum Permission {
     QaRead,
     /// Decide an operator's appeal against a QA score.
     QaAppealDecide,
+    /// Choose the typical cases (典型案例) the bulletin reports.
+    CasesManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 24] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -127,6 +129,7 @@ impl Permission {
         Permission::QaInspect,
         Permission::QaRead,
         Permission::QaAppealDecide,
+        Permission::CasesManage,
     ];
 }
 
@@ -157,6 +160,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::QaInspect => matches!(role, Qa),
         Permission::QaRead => matches!(role, Operator | ShiftLead | Qa | Supervisor | Admin),
         Permission::QaAppealDecide => matches!(role, ShiftLead),
+        Permission::CasesManage => matches!(role, Supervisor),
     }
 }
 
@@ -187,7 +191,7 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 56);
+        assert_eq!(granted, 57);
         assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)
             || matches!(
                 p,

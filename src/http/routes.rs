@@ -163,6 +163,7 @@ routes! {
     GET    "/admin/qa"                     => Perm(AssessmentManage), pages::qa::rubric_form;
     POST   "/admin/qa"                     => Perm(AssessmentManage), pages::qa::rubric_save;
     POST   "/orders/{id}/appeal"           => Perm(AppealsFile), pages::reports::file_appeal;
+    POST   "/orders/{id}/typical"          => Perm(CasesManage), pages::reports::mark_case;
     POST   "/appeals/{id}/decide"          => Perm(AppealsDecide), pages::reports::decide_appeal;
 
     // Pages: screening

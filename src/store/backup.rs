@@ -89,6 +89,7 @@ pub fn copy_all(src: &ReadTx, dst: &WriteTx) -> Result<Vec<(&'static str, u64)>,
         ("appeal-keys-v1", copy(src, dst, APPEAL_KEYS)?),
         ("inspections-v1", copy(src, dst, INSPECTIONS)?),
         ("inspection-keys-v1", copy(src, dst, INSPECTION_KEYS)?),
+        ("typical-cases-v1", copy(src, dst, TYPICAL_CASES)?),
     ]);
     // Derived from the orders, so left out (most of a big box's rows): `Store::open` makes
     // them anew when it finds orders without list rows.

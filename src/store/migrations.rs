@@ -80,6 +80,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "create the QA inspection tables",
         Step::Whole(create_inspections),
     ),
+    (
+        "create the typical cases table",
+        Step::Whole(create_typical),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -89,6 +93,11 @@ const PENDING_SINCE: u64 = 15;
 fn create_appeals(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::APPEALS)?;
     tx.open_table(tables::APPEAL_KEYS)?;
+    Ok(())
+}
+
+fn create_typical(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::TYPICAL_CASES)?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod backup;
 pub mod blacklist;
 pub mod blobs;
+pub mod cases;
 pub mod codec;
 pub mod facts;
 pub mod gists;

@@ -81,6 +81,11 @@ pub const INSPECTIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("inspe
 /// `store::inspections`).
 pub const INSPECTION_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("inspection-keys-v1");
 
+/// (Beijing day marked, OrderId) → a typical case (典型案例) the supervisor chose for the
+/// bulletin, with its note.
+pub const TYPICAL_CASES: TableDefinition<(u32, u64), &[u8]> =
+    TableDefinition::new("typical-cases-v1");
+
 /// Tables of earlier schema versions, named only by the migrations that create and retire
 /// them (never backed up: the catalogue below does not list them).
 pub mod retired {
@@ -236,6 +241,10 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "inspection-keys-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "typical-cases-v1",
         kind: Kind::Table,
     },
 ];

@@ -813,6 +813,27 @@ async fn the_bulletin_counts_the_period_by_every_dimension() {
     )
     .await;
     ok(&c.op, ids[1], "dispatch", json!({"unit": "u-clerk-a"})).await;
+    // The supervisor picks a typical case for the bulletin.
+    let r = c
+        .sup
+        .form(&format!("/orders/{}/typical", ids[1]), &[("note", "")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .sup
+        .form(
+            &format!("/orders/{}/typical", ids[1]),
+            &[("note", "占道经营反复投诉，城管已建立长效机制")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r =
+        c.op.form(
+            &format!("/orders/{}/typical", ids[1]),
+            &[("note", "话务员不能选")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Monday 30 November: the day, its week and its month hold the same three orders.
     for q in [
         "kind=daily&date=2026-11-30",
@@ -825,6 +846,7 @@ async fn the_bulletin_counts_the_period_by_every_dimension() {
         assert!(html.contains("共受理群众诉求 <strong>3</strong> 件"), "{q}");
         assert!(html.contains("直接办结 1 件（直接办结率 33.33%）"), "{q}");
         assert!(html.contains("<svg class=\"chart hbars\""), "{q}");
+        assert!(html.contains("城管已建立长效机制"), "the typical case: {q}");
     }
     let v: Value = c
         .sup

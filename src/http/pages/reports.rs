@@ -407,3 +407,29 @@ pub async fn bulletin(
     let l = layout(&state, Some(&actor), "reports");
     Ok((status, page(l, "reports/bulletin.html", ctx)?).into_response())
 }
+
+/// The supervisor marks an order as a typical case for the bulletin.
+pub async fn mark_case(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let id = OrderId(crate::http::extract::path_id(&id)?);
+    let note = form.get("note").cloned().unwrap_or_default();
+    let a = actor.clone();
+    match blocking(&state, move |app| {
+        crate::service::reports::cases::mark(app, &a, id, &note)
+    })
+    .await
+    {
+        Ok(()) => {
+            Ok(crate::http::see_other(&format!("/orders/{}?ok=case_marked", id.0)).into_response())
+        }
+        Err(e @ AppError::Invalid { .. }) => {
+            super::orders::detail_page(&state, &actor, id, None, Some(("typical".into(), e)), None)
+                .await
+        }
+        Err(e) => Err(e),
+    }
+}

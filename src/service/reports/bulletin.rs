@@ -57,6 +57,8 @@ pub struct Bulletin {
     pub overdue: Vec<(String, u64, u64)>,
     /// The five lowest scores: (unit, league, score, grade).
     pub weakest: Vec<(String, &'static str, f64, &'static str)>,
+    /// Typical cases the supervisor chose in the period.
+    pub cases: Vec<crate::store::cases::TypicalCase>,
 }
 
 /// The period of a bulletin of `kind` holding `date` (default today): the day, its week
@@ -311,6 +313,7 @@ pub fn bulletin_in(
         breakdowns,
         overdue,
         weakest: scored,
+        cases: super::cases::in_period(tx, p)?,
     })
 }
 
@@ -368,6 +371,14 @@ pub fn table(b: &Bulletin) -> Table {
             Cell::text("得分较低的单位"),
             Cell::text(format!("{unit}（{league}，{grade}）")),
             Cell::Number(*score),
+            Cell::Empty,
+        ]);
+    }
+    for c in &b.cases {
+        rows.push(vec![
+            Cell::text("典型案例"),
+            Cell::text(format!("{} {}：{}", c.number, c.title, c.note)),
+            Cell::Empty,
             Cell::Empty,
         ]);
     }

@@ -2,6 +2,7 @@
 //! reads per-day facts and counters (`store::facts`, the index), never the orders.
 
 pub mod bulletin;
+pub mod cases;
 pub mod chart;
 pub mod dashboard;
 pub mod operators;
