@@ -610,3 +610,98 @@ async fn nothing_of_a_caller_stays_in_a_shared_office_browser() {
     assert_eq!(b.value("#caller_phone").await, "");
     assert_eq!(b.value("#caller_name").await, "");
 }
+
+impl Browser {
+    /// Prints the page as Chromium would to an A4 sheet; the PDF is saved under
+    /// target/screenshots for a person to look at. Returns the PDF's bytes.
+    async fn print_a4(&self, name: &str) -> Vec<u8> {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/print",
+                Some(json!({"page": {"width": 21.0, "height": 29.7}, "background": false, "shrinkToFit": true})),
+            )
+            .await;
+        let bytes = base64_decode(v.as_str().unwrap());
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.pdf")), &bytes).unwrap();
+        bytes
+    }
+}
+
+/// Pages in a PDF Chromium printed (its page objects are written uncompressed).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count()
+}
+
+/// Issue 10, point 9: the reports in a real browser — the supervisor's home with its live
+/// figures and trend, the unit assessment and the monthly bulletin — each printed on A4:
+/// the assessment on one sheet (its table whole), the bulletin on a few, with the
+/// organisation's name and the period on the page.
+#[tokio::test]
+async fn reports_show_and_print_on_a4_in_a_real_browser() {
+    use hotline::domain::role::Role;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let op = app.user(&admin, "op1", Role::Operator).await;
+    app.user(&admin, "sup1", Role::Supervisor).await;
+    app.user(&admin, "clerk", Role::Unit).await;
+    for i in 0..6 {
+        let o: Value = op
+            .post(
+                "/api/v1/orders",
+                crate::orders::order_body(&format!("1330000666{i}"), "小区停水"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = o["id"].as_u64().unwrap();
+        let r = op
+            .post(
+                &format!("/api/v1/orders/{id}/actions/dispatch"),
+                json!({"unit": "u-clerk"}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+    }
+    b.login(&app, "sup1", crate::helpers::NEW_PASSWORD).await;
+    let home = b.wait_for("今日受理").await;
+    assert!(home.contains("近 30 天受理和办结的工单"), "{home}");
+    b.screenshot("20-supervisor-home-dashboard").await;
+
+    b.goto(&app.url("/reports?from=2026-11-01&to=2026-12-01"))
+        .await;
+    let page = b.wait_for("承办单位考核").await;
+    assert!(
+        page.contains("u-clerk 单位") && page.contains("计算方法"),
+        "{page}"
+    );
+    b.screenshot("21-unit-assessment").await;
+    let pdf = b.print_a4("21-unit-assessment").await;
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(
+        pdf_pages(&pdf),
+        1,
+        "the assessment prints whole on one A4 sheet"
+    );
+
+    b.goto(&app.url("/reports/bulletin?kind=monthly&date=2026-11-30"))
+        .await;
+    let page = b.wait_for("运行概况").await;
+    assert!(page.contains("共受理群众诉求 6 件"), "{page}");
+    b.screenshot("22-monthly-bulletin").await;
+    let pdf = b.print_a4("22-monthly-bulletin").await;
+    let pages = pdf_pages(&pdf);
+    assert!(
+        (1..=6).contains(&pages),
+        "the bulletin prints on a few A4 sheets: {pages}"
+    );
+}
