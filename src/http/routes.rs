@@ -97,6 +97,7 @@ routes! {
     GET    "/api/v1/reports/units"         => Perm(ReportsRead), api::reports::units;
     GET    "/api/v1/reports/operators"     => Perm(ReportsRead), api::reports::operators;
     GET    "/api/v1/reports/summary"       => Perm(ReportsRead), api::reports::summary;
+    GET    "/api/v1/reports/hot"           => Perm(ReportsRead), api::reports::hot;
     GET    "/api/v1/admin/assessment"      => Perm(ReportsRead), api::reports::get_rules;
     PUT    "/api/v1/admin/assessment"      => Perm(AssessmentManage), api::reports::put_rules;
     POST   "/api/v1/orders/{id}/appeals"   => Perm(AppealsFile), api::appeals::file;
@@ -152,6 +153,7 @@ routes! {
     GET    "/reports/units/{id}/orders"    => Perm(ReportsRead), pages::reports::figure;
     GET    "/reports/operators"            => Perm(ReportsRead), pages::reports::operators;
     GET    "/reports/bulletin"             => Perm(ReportsRead), pages::reports::bulletin;
+    GET    "/reports/hot"                  => Perm(ReportsRead), pages::reports::hot;
     GET    "/admin/assessment"             => Perm(AssessmentManage), pages::reports::rules_form;
     POST   "/admin/assessment"             => Perm(AssessmentManage), pages::reports::save_rules;
     GET    "/appeals"                      => Perm(AppealsRead), pages::reports::appeals_index;

@@ -919,3 +919,54 @@ async fn the_bulletin_counts_the_period_by_every_dimension() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn hot_topics_rise_against_the_period_before() {
+    let mut c = Centre::new().await;
+    for i in 0..2 {
+        create(&c.op, order_body(&format!("1320000777{i}"), "占道经营")).await;
+    }
+    c.advance(86_400).await;
+    for (i, town) in ["洣水镇", "洣水镇", "吴集镇"].iter().enumerate() {
+        let mut b = order_body(&format!("1320000778{i}"), "占道经营");
+        b["address"]["town"] = json!(town);
+        create(&c.op, b).await;
+    }
+    let h: Value = c
+        .sup
+        .get("/api/v1/reports/hot?from=2026-12-01&to=2026-12-02")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["previous"]["from"], "2026-11-30");
+    assert_eq!(h["categories"][0]["count"], 3, "{h}");
+    assert_eq!(h["categories"][0]["previous"], 2, "{h}");
+    // 吴集镇 rose by one from none; 洣水镇 stayed at two.
+    assert_eq!(h["towns"][0]["name"], "吴集镇", "{h}");
+    assert_eq!(h["towns"][0]["previous"], 0);
+    assert_eq!(h["towns"][1]["name"], "洣水镇");
+    assert_eq!(
+        (
+            h["towns"][1]["count"].as_u64(),
+            h["towns"][1]["previous"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    let page = c
+        .sup
+        .get("/reports/hot?from=2026-12-01&to=2026-12-02")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("↑ 1") && page.contains("持平"), "{page}");
+    let csv = c
+        .sup
+        .get("/api/v1/reports/hot?from=2026-12-01&to=2026-12-02&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("乡镇（街道）,吴集镇,1,0,1"), "{csv}");
+}

@@ -88,3 +88,19 @@ pub async fn summary(
         f => download(&bulletin::table(&b), f, "summary", &b.period),
     }
 }
+
+/// Hot topics of a period against the one before it: JSON, CSV or XLSX.
+pub async fn hot(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<PeriodQuery>,
+) -> Result<Response, AppError> {
+    use crate::service::reports::hot;
+    let format = Format::parse(q.format.as_deref())?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), state.app.now())?;
+    let h = blocking(&state, move |app| hot::hot(app, &actor, &period)).await?;
+    match format {
+        Format::Json => Ok(Json(h).into_response()),
+        f => download(&hot::table(&h), f, "hot", &h.period),
+    }
+}

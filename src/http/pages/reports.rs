@@ -433,3 +433,43 @@ pub async fn mark_case(
         Err(e) => Err(e),
     }
 }
+
+/// Hot topics: categories and towns rising against the period before.
+pub async fn hot(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<PeriodQuery>,
+) -> Result<Response, AppError> {
+    use crate::service::reports::hot;
+    let format = Format::parse(q.format.as_deref())?;
+    let now = state.app.now();
+    let (period, error) = match Period::parse(q.from.as_deref(), q.to.as_deref(), now) {
+        Ok(p) => (p, None),
+        Err(e) => (Period::parse(None, None, now)?, Some(e)),
+    };
+    let a = actor.clone();
+    let h = blocking(&state, move |app| hot::hot(app, &a, &period)).await?;
+    if format != Format::Json && error.is_none() {
+        return download(&hot::table(&h), format, "hot", &h.period);
+    }
+    let bars = |list: &[hot::Topic]| {
+        let rows: Vec<(String, u64)> = list
+            .iter()
+            .take(12)
+            .map(|t| (t.name.clone(), t.count))
+            .collect();
+        crate::service::reports::chart::hbars("本期件数", &rows)
+    };
+    let ctx = minijinja::context! {
+        h => h, shortcuts => shortcuts(now),
+        categories_chart => bars(&h.categories), towns_chart => bars(&h.towns),
+        error => error.as_ref().map(|e| e.to_string()),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let l = layout(&state, Some(&actor), "reports");
+    Ok((status, page(l, "reports/hot.html", ctx)?).into_response())
+}

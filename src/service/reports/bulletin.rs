@@ -102,7 +102,11 @@ pub fn period_of(
 
 /// Registrations in the period by the values of one filter kind, from the per-day counters
 /// (one short range a day).
-fn by_value(tx: &impl Tx, kind: Kind, p: &Period) -> Result<BTreeMap<Vec<u8>, u64>, AppError> {
+pub(super) fn by_value(
+    tx: &impl Tx,
+    kind: Kind,
+    p: &Period,
+) -> Result<BTreeMap<Vec<u8>, u64>, AppError> {
     let mut out: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
     let head = Key::new(kind);
     for d in p.from_day..p.to_day {
@@ -117,7 +121,7 @@ fn by_value(tx: &impl Tx, kind: Kind, p: &Period) -> Result<BTreeMap<Vec<u8>, u6
     Ok(out)
 }
 
-fn text(v: &[u8]) -> String {
+pub(super) fn text(v: &[u8]) -> String {
     String::from_utf8_lossy(v.strip_suffix(&[0]).unwrap_or(v)).into_owned()
 }
 

@@ -5,6 +5,7 @@ pub mod bulletin;
 pub mod cases;
 pub mod chart;
 pub mod dashboard;
+pub mod hot;
 pub mod operators;
 pub mod table;
 pub mod units;
