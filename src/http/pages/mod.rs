@@ -42,6 +42,15 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// A page shown again with an error in a form is 422; otherwise 200.
+pub(crate) fn status_of(error: Option<&crate::error::AppError>) -> axum::http::StatusCode {
+    if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;

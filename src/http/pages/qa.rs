@@ -71,11 +71,7 @@ async fn desk_page(
         is_operator => actor.role == Role::Operator,
         error => error.as_ref().map(|e| e.to_string()),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_of(error.as_ref());
     let l = layout(state, Some(actor), "qa").with_flash(flash);
     Ok((status, page(l, "qa/desk.html", ctx)?).into_response())
 }
@@ -107,11 +103,7 @@ async fn score_page(
         o => order, rules => rules, done => done, typed => typed,
         error => error.as_ref().map(|e| e.to_string()),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_of(error.as_ref());
     let l = layout(state, Some(actor), "qa");
     Ok((status, page(l, "qa/score.html", ctx)?).into_response())
 }

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -21,6 +20,17 @@ use crate::http::{AppState, blocking};
 use crate::service::Actor;
 use crate::service::reports::{Period, shortcuts, units};
 
+/// The period asked for, or this month with the reason the asked one was refused.
+fn period_or_month(
+    q: &PeriodQuery,
+    now: crate::domain::time::Timestamp,
+) -> Result<(Period, Option<AppError>), AppError> {
+    match Period::parse(q.from.as_deref(), q.to.as_deref(), now) {
+        Ok(p) => Ok((p, None)),
+        Err(e) => Ok((Period::parse(None, None, now)?, Some(e))),
+    }
+}
+
 /// The unit assessment for the period (default: this month); `format=csv|xlsx` downloads it.
 pub async fn index(
     State(state): State<AppState>,
@@ -29,12 +39,9 @@ pub async fn index(
 ) -> Result<Response, AppError> {
     let format = Format::parse(q.format.as_deref())?;
     let now = state.app.now();
-    let period = match Period::parse(q.from.as_deref(), q.to.as_deref(), now) {
-        Ok(p) => p,
-        Err(e) => {
-            let p = Period::parse(None, None, now)?;
-            return units_page(&state, &actor, p, Some(e)).await;
-        }
+    let period = match period_or_month(&q, now)? {
+        (p, None) => p,
+        (p, error) => return units_page(&state, &actor, p, error).await,
     };
     if format != Format::Json {
         let a = actor.clone();
@@ -72,11 +79,7 @@ async fn units_page(
         can_manage => allows(actor.role, Permission::AssessmentManage),
         error => error.as_ref().map(|e| e.to_string()),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_of(error.as_ref());
     let l = layout(state, Some(actor), "reports");
     Ok((status, page(l, "reports/units.html", ctx)?).into_response())
 }
@@ -155,11 +158,7 @@ async fn rules_page(
         error => error.as_ref().map(|e| e.to_string()),
         error_field => error.as_ref().and_then(|e| e.field()),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_of(error.as_ref());
     let l = layout(state, Some(actor), "assessment").with_flash(flash);
     Ok((status, page(l, "admin/assessment.html", ctx)?).into_response())
 }
@@ -248,11 +247,7 @@ async fn appeals_page(
         can_decide => allows(actor.role, Permission::AppealsDecide),
         error => error.as_ref().map(|e| e.to_string()),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_of(error.as_ref());
     let l = layout(state, Some(actor), "appeals").with_flash(flash);
     Ok((status, page(l, "reports/appeals.html", ctx)?).into_response())
 }
@@ -325,10 +320,7 @@ pub async fn operators(
 ) -> Result<Response, AppError> {
     let format = Format::parse(q.format.as_deref())?;
     let now = state.app.now();
-    let (period, error) = match Period::parse(q.from.as_deref(), q.to.as_deref(), now) {
-        Ok(p) => (p, None),
-        Err(e) => (Period::parse(None, None, now)?, Some(e)),
-    };
+    let (period, error) = period_or_month(&q, now)?;
     let a = actor.clone();
     let report = blocking(&state, move |app| {
         crate::service::reports::operators::operators(app, &a, &period)
@@ -346,11 +338,7 @@ pub async fn operators(
         report => report, shortcuts => shortcuts(now),
         error => error.as_ref().map(|e| e.to_string()),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_of(error.as_ref());
     let l = layout(&state, Some(&actor), "reports");
     Ok((status, page(l, "reports/operators.html", ctx)?).into_response())
 }
@@ -399,11 +387,7 @@ pub async fn bulletin(
     let ctx = minijinja::context! {
         b => b, date => q.date, error => error.as_ref().map(|e| e.to_string()),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_of(error.as_ref());
     let l = layout(&state, Some(&actor), "reports");
     Ok((status, page(l, "reports/bulletin.html", ctx)?).into_response())
 }
@@ -443,10 +427,7 @@ pub async fn hot(
     use crate::service::reports::hot;
     let format = Format::parse(q.format.as_deref())?;
     let now = state.app.now();
-    let (period, error) = match Period::parse(q.from.as_deref(), q.to.as_deref(), now) {
-        Ok(p) => (p, None),
-        Err(e) => (Period::parse(None, None, now)?, Some(e)),
-    };
+    let (period, error) = period_or_month(&q, now)?;
     let a = actor.clone();
     let h = blocking(&state, move |app| hot::hot(app, &a, &period)).await?;
     if format != Format::Json && error.is_none() {
@@ -465,11 +446,7 @@ pub async fn hot(
         categories_chart => bars(&h.categories), towns_chart => bars(&h.towns),
         error => error.as_ref().map(|e| e.to_string()),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_of(error.as_ref());
     let l = layout(&state, Some(&actor), "reports");
     Ok((status, page(l, "reports/hot.html", ctx)?).into_response())
 }
