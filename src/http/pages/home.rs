@@ -24,7 +24,18 @@ pub async fn home(
     let a = actor.clone();
     let (qs, board, notes, dash) = blocking(&state, move |app| {
         let qs = queues::for_actor(app, &a)?;
-        let dash = crate::service::reports::dashboard::for_actor(app, &a)?;
+        use crate::service::reports::dashboard::{self, Count, Known};
+        let read = |key: &str| {
+            qs.iter().find(|q| q.key == key).map(|q| Count {
+                n: q.count,
+                more: q.more,
+            })
+        };
+        let known = Known {
+            overdue: read("overdue"),
+            due_soon: read("due_soon"),
+        };
+        let dash = dashboard::for_actor(app, &a, known)?;
         let lead = matches!(a.role, Role::ShiftLead | Role::Supervisor);
         let board = if a.role == Role::ShiftLead {
             queues::board(app, &a)?

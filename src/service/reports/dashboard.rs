@@ -15,7 +15,39 @@ use crate::service::{Actor, App};
 use crate::store::{Tx, facts, orders};
 
 /// The most keys a bounded count reads (a larger backlog shows as "≥").
-const CAP: usize = 2000;
+const CAP: usize = 500;
+
+/// A bounded count: how many, and whether the read stopped at its bound.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Count {
+    pub n: usize,
+    pub more: bool,
+}
+
+impl Count {
+    fn show(self) -> String {
+        if self.more {
+            format!("≥{}", self.n)
+        } else {
+            self.n.to_string()
+        }
+    }
+
+    fn plus(self, o: Count) -> Count {
+        Count {
+            n: self.n + o.n,
+            more: self.more || o.more,
+        }
+    }
+}
+
+/// Counts the home page's queues already read (the supervisor's overdue and due-soon lists),
+/// so the figures do not read them again.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Known {
+    pub overdue: Option<Count>,
+    pub due_soon: Option<Count>,
+}
 /// Days of the trend chart.
 const DAYS: u32 = 30;
 
@@ -48,18 +80,10 @@ fn tile(key: &'static str, label: &'static str, value: String, href: Option<Stri
     }
 }
 
-/// A bounded count: "n" or "≥n".
-fn bounded(n: usize) -> String {
-    if n >= CAP {
-        format!("≥{n}")
-    } else {
-        n.to_string()
-    }
-}
-
-fn before(tx: &impl Tx, prefix: Key, t: Timestamp) -> Result<usize, AppError> {
+fn before(tx: &impl Tx, prefix: Key, t: Timestamp) -> Result<Count, AppError> {
     let hi = prefix.clone().time(t).bytes();
-    Ok(orders::keys_between(tx, prefix.as_slice(), &hi, false, CAP)?.len())
+    let n = orders::keys_between(tx, prefix.as_slice(), &hi, false, CAP)?.len();
+    Ok(Count { n, more: n >= CAP })
 }
 
 /// The satisfaction rate of callbacks by level, as the assessment rules count it.
@@ -77,7 +101,7 @@ fn percent(r: Option<f64>) -> String {
 }
 
 /// The live figures and trend for the actor's role.
-pub fn for_actor(app: &App, actor: &Actor) -> Result<Dashboard, AppError> {
+pub fn for_actor(app: &App, actor: &Actor, known: Known) -> Result<Dashboard, AppError> {
     let now = app.now();
     let month = Period::parse(None, None, now)?;
     app.store.read(|tx| -> Result<Dashboard, AppError> {
@@ -88,8 +112,11 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Dashboard, AppError> {
                 let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
                 let to_sign = orders::count(tx, q(UnitList::ToSign).as_slice())?;
                 let doing = orders::count(tx, q(UnitList::InProgress).as_slice())?;
-                let late = before(tx, q(UnitList::ToSign), now)?
-                    + before(tx, q(UnitList::InProgress), now)?;
+                let late = before(tx, q(UnitList::ToSign), now)?.plus(before(
+                    tx,
+                    q(UnitList::InProgress),
+                    now,
+                )?);
                 let value = Value::Id(unit.0);
                 let mut sat = [0u64; 6];
                 let (mut dispatched, mut finished) =
@@ -129,7 +156,7 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Dashboard, AppError> {
                         doing.to_string(),
                         Some("/#q-in_progress".into()),
                     ),
-                    tile("overdue", "超期", bounded(late), None),
+                    tile("overdue", "超期", late.show(), None),
                     tile(
                         "finished_month",
                         "本月办结",
@@ -143,7 +170,7 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Dashboard, AppError> {
                         None,
                     ),
                 ];
-                tiles[2].tone = if late > 0 { "bad" } else { "" };
+                tiles[2].tone = if late.n > 0 { "bad" } else { "" };
                 Ok(Dashboard {
                     tiles,
                     chart: trend(first, &dispatched, &finished, "派单", "答复"),
@@ -165,10 +192,25 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Dashboard, AppError> {
                         .as_slice(),
                 )?;
                 let due = |s: State| Key::new(Kind::StateDue).str(s.code());
-                let late = before(tx, due(State::Dispatched), now)?
-                    + before(tx, due(State::InProgress), now)?;
-                let entered = before(tx, Key::new(Kind::SoonAt), now.plus_secs(1))?;
-                let soon = entered.saturating_sub(late);
+                let late = match known.overdue {
+                    Some(c) => c,
+                    None => before(tx, due(State::Dispatched), now)?.plus(before(
+                        tx,
+                        due(State::InProgress),
+                        now,
+                    )?),
+                };
+                // Running deadlines in their last quarter or past: less the late ones.
+                let soon = match known.due_soon {
+                    Some(c) => c,
+                    None => {
+                        let entered = before(tx, Key::new(Kind::SoonAt), now.plus_secs(1))?;
+                        Count {
+                            n: entered.n.saturating_sub(late.n),
+                            more: entered.more || late.more,
+                        }
+                    }
+                };
                 let callbacks = orders::count(tx, Key::new(Kind::Callback).as_slice())?;
                 let mut sat = [0u64; 6];
                 let mut closed = vec![0; DAYS as usize];
@@ -200,8 +242,8 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Dashboard, AppError> {
                         to_dispatch.to_string(),
                         Some("/orders?state=registered".into()),
                     ),
-                    tile("due_soon", "临期", bounded(soon), None),
-                    tile("overdue", "超期", bounded(late), None),
+                    tile("due_soon", "临期", soon.show(), None),
+                    tile("overdue", "超期", late.show(), None),
                     tile("callbacks", "待回访", callbacks.to_string(), None),
                     tile(
                         "satisfaction_month",
@@ -210,7 +252,7 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Dashboard, AppError> {
                         None,
                     ),
                 ];
-                tiles[3].tone = if late > 0 { "bad" } else { "" };
+                tiles[3].tone = if late.n > 0 { "bad" } else { "" };
                 Ok(Dashboard {
                     tiles,
                     chart: trend(first, &intake, &closed, "受理", "办结"),
