@@ -106,7 +106,7 @@ pub(super) fn codes_with(scripts: &std::collections::BTreeMap<String, String>) -
     c
 }
 
-fn codes() -> Codes {
+pub(super) fn codes() -> Codes {
     let mut actions = Map::new();
     for a in Action::ALL {
         actions.insert(a.code().into(), Value::String(a.label().into()));

@@ -101,6 +101,7 @@ async fn score_page(
     .await?;
     let ctx = minijinja::context! {
         o => order, rules => rules, done => done, typed => typed,
+        codes => super::orders::codes(),
         error => error.as_ref().map(|e| e.to_string()),
     };
     let status = super::status_of(error.as_ref());
