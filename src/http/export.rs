@@ -37,6 +37,29 @@ impl Format {
     }
 }
 
+impl PeriodQuery {
+    /// The format and the period asked for (default: JSON, this month).
+    pub fn asked(&self, now: crate::domain::time::Timestamp) -> Result<(Format, Period), AppError> {
+        let format = Format::parse(self.format.as_deref())?;
+        let period = Period::parse(self.from.as_deref(), self.to.as_deref(), now)?;
+        Ok((format, period))
+    }
+}
+
+/// A report as asked: itself as JSON, or its table (made only then) as a download.
+pub fn respond<T: serde::Serialize>(
+    report: &T,
+    format: Format,
+    table: impl FnOnce() -> Table,
+    name: &str,
+    p: &Period,
+) -> Result<Response, AppError> {
+    match format {
+        Format::Json => Ok(axum::Json(report).into_response()),
+        f => download(&table(), f, name, p),
+    }
+}
+
 /// A table as a download named `<name>-<from>-<to>.<ext>`.
 pub fn download(t: &Table, format: Format, name: &str, p: &Period) -> Result<Response, AppError> {
     let (body, mime, ext) = match format {

@@ -2,28 +2,24 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::domain::assessment::Rules;
 use crate::error::AppError;
-use crate::http::export::{Format, PeriodQuery, download};
+use crate::http::export::{PeriodQuery, respond};
 use crate::http::extract::{ApiJson, Q};
 use crate::http::{AppState, blocking};
 use crate::service::Actor;
-use crate::service::reports::{Period, units};
+use crate::service::reports::{bulletin, hot, operators, units};
 
 pub async fn units(
     State(state): State<AppState>,
     actor: Actor,
     Q(q): Q<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    let format = Format::parse(q.format.as_deref())?;
-    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), state.app.now())?;
-    let report = blocking(&state, move |app| units::assess(app, &actor, &period)).await?;
-    match format {
-        Format::Json => Ok(Json(report).into_response()),
-        f => download(&units::table(&report), f, "units", &report.period),
-    }
+    let (format, period) = q.asked(state.app.now())?;
+    let r = blocking(&state, move |app| units::assess(app, &actor, &period)).await?;
+    respond(&r, format, || units::table(&r), "units", &r.period)
 }
 
 pub async fn get_rules(
@@ -50,21 +46,12 @@ pub async fn operators(
     actor: Actor,
     Q(q): Q<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    let format = Format::parse(q.format.as_deref())?;
-    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), state.app.now())?;
-    let report = blocking(&state, move |app| {
-        crate::service::reports::operators::operators(app, &actor, &period)
+    let (format, period) = q.asked(state.app.now())?;
+    let r = blocking(&state, move |app| {
+        operators::operators(app, &actor, &period)
     })
     .await?;
-    match format {
-        Format::Json => Ok(Json(report).into_response()),
-        f => download(
-            &crate::service::reports::operators::table(&report),
-            f,
-            "operators",
-            &report.period,
-        ),
-    }
+    respond(&r, format, || operators::table(&r), "operators", &r.period)
 }
 
 /// The summary (通报) of any period: JSON, CSV or XLSX.
@@ -73,20 +60,12 @@ pub async fn summary(
     actor: Actor,
     Q(q): Q<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    use crate::service::reports::bulletin;
-    let format = Format::parse(q.format.as_deref())?;
-    let now = state.app.now();
-    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), now)?;
+    let (format, period) = q.asked(state.app.now())?;
     let b = blocking(&state, move |app| {
-        actor.require(crate::domain::role::Permission::ReportsRead)?;
-        app.store
-            .read(|tx| bulletin::bulletin_in(tx, "custom", &period, now))
+        bulletin::of_period(app, &actor, "custom", &period)
     })
     .await?;
-    match format {
-        Format::Json => Ok(Json(b).into_response()),
-        f => download(&bulletin::table(&b), f, "summary", &b.period),
-    }
+    respond(&b, format, || bulletin::table(&b), "summary", &b.period)
 }
 
 /// Hot topics of a period against the one before it: JSON, CSV or XLSX.
@@ -95,12 +74,7 @@ pub async fn hot(
     actor: Actor,
     Q(q): Q<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    use crate::service::reports::hot;
-    let format = Format::parse(q.format.as_deref())?;
-    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), state.app.now())?;
+    let (format, period) = q.asked(state.app.now())?;
     let h = blocking(&state, move |app| hot::hot(app, &actor, &period)).await?;
-    match format {
-        Format::Json => Ok(Json(h).into_response()),
-        f => download(&hot::table(&h), f, "hot", &h.period),
-    }
+    respond(&h, format, || hot::table(&h), "hot", &h.period)
 }

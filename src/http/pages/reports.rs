@@ -111,13 +111,7 @@ pub async fn figure(
     let a = actor.clone();
     let p = period.clone();
     let (name, rows) = blocking(&state, move |app| {
-        let found = units::figure_orders(app, &a, unit, &figure, &p, 200)?;
-        let ids: Vec<OrderId> = found.iter().map(|(_, id)| *id).collect();
-        let name = app
-            .store
-            .read(|tx| crate::store::units::get(tx, unit))?
-            .map(|u| u.name)
-            .unwrap_or_default();
+        let (name, ids) = units::figure_orders(app, &a, unit, &figure, &p, 200)?;
         Ok((name, crate::service::orders::views_of(app, &a, &ids)?))
     })
     .await?;

@@ -153,9 +153,20 @@ pub fn bulletin(
     date: Option<&str>,
 ) -> Result<Bulletin, AppError> {
     actor.require(Permission::ReportsRead)?;
+    let (kind, period) = period_of(kind, date, app.now())?;
+    of_period(app, actor, kind, &period)
+}
+
+/// The bulletin of any period (`kind` names it: `custom` for the summary API).
+pub fn of_period(
+    app: &App,
+    actor: &Actor,
+    kind: &'static str,
+    period: &Period,
+) -> Result<Bulletin, AppError> {
+    actor.require(Permission::ReportsRead)?;
     let now = app.now();
-    let (kind, period) = period_of(kind, date, now)?;
-    app.store.read(|tx| bulletin_in(tx, kind, &period, now))
+    app.store.read(|tx| bulletin_in(tx, kind, period, now))
 }
 
 pub fn bulletin_in(

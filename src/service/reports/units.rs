@@ -2,7 +2,7 @@
 //! score, grade and rank in its league (`domain::assessment`), and the orders behind each
 //! figure from the index's unit-event keys.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -282,8 +282,8 @@ fn figure_events(figure: &str, rules: &Rules) -> Option<(Measure, Vec<u8>)> {
     })
 }
 
-/// The orders behind one figure of one unit over the period, newest event first: one page
-/// of at most `limit`, from the index alone.
+/// The unit's name and the orders behind one of its figures over the period, newest event
+/// first: one page of at most `limit`, from the index alone.
 pub fn figure_orders(
     app: &App,
     actor: &Actor,
@@ -291,23 +291,21 @@ pub fn figure_orders(
     figure: &str,
     period: &Period,
     limit: usize,
-) -> Result<Vec<(Timestamp, OrderId)>, AppError> {
+) -> Result<(String, Vec<OrderId>), AppError> {
     actor.require(Permission::ReportsRead)?;
     if !FIGURES.iter().any(|(code, _)| *code == figure) {
         return Err(AppError::invalid("figure", "未知的考核指标"));
     }
     let now = app.now();
     app.store.read(|tx| -> Result<_, AppError> {
-        if crate::store::units::get(tx, unit)?.is_none() {
-            return Err(AppError::NotFound);
-        }
+        let name = crate::store::units::get(tx, unit)?
+            .ok_or(AppError::NotFound)?
+            .name;
         let rules = rules_in(tx)?;
-        let mut found: BTreeMap<(Timestamp, OrderId), ()> = BTreeMap::new();
+        let mut found: BTreeSet<(Timestamp, OrderId)> = BTreeSet::new();
         match figure_events(figure, &rules) {
             None => {
-                for k in overdue_open_ids(tx, unit, period, now, limit)? {
-                    found.insert(k, ());
-                }
+                found.extend(overdue_open_ids(tx, unit, period, now, limit)?);
             }
             Some((measure, subs)) => {
                 for sub in subs {
@@ -316,7 +314,7 @@ pub fn figure_orders(
                     let hi = head.time(period.end).bytes();
                     for k in orders::keys_between(tx, &lo, &hi, true, limit)? {
                         if let (Some(t), Some(id)) = (time_of(&k), id_of(&k)) {
-                            found.insert((t, id), ());
+                            found.insert((t, id));
                         }
                     }
                 }
@@ -331,17 +329,19 @@ pub fn figure_orders(
         if let Some(f) = appealed {
             for (u, order) in appeals::upheld(tx, f, period.from_day, period.to_day)? {
                 if u == unit {
-                    found.retain(|(_, id), _| *id != order);
+                    found.retain(|(_, id)| *id != order);
                 }
             }
         }
         let mut seen = std::collections::HashSet::new();
-        Ok(found
-            .into_keys()
+        let ids = found
+            .into_iter()
             .rev()
-            .filter(|(_, id)| seen.insert(*id))
+            .map(|(_, id)| id)
+            .filter(|id| seen.insert(*id))
             .take(limit)
-            .collect())
+            .collect();
+        Ok((name, ids))
     })
 }
 
