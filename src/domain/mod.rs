@@ -24,3 +24,4 @@ pub mod timeline;
 pub mod unit;
 pub mod user;
 pub mod validate;
+pub mod words;

@@ -36,16 +36,19 @@ pub enum Dim {
     Category = 5,
     /// A town, by name.
     Town = 6,
+    /// A word of the title (`domain::words`), for the hot words.
+    Word = 7,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 6] = [
+    pub const ALL: [Dim; 7] = [
         Dim::Centre,
         Dim::Unit,
         Dim::Operator,
         Dim::Channel,
         Dim::Category,
         Dim::Town,
+        Dim::Word,
     ];
 
     fn by_id(self) -> bool {
@@ -98,10 +101,12 @@ pub enum Measure {
     CallbackResolved = 25,
     /// Closed (办结/审结), on the day closed.
     Closed = 26,
+    /// Registered with the word in its title (`Dim::Word` only), on the day registered.
+    Mentioned = 30,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 20] = [
+    pub const ALL: [Measure; 21] = [
         Measure::Answered,
         Measure::AnswerSecs,
         Measure::Rejected,
@@ -122,6 +127,7 @@ impl Measure {
         Measure::Callback,
         Measure::CallbackResolved,
         Measure::Closed,
+        Measure::Mentioned,
     ];
 
     fn parse(tag: u8) -> Option<Measure> {
@@ -290,7 +296,25 @@ pub fn standing_reply(r: &Round) -> Option<&super::order::Reply> {
 
 /// Every fact of the order with its weight (a count, or seconds for `…Secs`).
 pub fn facts(o: &Order) -> BTreeMap<Vec<u8>, i64> {
-    collect(o).out
+    let mut out = collect(o).out;
+    out.extend(word_facts(o));
+    out
+}
+
+/// The words of the order's title, each once, on the day it was registered.
+pub fn word_facts(o: &Order) -> impl Iterator<Item = (Vec<u8>, i64)> {
+    let day = cst_day(o.created_at);
+    super::words::words(&o.title).into_iter().map(move |w| {
+        let key = Fact {
+            dim: Dim::Word,
+            day,
+            value: Value::Code(w),
+            measure: Measure::Mentioned,
+            sub: 0,
+        }
+        .key();
+        (key, 1)
+    })
 }
 
 /// Every counted event of a unit in the order (the orders behind each unit figure).

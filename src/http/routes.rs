@@ -100,6 +100,8 @@ routes! {
     GET    "/api/v1/reports/hot"           => Perm(ReportsRead), api::reports::hot;
     GET    "/api/v1/admin/assessment"      => Perm(ReportsRead), api::reports::get_rules;
     PUT    "/api/v1/admin/assessment"      => Perm(AssessmentManage), api::reports::put_rules;
+    GET    "/api/v1/admin/stopwords"       => Perm(ReportsRead), api::reports::get_stop_words;
+    PUT    "/api/v1/admin/stopwords"       => Perm(AssessmentManage), api::reports::put_stop_words;
     POST   "/api/v1/orders/{id}/appeals"   => Perm(AppealsFile), api::appeals::file;
     GET    "/api/v1/appeals"               => Perm(AppealsRead), api::appeals::list;
     POST   "/api/v1/appeals/{id}/decide"   => Perm(AppealsDecide), api::appeals::decide;
@@ -156,6 +158,8 @@ routes! {
     GET    "/reports/hot"                  => Perm(ReportsRead), pages::reports::hot;
     GET    "/admin/assessment"             => Perm(AssessmentManage), pages::reports::rules_form;
     POST   "/admin/assessment"             => Perm(AssessmentManage), pages::reports::save_rules;
+    GET    "/admin/stopwords"              => Perm(AssessmentManage), pages::reports::stop_words_form;
+    POST   "/admin/stopwords"              => Perm(AssessmentManage), pages::reports::save_stop_words;
     GET    "/appeals"                      => Perm(AppealsRead), pages::reports::appeals_index;
     GET    "/qa"                           => Perm(QaRead), pages::qa::desk;
     GET    "/qa/orders/{id}"               => Perm(QaInspect), pages::qa::score_form;

@@ -113,3 +113,31 @@ pub fn rebuild(tx: &WriteTx) -> Result<(), StoreError> {
     }
     add_to_sums(&mut t, sums)
 }
+
+/// Migration: the word facts of every order (`Dim::Word`), in batches of 10,000 orders. The
+/// first batch clears the dimension, so a migration that starts over after a crash does not
+/// count twice.
+pub fn add_word_facts(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
+    let mut t = tx.open_table(ORDER_FACTS)?;
+    if *next == 0 {
+        let (lo, hi) = range(Dim::Word, 0, u32::MAX - 1);
+        t.retain_in(lo.as_slice()..hi.as_slice(), |_, _| false)?;
+    }
+    let orders = tx.open_table(ORDERS)?;
+    let mut sums: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+    let mut seen = 0usize;
+    for row in orders.range(*next..)? {
+        let (k, v) = row?;
+        *next = k.value().saturating_add(1);
+        seen += 1;
+        let o: Order = decode(v.value())?;
+        for (k, n) in crate::domain::order_facts::word_facts(&o) {
+            *sums.entry(k).or_default() += n;
+        }
+        if seen >= 10_000 {
+            break;
+        }
+    }
+    add_to_sums(&mut t, sums)?;
+    Ok(seen < 10_000)
+}

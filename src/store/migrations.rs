@@ -84,6 +84,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "create the typical cases table",
         Step::Whole(create_typical),
     ),
+    (
+        "count the words of every order's title for the hot words",
+        Step::Batched(super::facts::add_word_facts),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -6,6 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::helpers::Session;
 use crate::orders::{Centre, create, ok, order_body};
 
 /// The unit row of `code` in a units report.
@@ -969,4 +970,167 @@ async fn hot_topics_rise_against_the_period_before() {
         .await
         .unwrap();
     assert!(csv.contains("乡镇（街道）,吴集镇,1,0,1"), "{csv}");
+}
+
+async fn put_stop_words(s: &Session, words: Value) -> reqwest::Response {
+    s.client
+        .put(s.url("/api/v1/admin/stopwords"))
+        .header("x-csrf-token", &s.csrf)
+        .json(&json!({ "words": words }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hot_words_are_cut_from_titles_and_rise_against_the_period_before() {
+    let mut c = Centre::new().await;
+    // 2026-11-30: the period before.
+    for (i, t) in [
+        "菜市场门口占道经营",
+        "菜市场门口占道经营",
+        "反映噪音扰民问题",
+    ]
+    .iter()
+    .enumerate()
+    {
+        create(&c.op, order_body(&format!("1320000779{i}"), t)).await;
+    }
+    c.advance(86_400).await;
+    // 2026-12-01: the period. A word twice in one title counts once.
+    for (i, t) in [
+        "菜市场门口占道经营",
+        "夜间施工噪音扰民",
+        "夜间施工噪音扰民",
+        "路灯不亮 路灯不亮",
+    ]
+    .iter()
+    .enumerate()
+    {
+        create(&c.op, order_body(&format!("1320000780{i}"), t)).await;
+    }
+    let hot = |s: &Session| {
+        let s = s.clone();
+        async move {
+            let h: Value = s
+                .get("/api/v1/reports/hot?from=2026-12-01&to=2026-12-02")
+                .await
+                .json()
+                .await
+                .unwrap();
+            h["words"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| {
+                    (
+                        w["word"].as_str().unwrap().to_string(),
+                        w["count"].as_u64().unwrap(),
+                        w["previous"].as_u64().unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let w = |s: &str, n, p| (s.to_string(), n, p);
+    // Rising most first, then by count, then by the word; 反映 and 问题 are stop words.
+    assert_eq!(
+        hot(&c.sup).await,
+        [
+            w("夜间", 2, 0),
+            w("施工", 2, 0),
+            w("噪音扰民", 2, 1),
+            w("不亮", 1, 0),
+            w("路灯", 1, 0),
+            w("占道经营", 1, 2),
+            w("菜市场", 1, 2),
+            w("门口", 1, 2),
+        ]
+    );
+    let csv = c
+        .sup
+        .get("/api/v1/reports/hot?from=2026-12-01&to=2026-12-02&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("热词,噪音扰民,2,1,1"), "{csv}");
+    let page = c
+        .sup
+        .get("/reports/hot?from=2026-12-01&to=2026-12-02")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<h2>热词</h2>") && page.contains("噪音扰民"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("/admin/stopwords"),
+        "only the admin edits them"
+    );
+
+    // The county's own stop words leave every period at once.
+    assert_eq!(
+        put_stop_words(&c.sup, json!(["夜间"])).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = put_stop_words(&c.admin, json!(["夜间", " 施工 ", "夜间"])).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let saved: Value = r.json().await.unwrap();
+    assert_eq!(saved["words"], json!(["夜间", "施工"]));
+    assert_eq!(hot(&c.sup).await[0], w("噪音扰民", 2, 1));
+    // A bad list is refused whole and changes nothing.
+    let r = put_stop_words(
+        &c.admin,
+        json!(["反映", "一二三四五六七八九十一二三四五六七八九十一"]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(crate::helpers::error_code(r).await, "invalid_field");
+    let kept: Value = c
+        .sup
+        .get("/api/v1/admin/stopwords")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["words"], json!(["夜间", "施工"]));
+    // The admin's page: the list in a textarea, saved by form; a bad one says why in Chinese.
+    let form = c.admin.get("/admin/stopwords").await.text().await.unwrap();
+    assert!(form.contains("夜间\n施工"), "{form}");
+    let r = c
+        .admin
+        .form("/admin/stopwords", &[("words", "反映，问题、 施工\n夜间")])
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let kept: Value = c
+        .admin
+        .get("/api/v1/admin/stopwords")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["words"], json!(["反映", "问题", "施工", "夜间"]));
+    let r = c
+        .admin
+        .form("/admin/stopwords", &[("words", &"长".repeat(21))])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("停用词每个最多 20 个字"));
+    assert_eq!(
+        c.unit_a.get("/api/v1/reports/hot").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.sup.get("/admin/stopwords").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The write path kept the word facts that the titles give.
+    let dir = c.app.stop().await;
+    hotline::store::Store::open(dir.path())
+        .unwrap()
+        .read(crate::helpers::assert_derived_in_step)
+        .unwrap();
 }

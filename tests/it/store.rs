@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 20);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 21);
 }
 
 #[tokio::test]
@@ -531,6 +531,43 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
             assert!(removed > 10, "the units' events have keys");
             drop(kt);
             hotline::store::meta::set_schema_version(tx, 16)
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
+
+    // Schema 20: no word facts, and a stray one from a migration cut short; the migration
+    // counts every title's words anew, once.
+    use hotline::domain::order_facts::{Dim, Fact, Measure, Value};
+    use redb::ReadableTable;
+    store
+        .write(|tx| -> Result<(), hotline::store::StoreError> {
+            let mut ft = tx.open_table(tables::ORDER_FACTS).map_err(redb_err)?;
+            let words: Vec<Vec<u8>> = ft
+                .iter()
+                .map_err(redb_err)?
+                .map(|r| r.map(|(k, _)| k.value().to_vec()))
+                .collect::<Result<_, _>>()
+                .map_err(redb_err)?;
+            let words: Vec<Vec<u8>> = words
+                .into_iter()
+                .filter(|k| k[0] == Dim::Word as u8)
+                .collect();
+            assert!(words.len() >= 2, "the titles have words");
+            for k in &words {
+                ft.remove(k.as_slice()).map_err(redb_err)?;
+            }
+            let stray = Fact {
+                dim: Dim::Word,
+                day: 20_000,
+                value: Value::Code("路灯".into()),
+                measure: Measure::Mentioned,
+                sub: 0,
+            };
+            ft.insert(stray.key().as_slice(), 5).map_err(redb_err)?;
+            drop(ft);
+            hotline::store::meta::set_schema_version(tx, 20)
         })
         .unwrap();
     drop(store);

@@ -41,6 +41,25 @@ pub async fn put_rules(
     ))
 }
 
+pub async fn get_stop_words(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<hot::StopWords>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| hot::stop_words(app, &actor)).await?,
+    ))
+}
+
+pub async fn put_stop_words(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(words): ApiJson<hot::StopWords>,
+) -> Result<Json<hot::StopWords>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| hot::save_stop_words(app, &actor, words)).await?,
+    ))
+}
+
 pub async fn operators(
     State(state): State<AppState>,
     actor: Actor,

@@ -204,6 +204,56 @@ pub async fn save_rules(
     }
 }
 
+/// The county's stop words for the hot words (admin): one textarea.
+pub async fn stop_words_form(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(flash): Q<Flash>,
+) -> Result<Response, AppError> {
+    use crate::service::reports::hot;
+    let a = actor.clone();
+    let words = blocking(&state, move |app| hot::stop_words(app, &a)).await?;
+    stop_words_page(&state, &actor, words.words.join("\n"), flash.ok, None).await
+}
+
+async fn stop_words_page(
+    state: &AppState,
+    actor: &Actor,
+    text: String,
+    flash: Option<String>,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
+    let ctx = minijinja::context! {
+        text => text,
+        max => crate::service::reports::hot::MAX_STOP_WORDS,
+        error => error.as_ref().map(|e| e.to_string()),
+    };
+    let status = super::status_of(error.as_ref());
+    let l = layout(state, Some(actor), "stopwords").with_flash(flash);
+    Ok((status, page(l, "admin/stopwords.html", ctx)?).into_response())
+}
+
+pub async fn save_stop_words(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    use crate::service::reports::hot;
+    let text = form.get("words").cloned().unwrap_or_default();
+    let words = match hot::StopWords::parse(&text) {
+        Ok(w) => w,
+        Err(e) => return stop_words_page(&state, &actor, text, None, Some(e)).await,
+    };
+    let a = actor.clone();
+    match blocking(&state, move |app| hot::save_stop_words(app, &a, words)).await {
+        Ok(_) => Ok(crate::http::see_other("/admin/stopwords?ok=stop_words_saved").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            stop_words_page(&state, &actor, text, None, Some(e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AppealsQuery {
@@ -435,9 +485,18 @@ pub async fn hot(
             .collect();
         crate::service::reports::chart::hbars("本期件数", &rows)
     };
+    let word_rows: Vec<(String, u64)> = h
+        .words
+        .iter()
+        .take(12)
+        .map(|w| (w.word.clone(), w.count))
+        .collect();
+    let words_chart = crate::service::reports::chart::hbars("本期件数", &word_rows);
     let ctx = minijinja::context! {
         h => h, shortcuts => shortcuts(now),
         categories_chart => bars(&h.categories), towns_chart => bars(&h.towns),
+        words_chart => words_chart,
+        can_manage => allows(actor.role, Permission::AssessmentManage),
         error => error.as_ref().map(|e| e.to_string()),
     };
     let status = super::status_of(error.as_ref());

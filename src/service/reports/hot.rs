@@ -1,11 +1,14 @@
-//! Hot topics (热点): the categories and towns with the most registrations in a period, and
-//! how many the period before it of the same length had — rising ones first. From the
-//! index's per-day counters: two periods of day ranges, never the orders.
+//! Hot topics (热点): the categories, towns and title words with the most registrations in a
+//! period, and how many the period before it of the same length had — rising ones first.
+//! Categories and towns from the index's per-day counters, words from the per-day word facts
+//! (`order_facts::Dim::Word`, kept by the write path) less the county's stop words: two
+//! periods of day ranges, never the orders.
 
 use serde::Serialize;
 
 use super::Period;
 use super::table::{Cell, Column, Table};
+use crate::domain::order_facts::{Dim, Measure, Value};
 use crate::domain::order_index::Kind;
 use crate::domain::role::Permission;
 use crate::error::AppError;
@@ -20,12 +23,156 @@ pub struct Topic {
     pub previous: u64,
 }
 
+/// A word of the titles: in how many orders' titles it was, this period and the one before.
+#[derive(Clone, Debug, Serialize)]
+pub struct Word {
+    pub word: String,
+    pub count: u64,
+    pub previous: u64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Hot {
     pub period: Period,
     pub previous: Period,
     pub categories: Vec<Topic>,
     pub towns: Vec<Topic>,
+    pub words: Vec<Word>,
+}
+
+/// The county's stop words: words of titles that say nothing of the matter (反映, 问题, …),
+/// left out of the hot words. A setting; the defaults until the admin saves a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StopWords {
+    pub words: Vec<String>,
+}
+
+impl crate::store::codec::Record for StopWords {
+    const KIND: &'static str = "stop_words";
+    const VERSION: u8 = 1;
+}
+
+const STOP_WORDS_KEY: &str = "hot-stop-words";
+/// The most stop words kept, and the longest one (in characters).
+pub const MAX_STOP_WORDS: usize = 2000;
+const MAX_STOP_WORD_CHARS: usize = 20;
+
+impl Default for StopWords {
+    fn default() -> Self {
+        let words = "反映 问题 要求 希望 请求 市民 群众 来电 咨询 投诉 举报 建议 求助 表扬 \
+                     处理 解决 落实 相关 有关 部门 情况 关于 进行 没有 不能 无法 已经 一直 \
+                     目前 现在 至今 多次 长期 严重 导致 存在 是否 如何 什么 怎么 为何 \
+                     我们 他们 自己 本人 家里 一个 这个 那个 工单 诉求 回复 答复";
+        StopWords {
+            words: words.split_whitespace().map(str::to_string).collect(),
+        }
+    }
+}
+
+impl StopWords {
+    /// Cleans an edited list: one word a line or separated by spaces or commas, trimmed,
+    /// each once, in the order given. Too many or too long: the field and why.
+    pub fn parse(text: &str) -> Result<StopWords, AppError> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut words = Vec::new();
+        for w in
+            text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；'))
+        {
+            let w = w.trim().to_lowercase();
+            if w.is_empty() {
+                continue;
+            }
+            if w.chars().count() > MAX_STOP_WORD_CHARS || w.chars().any(char::is_control) {
+                return Err(AppError::invalid(
+                    "words",
+                    format!(
+                        "停用词每个最多 {MAX_STOP_WORD_CHARS} 个字：{}",
+                        w.chars().take(MAX_STOP_WORD_CHARS).collect::<String>()
+                    ),
+                ));
+            }
+            if seen.insert(w.clone()) {
+                words.push(w);
+            }
+        }
+        if words.len() > MAX_STOP_WORDS {
+            return Err(AppError::invalid(
+                "words",
+                format!("停用词最多 {MAX_STOP_WORDS} 个"),
+            ));
+        }
+        Ok(StopWords { words })
+    }
+}
+
+pub fn stop_words_in(tx: &impl Tx) -> Result<StopWords, AppError> {
+    Ok(crate::store::meta::get(tx, STOP_WORDS_KEY)?.unwrap_or_default())
+}
+
+pub fn stop_words(app: &App, actor: &Actor) -> Result<StopWords, AppError> {
+    actor.require(Permission::ReportsRead)?;
+    app.store.read(stop_words_in)
+}
+
+/// Saves the county's stop words (the admin), audited with how many there are.
+pub fn save_stop_words(app: &App, actor: &Actor, words: StopWords) -> Result<StopWords, AppError> {
+    actor.require(Permission::AssessmentManage)?;
+    let words = StopWords::parse(&words.words.join("\n"))?;
+    let now = app.now();
+    app.store.write(|tx| -> Result<StopWords, AppError> {
+        crate::store::meta::put(tx, STOP_WORDS_KEY, &words)?;
+        crate::store::audit::append(
+            tx,
+            now,
+            actor.event(
+                "reports.stop_words",
+                None,
+                format!("热点停用词：共 {} 个", words.words.len()),
+            ),
+        )?;
+        Ok(words.clone())
+    })
+}
+
+/// The words of the titles registered in `p`, by how many orders had each.
+fn word_counts(
+    tx: &impl Tx,
+    p: &Period,
+) -> Result<std::collections::BTreeMap<String, u64>, AppError> {
+    let mut out = std::collections::BTreeMap::new();
+    if p.to_day <= p.from_day {
+        return Ok(out);
+    }
+    for (f, n) in crate::store::facts::read(tx, Dim::Word, p.from_day, p.to_day - 1)? {
+        if let (Value::Code(w), Measure::Mentioned) = (f.value, f.measure) {
+            *out.entry(w).or_default() += n;
+        }
+    }
+    Ok(out)
+}
+
+fn words(tx: &impl Tx, p: &Period, before: &Period) -> Result<Vec<Word>, AppError> {
+    let stop: std::collections::BTreeSet<String> = stop_words_in(tx)?.words.into_iter().collect();
+    let now = word_counts(tx, p)?;
+    let then = word_counts(tx, before)?;
+    let mut v: Vec<Word> = now
+        .into_iter()
+        .filter(|(w, _)| !stop.contains(w))
+        .map(|(w, n)| Word {
+            previous: then.get(&w).copied().unwrap_or(0),
+            count: n,
+            word: w,
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        let rise = |t: &Word| t.count as i64 - t.previous as i64;
+        rise(b)
+            .cmp(&rise(a))
+            .then(b.count.cmp(&a.count))
+            .then(a.word.cmp(&b.word))
+    });
+    v.truncate(30);
+    Ok(v)
 }
 
 /// The period of the same length just before `p`.
@@ -84,6 +231,7 @@ pub fn hot(app: &App, actor: &Actor, p: &Period) -> Result<Hot, AppError> {
         Ok(Hot {
             categories: topics(tx, Kind::ByCategory, p, &before, path)?,
             towns: topics(tx, Kind::ByTown, p, &before, str::to_string)?,
+            words: words(tx, p, &before)?,
             period: p.clone(),
             previous: before,
         })
@@ -103,6 +251,15 @@ pub fn table(h: &Hot) -> Table {
                 Cell::Number(t.count as f64 - t.previous as f64),
             ]);
         }
+    }
+    for w in &h.words {
+        rows.push(vec![
+            Cell::text("热词"),
+            Cell::text(w.word.clone()),
+            Cell::int(w.count),
+            Cell::int(w.previous),
+            Cell::Number(w.count as f64 - w.previous as f64),
+        ]);
     }
     Table {
         title: format!(
