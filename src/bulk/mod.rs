@@ -286,7 +286,12 @@ fn registered(
             Urgency::Normal
         },
         category: Some(category.to_string()),
-        title: title.to_string(),
+        // Some callers name the place first, as operators write it down.
+        title: if rng.chance(30) {
+            format!("{town}{title}")
+        } else {
+            title.to_string()
+        },
         content: format!("{content}（{town}）"),
         caller: caller(rng, kind),
         confidential: rng.chance(2),

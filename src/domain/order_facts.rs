@@ -103,10 +103,19 @@ pub enum Measure {
     Closed = 26,
     /// Registered with the word in its title (`Dim::Word` only), on the day registered.
     Mentioned = 30,
+    /// The registering operator's after-call work (话后处理): their own first disposal of
+    /// the order (dispatch, direct answer, rejection, merge) within `WRAP_UP_MAX_SECS` of
+    /// registration, on the day of the disposal; and its seconds from registration.
+    WrapUp = 31,
+    WrapUpSecs = 32,
 }
 
+/// A disposal later than this after registration is not after-call work: the order waited
+/// in the queue (a shift is eight hours).
+pub const WRAP_UP_MAX_SECS: i64 = 8 * 3600;
+
 impl Measure {
-    pub const ALL: [Measure; 21] = [
+    pub const ALL: [Measure; 23] = [
         Measure::Answered,
         Measure::AnswerSecs,
         Measure::Rejected,
@@ -128,6 +137,8 @@ impl Measure {
         Measure::CallbackResolved,
         Measure::Closed,
         Measure::Mentioned,
+        Measure::WrapUp,
+        Measure::WrapUpSecs,
     ];
 
     fn parse(tag: u8) -> Option<Measure> {
@@ -294,6 +305,13 @@ pub fn standing_reply(r: &Round) -> Option<&super::order::Reply> {
     r.replies.iter().rev().find(|x| x.approved != Some(false))
 }
 
+/// Whether a fact key is one schema 21 added (the words, the operators' after-call work).
+pub fn new_in_schema_21(key: &[u8]) -> bool {
+    Fact::decode(key).is_some_and(|f| {
+        f.dim == Dim::Word || matches!(f.measure, Measure::WrapUp | Measure::WrapUpSecs)
+    })
+}
+
 /// Every fact of the order with its weight (a count, or seconds for `…Secs`).
 pub fn facts(o: &Order) -> BTreeMap<Vec<u8>, i64> {
     let mut out = collect(o).out;
@@ -354,6 +372,20 @@ fn collect(o: &Order) -> Facts<'_> {
             if let Some(r) = o.rounds.last() {
                 f.unit(r, closed, Measure::Closed, 0, 1);
             }
+        }
+    }
+    // After-call work: the registering operator's own first disposal, if soon enough.
+    if let Some(e) = o.timeline.iter().find(|e| {
+        matches!(
+            e.action.as_str(),
+            "dispatch" | "answer" | "reject" | "merge"
+        )
+    }) && e.user == o.created_by
+    {
+        let s = secs(o.created_at, e.at);
+        if s <= WRAP_UP_MAX_SECS {
+            f.operator(e.user.0, e.at, Measure::WrapUp, 1);
+            f.operator(e.user.0, e.at, Measure::WrapUpSecs, s);
         }
     }
     for r in &o.rounds {

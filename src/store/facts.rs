@@ -114,14 +114,14 @@ pub fn rebuild(tx: &WriteTx) -> Result<(), StoreError> {
     add_to_sums(&mut t, sums)
 }
 
-/// Migration: the word facts of every order (`Dim::Word`), in batches of 10,000 orders. The
-/// first batch clears the dimension, so a migration that starts over after a crash does not
-/// count twice.
-pub fn add_word_facts(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
+/// Migration 21: the facts it added (`order_facts::new_in_schema_21`: the words of every
+/// title, the operators' after-call work), in batches of 10,000 orders. The first batch
+/// clears those facts, so a migration that starts over after a crash does not count twice.
+pub fn add_schema_21_facts(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
+    use crate::domain::order_facts::new_in_schema_21;
     let mut t = tx.open_table(ORDER_FACTS)?;
     if *next == 0 {
-        let (lo, hi) = range(Dim::Word, 0, u32::MAX - 1);
-        t.retain_in(lo.as_slice()..hi.as_slice(), |_, _| false)?;
+        t.retain(|k, _| !new_in_schema_21(k))?;
     }
     let orders = tx.open_table(ORDERS)?;
     let mut sums: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
@@ -131,8 +131,10 @@ pub fn add_word_facts(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> 
         *next = k.value().saturating_add(1);
         seen += 1;
         let o: Order = decode(v.value())?;
-        for (k, n) in crate::domain::order_facts::word_facts(&o) {
-            *sums.entry(k).or_default() += n;
+        for (k, n) in facts(&o) {
+            if new_in_schema_21(&k) {
+                *sums.entry(k).or_default() += n;
+            }
         }
         if seen >= 10_000 {
             break;

@@ -85,8 +85,8 @@ const MIGRATIONS: &[(&str, Step)] = &[
         Step::Whole(create_typical),
     ),
     (
-        "count the words of every order's title for the hot words",
-        Step::Batched(super::facts::add_word_facts),
+        "count the words of the titles and the operators' after-call work",
+        Step::Batched(super::facts::add_schema_21_facts),
     ),
 ];
 

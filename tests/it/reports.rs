@@ -727,6 +727,11 @@ async fn operator_figures_match_the_hand_count() {
                 .await;
         assert_eq!(r.status(), StatusCode::CREATED);
     }
+    // After-call work: the answer at 10 minutes, a dispatch at 20 (15 on average); the
+    // third order's dispatch by the shift lead is not the operator's.
+    c.advance(600).await;
+    ok(&c.op, ids[1], "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(&c.lead, ids[2], "dispatch", json!({"unit": "u-clerk-a"})).await;
     let list: Value = c.op.get("/api/v1/inspections").await.json().await.unwrap();
     let vetoed = list["items"]
         .as_array()
@@ -760,6 +765,8 @@ async fn operator_figures_match_the_hand_count() {
     assert_eq!(op["answered"], 1);
     assert!(approx(&op["direct_answer_rate"], 33.33), "{op}");
     assert!(approx(&op["avg_handle_minutes"], 10.0), "{op}");
+    assert!(approx(&op["avg_wrap_up_minutes"], 15.0), "{op}");
+    assert_eq!(op["dispatched"], 1);
     assert_eq!(op["inspected"], 2);
     assert!(approx(&op["qa_score"], 45.0), "(90 + 0) ÷ 2: {op}");
     assert_eq!(op["appeals"], 1);
@@ -770,7 +777,9 @@ async fn operator_figures_match_the_hand_count() {
         .find(|i| i["user"]["username"] == "lead1")
         .unwrap();
     assert_eq!(lead["registered"], 1);
-    assert_eq!(lead["dispatched"], 1);
+    assert_eq!(lead["dispatched"], 2);
+    // The lead dispatched their own order ten minutes after registering it.
+    assert!(approx(&lead["avg_wrap_up_minutes"], 10.0), "{lead}");
     assert!(lead["qa_score"].is_null());
     // The same figures as a spreadsheet, and the page.
     let csv = c
@@ -780,7 +789,10 @@ async fn operator_figures_match_the_hand_count() {
         .text()
         .await
         .unwrap();
-    assert!(csv.contains("测试用户,op1,3,1,33.33,10,0,2,45,1"), "{csv}");
+    assert!(
+        csv.contains("测试用户,op1,3,1,33.33,10,15,1,2,45,1"),
+        "{csv}"
+    );
     let page = c
         .sup
         .get("/reports/operators?from=2026-11-01&to=2026-12-01")
@@ -789,7 +801,7 @@ async fn operator_figures_match_the_hand_count() {
         .await
         .unwrap();
     assert!(
-        page.contains("33.33%") && page.contains("10.0 分钟"),
+        page.contains("33.33%") && page.contains("10.0 分钟") && page.contains("15.0 分钟"),
         "{page}"
     );
     assert_eq!(

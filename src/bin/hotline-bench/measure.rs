@@ -201,6 +201,17 @@ pub(crate) async fn page_list(
             "bench-sup",
             format!("/reports?from={month_from}&to={month_to}"),
         ),
+        // Hot topics: categories, towns and title words against the period before.
+        (
+            "report_hot_month",
+            "bench-sup",
+            format!("/api/v1/reports/hot?from={month_from}&to={month_to}"),
+        ),
+        (
+            "report_hot_year",
+            "bench-sup",
+            "/api/v1/reports/hot?from=2025-11-01&to=2026-11-01".into(),
+        ),
     ];
     for (name, user) in [
         ("home_operator", "bench-op"),

@@ -31,6 +31,9 @@ pub struct OperatorRow {
     pub direct_answer_rate: Option<f64>,
     /// Minutes from registration to the direct answer, on average.
     pub avg_handle_minutes: Option<f64>,
+    /// After-call work (话后处理): minutes from registration to the operator's own first
+    /// dispatch, direct answer, rejection or merge, on average (within eight hours).
+    pub avg_wrap_up_minutes: Option<f64>,
     pub dispatched: u64,
     pub inspected: u64,
     pub qa_score: Option<f64>,
@@ -52,7 +55,7 @@ pub fn operators(app: &App, actor: &Actor, period: &Period) -> Result<OperatorRe
 }
 
 pub fn operators_in(tx: &impl Tx, period: &Period) -> Result<OperatorReport, AppError> {
-    let mut sums: HashMap<u64, (u64, u64, u64)> = HashMap::new();
+    let mut sums: HashMap<u64, [u64; 5]> = HashMap::new();
     for (f, n) in facts::read(
         tx,
         Dim::Operator,
@@ -61,12 +64,15 @@ pub fn operators_in(tx: &impl Tx, period: &Period) -> Result<OperatorReport, App
     )? {
         if let Value::Id(u) = f.value {
             let e = sums.entry(u).or_default();
-            match f.measure {
-                Measure::Answered => e.0 += n,
-                Measure::AnswerSecs => e.1 += n,
-                Measure::Dispatched => e.2 += n,
-                _ => {}
-            }
+            let slot = match f.measure {
+                Measure::Answered => 0,
+                Measure::AnswerSecs => 1,
+                Measure::Dispatched => 2,
+                Measure::WrapUp => 3,
+                Measure::WrapUpSecs => 4,
+                _ => continue,
+            };
+            e[slot] += n;
         }
     }
     let mut items = Vec::new();
@@ -79,7 +85,8 @@ pub fn operators_in(tx: &impl Tx, period: &Period) -> Result<OperatorReport, App
             .map(|d| day_counter(head.as_slice(), d))
             .collect();
         let registered: u64 = orders::counts_of(tx, &days)?.into_iter().sum();
-        let (answered, secs, dispatched) = sums.remove(&u.id.0).unwrap_or_default();
+        let [answered, secs, dispatched, wrapped, wrap_secs] =
+            sums.remove(&u.id.0).unwrap_or_default();
         let done = inspections::in_time(tx, Some(u.id), period.start, period.end, INSPECTIONS_CAP)?;
         let counted: Vec<u32> = done
             .iter()
@@ -103,8 +110,8 @@ pub fn operators_in(tx: &impl Tx, period: &Period) -> Result<OperatorReport, App
             registered,
             answered,
             direct_answer_rate: rate(answered, registered),
-            avg_handle_minutes: (answered > 0)
-                .then(|| ((secs as f64 / answered as f64 / 60.0) * 10.0).round() / 10.0),
+            avg_handle_minutes: minutes(secs, answered),
+            avg_wrap_up_minutes: minutes(wrap_secs, wrapped),
             dispatched,
             inspected: counted.len() as u64,
             qa_score,
@@ -122,6 +129,11 @@ pub fn operators_in(tx: &impl Tx, period: &Period) -> Result<OperatorReport, App
     })
 }
 
+/// The average of `secs` over `n` in minutes, to a tenth; none of nothing.
+fn minutes(secs: u64, n: u64) -> Option<f64> {
+    (n > 0).then(|| ((secs as f64 / n as f64 / 60.0) * 10.0).round() / 10.0)
+}
+
 pub fn table(r: &OperatorReport) -> Table {
     let col = |name, width| Column { name, width };
     Table {
@@ -136,6 +148,7 @@ pub fn table(r: &OperatorReport) -> Table {
             col("直接办结", 8),
             col("直接办结率(%)", 10),
             col("平均办结用时(分钟)", 12),
+            col("平均话后处理(分钟)", 12),
             col("派单", 8),
             col("质检件数", 8),
             col("质检平均分", 10),
@@ -152,6 +165,7 @@ pub fn table(r: &OperatorReport) -> Table {
                     Cell::int(o.answered),
                     Cell::opt(o.direct_answer_rate),
                     Cell::opt(o.avg_handle_minutes),
+                    Cell::opt(o.avg_wrap_up_minutes),
                     Cell::int(o.dispatched),
                     Cell::int(o.inspected),
                     Cell::opt(o.qa_score),
