@@ -21,20 +21,26 @@ pub fn apply(tx: &WriteTx, old: Option<&Order>, new: &Order) -> Result<(), Store
     super::sums::add(tx, super::sums::Sums::Facts, moves)
 }
 
-/// Every fact of one dimension from day `from` to day `to` (both included, days since the
-/// epoch in Beijing time) with its sum, in key order: one range read, about days × values ×
-/// measures rows.
-pub fn read(tx: &impl Tx, dim: Dim, from: u32, to: u32) -> Result<Vec<(Fact, u64)>, StoreError> {
+/// Hands every fact of one dimension from day `from` to day `to` (both included, days since
+/// the epoch in Beijing time) with its sum to `add`, in key order: one range read of about
+/// days × values × measures rows, none of them held (a year of words or units is a few
+/// hundred thousand rows: summed as they pass, never gathered).
+pub fn fold(
+    tx: &impl Tx,
+    dim: Dim,
+    from: u32,
+    to: u32,
+    mut add: impl FnMut(Fact, u64),
+) -> Result<(), StoreError> {
     let t = tx.open(ORDER_FACTS)?;
     let (lo, hi) = range(dim, from, to);
-    let mut out = Vec::new();
     for row in t.range(lo.as_slice()..hi.as_slice())? {
         let (k, v) = row?;
         if let Some(f) = Fact::decode(k.value()) {
-            out.push((f, v.value()));
+            add(f, v.value());
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The facts of one value of a dimension (one unit, one town) from day `from` to `to`, both

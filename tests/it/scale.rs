@@ -138,9 +138,9 @@ async fn lists_queues_and_homes_read_one_page_of_orders() {
                     assert!(rare || n > 0, "no order is {}", s.code());
                 }
                 let mut seen = std::collections::BTreeSet::new();
-                for (f, _) in hotline::store::facts::read(tx, Dim::Unit, 0, u32::MAX - 1)? {
+                hotline::store::facts::fold(tx, Dim::Unit, 0, u32::MAX - 1, |f, _| {
                     seen.insert(f.measure);
-                }
+                })?;
                 for m in [
                     Measure::Dispatched,
                     Measure::SignedLate,

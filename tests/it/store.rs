@@ -242,14 +242,14 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
     // What the reports read: the centre's and the units' facts over the days of the test.
     let sums = |dim| {
         use hotline::domain::order_facts::Measure;
-        let facts = app
-            .store
-            .read(|tx| hotline::store::facts::read(tx, dim, 0, u32::MAX - 1))
-            .unwrap();
         let mut by: std::collections::BTreeMap<Measure, u64> = Default::default();
-        for (f, n) in facts {
-            *by.entry(f.measure).or_default() += n;
-        }
+        app.store
+            .read(|tx| {
+                hotline::store::facts::fold(tx, dim, 0, u32::MAX - 1, |f, n| {
+                    *by.entry(f.measure).or_default() += n;
+                })
+            })
+            .unwrap();
         by
     };
     {

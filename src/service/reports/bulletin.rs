@@ -185,8 +185,12 @@ pub fn bulletin_in(
         ..Overview::default()
     };
     let mut sat = [0u64; 6];
-    for (f, n) in facts::read(tx, Dim::Centre, p.from_day, p.to_day.saturating_sub(1))? {
-        match f.measure {
+    facts::fold(
+        tx,
+        Dim::Centre,
+        p.from_day,
+        p.to_day.saturating_sub(1),
+        |f, n| match f.measure {
             Measure::Answered => o.answered += n,
             Measure::Rejected => o.rejected += n,
             Measure::Dispatched => o.dispatched += n,
@@ -200,8 +204,8 @@ pub fn bulletin_in(
                 }
             }
             _ => {}
-        }
-    }
+        },
+    )?;
     o.answer_rate = rate(o.answered, o.registered);
     let rules = super::units::rules_in(tx)?;
     let sums = crate::domain::assessment::Sums {

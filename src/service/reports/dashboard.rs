@@ -214,7 +214,7 @@ pub fn for_actor(app: &App, actor: &Actor, known: Known) -> Result<Dashboard, Ap
                 let callbacks = orders::count(tx, Key::new(Kind::Callback).as_slice())?;
                 let mut sat = [0u64; 6];
                 let mut closed = vec![0; DAYS as usize];
-                for (f, n) in facts::read(tx, Dim::Centre, first.min(month.from_day), today)? {
+                facts::fold(tx, Dim::Centre, first.min(month.from_day), today, |f, n| {
                     let i = f.day.checked_sub(first).map(|i| i as usize);
                     match f.measure {
                         Measure::Closed => add(&mut closed, i, n),
@@ -225,7 +225,7 @@ pub fn for_actor(app: &App, actor: &Actor, known: Known) -> Result<Dashboard, Ap
                         }
                         _ => {}
                     }
-                }
+                })?;
                 let mut tiles = vec![
                     tile(
                         "intake_today",

@@ -143,11 +143,11 @@ fn word_counts(
     if p.to_day <= p.from_day {
         return Ok(out);
     }
-    for (f, n) in crate::store::facts::read(tx, Dim::Word, p.from_day, p.to_day - 1)? {
+    crate::store::facts::fold(tx, Dim::Word, p.from_day, p.to_day - 1, |f, n| {
         if let (Value::Code(w), Measure::Mentioned) = (f.value, f.measure) {
             *out.entry(w).or_default() += n;
         }
-    }
+    })?;
     Ok(out)
 }
 

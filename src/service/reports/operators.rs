@@ -56,25 +56,26 @@ pub fn operators(app: &App, actor: &Actor, period: &Period) -> Result<OperatorRe
 
 pub fn operators_in(tx: &impl Tx, period: &Period) -> Result<OperatorReport, AppError> {
     let mut sums: HashMap<u64, [u64; 5]> = HashMap::new();
-    for (f, n) in facts::read(
+    facts::fold(
         tx,
         Dim::Operator,
         period.from_day,
         period.to_day.saturating_sub(1),
-    )? {
-        if let Value::Id(u) = f.value {
-            let e = sums.entry(u).or_default();
+        |f, n| {
+            let Value::Id(u) = f.value else {
+                return;
+            };
             let slot = match f.measure {
                 Measure::Answered => 0,
                 Measure::AnswerSecs => 1,
                 Measure::Dispatched => 2,
                 Measure::WrapUp => 3,
                 Measure::WrapUpSecs => 4,
-                _ => continue,
+                _ => return,
             };
-            e[slot] += n;
-        }
-    }
+            sums.entry(u).or_default()[slot] += n;
+        },
+    )?;
     let mut items = Vec::new();
     for u in crate::store::users::list(tx)? {
         if !matches!(u.role, Role::Operator | Role::ShiftLead) {

@@ -121,11 +121,11 @@ pub fn assess_in(tx: &impl Tx, period: &Period, now: Timestamp) -> Result<UnitRe
     let rules = rules_in(tx)?;
     let mut sums: HashMap<u64, Sums> = HashMap::new();
     let last = period.to_day.saturating_sub(1);
-    for (f, n) in facts::read(tx, Dim::Unit, period.from_day, last)? {
+    facts::fold(tx, Dim::Unit, period.from_day, last, |f, n| {
         if let Value::Id(u) = f.value {
             sums.entry(u).or_default().add(f.measure, f.sub, n);
         }
-    }
+    })?;
     let mut adjusted: HashMap<u64, Vec<Adjusted>> = HashMap::new();
     for figure in Figure::ALL {
         for (unit, order) in appeals::upheld(tx, figure, period.from_day, period.to_day)? {
