@@ -150,6 +150,9 @@ async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
                 Some(Err(e)) => tracing::error!(error = %e, "nightly backup failed"),
                 None => {}
             }
+            if crate::domain::words::release_if_unused() {
+                tracing::debug!("word segmenter let go until the next registration");
+            }
             let urged = crate::service::orders::actions::urge_overdue(&a);
             let now = a.now();
             let idle = a.settings().idle_secs();

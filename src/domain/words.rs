@@ -13,20 +13,51 @@
 //! setting, and a word added to it leaves every period at once).
 
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use jieba_rs::Jieba;
 
 static DICT: &str = include_str!("words.dict");
 
-static JIEBA: LazyLock<Jieba> = LazyLock::new(|| {
-    let mut j = Jieba::empty();
-    // The dictionary is compiled in and read by the tests: it cannot fail to load.
-    if let Err(e) = j.load_dict(&mut DICT.as_bytes()) {
-        tracing::error!(error = %e, "word dictionary did not load");
+/// The segmenter while registrations need it: loaded by the first one (~20 ms), let go by
+/// `release_if_unused` when none came since its last call (the server calls it each minute),
+/// so its 6 MiB are held only while orders are being registered.
+static JIEBA: RwLock<Option<Arc<Jieba>>> = RwLock::new(None);
+static USED: AtomicBool = AtomicBool::new(false);
+
+fn segmenter() -> Arc<Jieba> {
+    USED.store(true, Ordering::Relaxed);
+    if let Some(j) = JIEBA
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+    {
+        return j.clone();
     }
-    j
-});
+    let mut slot = JIEBA.write().unwrap_or_else(PoisonError::into_inner);
+    slot.get_or_insert_with(|| {
+        let mut j = Jieba::empty();
+        // The dictionary is compiled in and read by the tests: it cannot fail to load.
+        if let Err(e) = j.load_dict(&mut DICT.as_bytes()) {
+            tracing::error!(error = %e, "word dictionary did not load");
+        }
+        Arc::new(j)
+    })
+    .clone()
+}
+
+/// Lets the segmenter go if no text was cut since the last call; true if it was let go.
+pub fn release_if_unused() -> bool {
+    if USED.swap(false, Ordering::Relaxed) {
+        return false;
+    }
+    JIEBA
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+        .is_some()
+}
 
 /// The most words one title gives (titles are short; this bounds the facts an order moves).
 pub const MAX_WORDS: usize = 16;
@@ -55,7 +86,8 @@ pub fn words(text: &str) -> Vec<String> {
     let text: String = text.chars().take(MAX_CHARS).collect();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for t in JIEBA.cut(&text, true) {
+    let jieba = segmenter();
+    for t in jieba.cut(&text, true) {
         let w = t.word.trim().to_lowercase();
         if counts(&w) && seen.insert(w.clone()) {
             out.push(w);
@@ -83,6 +115,17 @@ mod tests {
         assert_eq!(words("3栋5楼WiFi没信号！！"), ["wifi", "信号"]);
         assert!(words("").is_empty());
         assert!(words("，。！？ 123 456").is_empty());
+    }
+
+    #[test]
+    fn the_segmenter_is_let_go_only_when_unused() {
+        words("路灯不亮");
+        // Used since the last call: kept. (Other tests may cut words meanwhile, so only
+        // what holds whatever they do is asserted.)
+        assert!(!release_if_unused());
+        // Loaded again on demand after a release, with the same answers.
+        JIEBA.write().unwrap().take();
+        assert_eq!(words("路灯不亮"), ["路灯", "不亮"]);
     }
 
     #[test]

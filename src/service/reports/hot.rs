@@ -43,6 +43,7 @@ pub struct Hot {
 /// The county's stop words: words of titles that say nothing of the matter (反映, 问题, …),
 /// left out of the hot words. A setting; the defaults until the admin saves a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StopWords {
     pub words: Vec<String>,
 }
