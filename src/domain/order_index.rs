@@ -64,6 +64,17 @@ pub enum Kind {
     /// Each counted event of a unit (`order_facts::unit_events`) by unit, measure, sub-code
     /// and time: the orders behind each assessment figure. No counters (the facts count).
     UnitEvent = 22,
+    /// Orders by the last four digits of the caller's number, for staff who remember only
+    /// those (`phone_tail`). No counters: a tail holds one order in ten thousand, read and
+    /// checked row by row.
+    ByPhoneTail = 23,
+}
+
+/// The digits of a caller's number the tail index files it by: its last four, when they
+/// are digits.
+pub fn phone_tail(phone: &str) -> Option<&str> {
+    let tail = phone.get(phone.len().checked_sub(4)?..)?;
+    tail.bytes().all(|b| b.is_ascii_digit()).then_some(tail)
 }
 
 /// The filter kinds that have per-day counters (registration day, Beijing time).
@@ -392,6 +403,16 @@ fn filter_entries(o: &Order, out: &mut Vec<Entry>) {
         key: phone.clone().time(o.created_at).u64(id).bytes(),
         counters: vec![phone.bytes()],
     });
+    if let Some(tail) = phone_tail(&o.caller.phone) {
+        out.push(Entry {
+            key: Key::new(Kind::ByPhoneTail)
+                .str(tail)
+                .time(o.created_at)
+                .u64(id)
+                .bytes(),
+            counters: Vec::new(),
+        });
+    }
     if let Some(detail) = o.address.detail.as_deref().filter(|d| !d.is_empty()) {
         out.push(Entry {
             key: address_key(o.address.town.as_deref(), detail)

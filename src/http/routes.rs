@@ -122,6 +122,8 @@ routes! {
     // API: knowledge base
     GET    "/api/v1/kb"                    => Perm(KnowledgeRead), api::kb::list;
     POST   "/api/v1/kb"                    => Perm(KnowledgeManage), api::kb::create;
+    GET    "/api/v1/kb/synonyms"           => Perm(KnowledgeRead), api::kb::get_synonyms;
+    PUT    "/api/v1/kb/synonyms"           => Perm(KnowledgeManage), api::kb::put_synonyms;
     GET    "/api/v1/kb/{id}"               => Perm(KnowledgeRead), api::kb::get;
     PUT    "/api/v1/kb/{id}"               => Perm(KnowledgeManage), api::kb::update;
 
@@ -182,6 +184,8 @@ routes! {
     GET    "/kb"                           => Perm(KnowledgeRead), pages::kb::index;
     GET    "/kb/new"                       => Perm(KnowledgeManage), pages::kb::new_form;
     POST   "/kb"                           => Perm(KnowledgeManage), pages::kb::create;
+    GET    "/kb/synonyms"                  => Perm(KnowledgeManage), pages::kb::synonyms_form;
+    POST   "/kb/synonyms"                  => Perm(KnowledgeManage), pages::kb::save_synonyms;
     GET    "/kb/{id}"                      => Perm(KnowledgeRead), pages::kb::show;
     POST   "/kb/{id}"                      => Perm(KnowledgeManage), pages::kb::update;
 

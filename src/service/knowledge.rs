@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Actor, App};
 use crate::domain::intake::similarity;
-use crate::domain::knowledge::Article;
+use crate::domain::knowledge::{Article, Synonyms};
 use crate::domain::role::Permission;
 use crate::error::AppError;
 use crate::store::{Tx, audit, kb};
@@ -130,6 +130,9 @@ pub fn search_in(
     limit: usize,
 ) -> Result<Vec<(f64, Article)>, AppError> {
     let q = q.trim();
+    // The query as typed and as the office's synonyms spell it; an article scores by the
+    // spelling it matches best.
+    let variants = synonyms_in(tx)?.expand(q);
     let mut scored: Vec<(f64, Article)> = kb::list(tx)?
         .into_iter()
         .filter(|a| !only_valid || a.valid_on(today))
@@ -138,9 +141,15 @@ pub fn search_in(
                 return Some((0.0, a));
             }
             let text = format!("{} {}", a.title, a.body);
-            let contains = text.contains(q) || a.doc_no.as_deref().is_some_and(|d| d.contains(q));
-            let s = similarity(q, &a.title).max(similarity(q, &text) * 1.5);
-            let score = if contains { 1.0 + s } else { s };
+            let score = variants
+                .iter()
+                .map(|q| {
+                    let contains = text.contains(q.as_str())
+                        || a.doc_no.as_deref().is_some_and(|d| d.contains(q.as_str()));
+                    let s = similarity(q, &a.title).max(similarity(q, &text) * 1.5);
+                    if contains { 1.0 + s } else { s }
+                })
+                .fold(0.0, f64::max);
             (score >= 0.08).then_some((score, a))
         })
         .collect();
@@ -150,6 +159,43 @@ pub fn search_in(
     });
     scored.truncate(limit);
     Ok(scored)
+}
+
+const SYNONYMS_KEY: &str = "kb-synonyms";
+
+impl crate::store::codec::Record for Synonyms {
+    const KIND: &'static str = "kb_synonyms";
+    const VERSION: u8 = 1;
+}
+
+/// The office's synonyms (the defaults until someone saves a list).
+pub fn synonyms_in(tx: &impl Tx) -> Result<Synonyms, AppError> {
+    Ok(crate::store::meta::get(tx, SYNONYMS_KEY)?.unwrap_or_default())
+}
+
+pub fn synonyms(app: &App, actor: &Actor) -> Result<Synonyms, AppError> {
+    actor.require(Permission::KnowledgeRead)?;
+    app.store.read(synonyms_in)
+}
+
+/// Saves the synonyms (those who keep the knowledge base), checked and audited.
+pub fn save_synonyms(app: &App, actor: &Actor, s: Synonyms) -> Result<Synonyms, AppError> {
+    actor.require(Permission::KnowledgeManage)?;
+    let s = Synonyms::parse(&s.text()).map_err(|m| AppError::invalid("groups", m))?;
+    let now = app.now();
+    app.store.write(|tx| -> Result<Synonyms, AppError> {
+        crate::store::meta::put(tx, SYNONYMS_KEY, &s)?;
+        audit::append(
+            tx,
+            now,
+            actor.event(
+                "kb.synonyms",
+                None,
+                format!("知识库同义词：共 {} 组", s.groups.len()),
+            ),
+        )?;
+        Ok(s.clone())
+    })
 }
 
 pub fn search(app: &App, actor: &Actor, q: &str) -> Result<Vec<Article>, AppError> {

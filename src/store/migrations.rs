@@ -88,6 +88,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "count the words of the titles and the operators' after-call work",
         Step::Batched(super::facts::add_schema_21_facts),
     ),
+    (
+        "index the last four digits of the callers' numbers",
+        Step::Batched(orders::add_phone_tails),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -454,9 +454,26 @@ pub fn upgrade_timelines_batch(
 }
 
 /// Migration: the keys of every unit event (the orders behind each assessment figure), in
-/// batches of 10,000 orders. The kind is new, so none is pending or stored before.
+/// batches of 10,000 orders.
 pub fn add_unit_events(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
-    let kind = crate::domain::order_index::Kind::UnitEvent as u8;
+    add_keys_of(tx, next, crate::domain::order_index::Kind::UnitEvent)
+}
+
+/// Migration: the keys of the callers' numbers by their last four digits, in batches of
+/// 10,000 orders.
+pub fn add_phone_tails(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
+    add_keys_of(tx, next, crate::domain::order_index::Kind::ByPhoneTail)
+}
+
+/// The keys of one new kind without counters for every order, in batches of 10,000 orders.
+/// The kind is new, so none is pending or stored before; keys are a set, so a migration
+/// that starts over puts the same ones again.
+fn add_keys_of(
+    tx: &WriteTx,
+    next: &mut u64,
+    kind: crate::domain::order_index::Kind,
+) -> Result<bool, StoreError> {
+    let kind = kind as u8;
     let orders = tx.open_table(ORDERS)?;
     let mut keys = tx.open_table(ORDER_KEYS)?;
     let mut seen = 0usize;

@@ -109,3 +109,89 @@ async fn articles_are_versioned_found_at_intake_and_cited() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("正文须为"));
 }
+
+#[tokio::test]
+async fn articles_are_found_by_a_synonym_or_an_abbreviation_the_office_lists() {
+    let c = Centre::new().await;
+    let art = json!({
+        "title": "社会保障卡补办和挂失",
+        "body": "社会保障卡遗失后可拨打 12333 临时挂失，再持居民身份证到县人社局窗口补办，当场制卡。",
+        "doc_no": "衡东人社发〔2026〕5号"
+    });
+    assert_eq!(
+        c.lead.post("/api/v1/kb", art).await.status(),
+        StatusCode::CREATED
+    );
+    let found = |q: &str| {
+        let s = c.op.clone();
+        let url = format!("/api/v1/kb?q={}", crate::helpers::urlenc(q));
+        async move {
+            let v: Value = s.get(&url).await.json().await.unwrap();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["title"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    // The shipped list already knows 社保卡.
+    assert_eq!(found("社保卡补办").await, ["社会保障卡补办和挂失"]);
+    assert!(found("电动车上牌").await.is_empty());
+    // The office adds its own abbreviation; the search finds it at once.
+    assert!(found("人社卡").await.is_empty());
+    let put = |body: Value| {
+        let s = c.lead.clone();
+        async move {
+            s.client
+                .put(s.url("/api/v1/kb/synonyms"))
+                .header("x-csrf-token", &s.csrf)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = put(json!({"groups": [["社保卡", "社会保障卡", "人社卡"]]})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(found("人社卡").await, ["社会保障卡补办和挂失"]);
+    // Operators read the list but do not change it; a bad list changes nothing.
+    let got: Value = c.op.get("/api/v1/kb/synonyms").await.json().await.unwrap();
+    assert_eq!(got["groups"], json!([["社保卡", "社会保障卡", "人社卡"]]));
+    let r =
+        c.op.client
+            .put(c.op.url("/api/v1/kb/synonyms"))
+            .header("x-csrf-token", &c.op.csrf)
+            .json(&json!({"groups": []}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = put(json!({"groups": [["社保卡", "长".repeat(21)]]})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = put(json!({"groups": "社保卡"})).await;
+    assert!(r.status().is_client_error());
+    assert_eq!(found("人社卡").await.len(), 1);
+    // The page: the list as lines; saved by form; an error said in Chinese.
+    let page = c.lead.get("/kb/synonyms").await.text().await.unwrap();
+    assert!(page.contains("社保卡 社会保障卡 人社卡"), "{page}");
+    let r = c
+        .lead
+        .form(
+            "/kb/synonyms",
+            &[("groups", "社保卡，社会保障卡\n医保、医疗保险")],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert!(found("人社卡").await.is_empty());
+    let r = c
+        .lead
+        .form("/kb/synonyms", &[("groups", &"长".repeat(21))])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("同义词每个最多 20 个字"));
+    assert_eq!(
+        c.op.get("/kb/synonyms").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

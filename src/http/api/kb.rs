@@ -28,6 +28,25 @@ pub async fn list(
     Ok(Json(json!({"items": items, "total": total})))
 }
 
+pub async fn get_synonyms(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<crate::domain::knowledge::Synonyms>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| knowledge::synonyms(app, &actor)).await?,
+    ))
+}
+
+pub async fn put_synonyms(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(s): ApiJson<crate::domain::knowledge::Synonyms>,
+) -> Result<Json<crate::domain::knowledge::Synonyms>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| knowledge::save_synonyms(app, &actor, s)).await?,
+    ))
+}
+
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,

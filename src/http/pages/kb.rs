@@ -160,3 +160,55 @@ pub async fn update(
         Err(e) => Err(e),
     }
 }
+
+/// The office's synonyms for knowledge base search: one group a line.
+pub async fn synonyms_form(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<SearchQuery>,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let s = blocking(&state, move |app| knowledge::synonyms(app, &a)).await?;
+    synonyms_page(&state, &actor, s.text(), q.ok, None).await
+}
+
+async fn synonyms_page(
+    state: &AppState,
+    actor: &Actor,
+    text: String,
+    flash: Option<String>,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
+    let ctx = minijinja::context! {
+        text => text,
+        max => crate::domain::knowledge::MAX_SYNONYM_GROUPS,
+        error => error.as_ref().map(|e| e.to_string()),
+    };
+    let status = super::status_of(error.as_ref());
+    let l = layout(state, Some(actor), "kb").with_flash(flash);
+    Ok((status, page(l, "kb/synonyms.html", ctx)?).into_response())
+}
+
+pub async fn save_synonyms(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<std::collections::BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    use crate::domain::knowledge::Synonyms;
+    let text = form.get("groups").cloned().unwrap_or_default();
+    let parsed = match Synonyms::parse(&text) {
+        Ok(s) => s,
+        Err(m) => {
+            let e = AppError::invalid("groups", m);
+            return synonyms_page(&state, &actor, text, None, Some(e)).await;
+        }
+    };
+    let a = actor.clone();
+    match blocking(&state, move |app| knowledge::save_synonyms(app, &a, parsed)).await {
+        Ok(_) => Ok(crate::http::see_other("/kb/synonyms?ok=synonyms_saved").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            synonyms_page(&state, &actor, text, None, Some(e)).await
+        }
+        Err(e) => Err(e),
+    }
+}

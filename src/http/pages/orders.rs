@@ -333,31 +333,25 @@ pub async fn search(
     actor: Actor,
     Q(filter): Q<ListFilter>,
 ) -> Result<Response, AppError> {
-    // A number typed into the search box goes straight to the order.
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| {
-        // A prefix of 1–8 capitals, then YYYYMMDD and a 5-digit serial.
-        let digits = q.trim_start_matches(|c: char| c.is_ascii_uppercase());
-        let prefix = q.len() - digits.len();
-        (1..=8).contains(&prefix)
-            && digits.len() == 13
-            && digits.bytes().all(|b| b.is_ascii_digit())
-    }) {
-        let key = q.to_string();
+    // An order number typed into the search box, with or without its prefix, goes straight
+    // to the order.
+    if let Some(q) = filter.q.clone().filter(|q| !q.trim().is_empty()) {
         let a = actor.clone();
-        let found = blocking(&state, move |app| orders::find_by_number(app, &a, &key)).await?;
+        let found = blocking(&state, move |app| orders::find_typed_number(app, &a, &q)).await?;
         if let Some(id) = found {
             return Ok(crate::http::see_other(&format!("/orders/{}", id.0)).into_response());
         }
     }
-    // A phone number typed into the box searches by caller (staff only: the service
-    // refuses caller searches from units).
+    // A phone number, or its last 4–10 digits, typed into the box searches by caller
+    // (staff only: the service refuses caller searches from units).
     let mut filter = filter;
     if let Some(q) = filter.q.clone()
         && actor.role != crate::domain::role::Role::Unit
-        && crate::domain::validate::normalize_phone(&q).is_some()
+        && (crate::domain::validate::normalize_phone(&q).is_some()
+            || orders::phone_tail_typed(&q).is_some())
         && filter.phone.as_deref().unwrap_or("").is_empty()
     {
-        filter.phone = Some(q);
+        filter.phone = Some(q.trim().to_string());
         filter.q = None;
     }
     let a = actor.clone();

@@ -129,7 +129,16 @@ fn wanted(actor: &Actor, f: &ListFilter) -> Result<Wanted, AppError> {
     if actor.role == Role::Unit && nonempty(&f.phone).is_some() {
         return Err(AppError::Forbidden);
     }
-    let phone = nonempty(&f.phone).map(|p| normalize_phone(p).unwrap_or_else(|| p.to_string()));
+    // A whole number finds the caller's history; 4–10 digits that are no whole number are
+    // the end of one (staff who remember only the last digits).
+    let (phone, phone_tail) = match nonempty(&f.phone) {
+        None => (None, None),
+        Some(p) => match (normalize_phone(p), phone_tail_typed(p)) {
+            (Some(n), _) => (Some(n), None),
+            (None, Some(t)) => (None, Some(t)),
+            (None, None) => (Some(p.to_string()), None),
+        },
+    };
     let date = |field: &'static str, v: &Option<String>| -> Result<Option<Timestamp>, AppError> {
         match nonempty(v) {
             Some(s) => Timestamp::parse_cst_date(s).map(Some).ok_or_else(|| {
@@ -145,9 +154,25 @@ fn wanted(actor: &Actor, f: &ListFilter) -> Result<Wanted, AppError> {
         line,
         unit: None,
         phone,
+        phone_tail,
         from: date("from", &f.from)?,
         to: date("to", &f.to)?,
     })
+}
+
+/// The end of a caller's number as typed: 4 to 10 digits (spaces and dashes left out).
+pub fn phone_tail_typed(p: &str) -> Option<String> {
+    let d: String = p
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
+        .map(|c| match c {
+            '０'..='９' => {
+                char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
+            }
+            c => c,
+        })
+        .collect();
+    ((4..=10).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())).then_some(d)
 }
 
 /// The unit filter: the one asked for, except that unit users see their own unit only,
@@ -191,7 +216,10 @@ fn search_ids(
         from: want.from,
         to: want.to,
     };
-    let (ids, total) = if want.phone.is_none() && matches!(audience, privacy::Audience::Staff(_)) {
+    let (ids, total) = if want.phone.is_none()
+        && want.phone_tail.is_none()
+        && matches!(audience, privacy::Audience::Staff(_))
+    {
         // Staff: the index filters, pages and counts by itself.
         ix.search_page(text, &narrow, at.skip, at.per_page)?
     } else {
@@ -282,6 +310,8 @@ struct Wanted {
     line: Option<Line>,
     unit: Option<crate::domain::unit::UnitId>,
     phone: Option<String>,
+    /// The last digits of a caller's number (4 to 10).
+    phone_tail: Option<String>,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
 }
@@ -306,6 +336,12 @@ impl Wanted {
         if let Some(p) = self.phone.as_deref() {
             // A caller's history is short: it is always the narrowest.
             return Ok((Key::new(IxKind::ByPhone).str(p), !facets.is_empty()));
+        }
+        if let Some(t) = self.phone_tail.as_deref() {
+            // One order in ten thousand shares the last four digits: read and checked
+            // row by row (the digits before them, and the other filters).
+            let four = &t[t.len().saturating_sub(4)..];
+            return Ok((Key::new(IxKind::ByPhoneTail).str(four), true));
         }
         let mut pairs = Vec::new();
         for (i, a) in facets.iter().enumerate() {
@@ -358,6 +394,10 @@ impl Wanted {
             && self.from.is_none_or(|t| r.created_at >= t)
             && self.to.is_none_or(|t| r.created_at < t)
             && self.phone.as_deref().is_none_or(|p| r.caller_phone == p)
+            && self
+                .phone_tail
+                .as_deref()
+                .is_none_or(|t| r.caller_phone.ends_with(t))
             && unit_ok)
     }
 }

@@ -13,7 +13,7 @@ mod viewed;
 
 pub use hints::{hints, live_hints};
 pub use intake::{IntakeResult, NewCaller, NewOrder, intake, parse_due};
-pub use lists::{ListFilter, ListPage, ListViews, list, list_views, views_of};
+pub use lists::{ListFilter, ListPage, ListViews, list, list_views, phone_tail_typed, views_of};
 pub use viewed::{ViewRecord, flush_views, reveal, views};
 
 use serde_json::json;
@@ -42,6 +42,31 @@ pub fn categories(app: &App) -> Result<crate::domain::category::Categories, AppE
 }
 
 /// The order with this number, if the actor may see it (a number typed into a search box).
+/// What a person types for an order number: the number itself in any case (`hd2026…`), or
+/// without its prefix (`2026120100012`: the prefix in the settings is put before it).
+/// `None` when the text is no order number.
+pub fn typed_number(q: &str, prefix: &str) -> Option<String> {
+    let q = q.trim().to_ascii_uppercase();
+    let digits = q.trim_start_matches(|c: char| c.is_ascii_uppercase());
+    let letters = q.len() - digits.len();
+    if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match letters {
+        0 => Some(format!("{prefix}{digits}")),
+        1..=8 => Some(q.clone()),
+        _ => None,
+    }
+}
+
+/// The order a typed number names (`typed_number`), if the actor may see it.
+pub fn find_typed_number(app: &App, actor: &Actor, q: &str) -> Result<Option<OrderId>, AppError> {
+    match typed_number(q, &app.settings().number_prefix) {
+        Some(n) => find_by_number(app, actor, &n),
+        None => Ok(None),
+    }
+}
+
 pub fn find_by_number(app: &App, actor: &Actor, number: &str) -> Result<Option<OrderId>, AppError> {
     app.store.read(|tx| -> Result<_, AppError> {
         match orders::id_by_number(tx, number.trim())? {
