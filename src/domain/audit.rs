@@ -157,6 +157,79 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// What an audit event was, in plain Chinese for the log's readers (the code stays in the
+/// chain). An unknown code is shown as it is.
+pub fn action_label(code: &str) -> String {
+    if let Some(a) = code.strip_prefix("order.") {
+        let what = match a {
+            "register" => "受理登记",
+            "repeat_call" => "重复来电",
+            "reveal" => "查看完整来电信息",
+            "attach" => "上传附件",
+            "auto_urge" => "自动催办",
+            other => match super::order_state::Action::parse(other) {
+                Some(x) => x.label(),
+                None => return code.to_string(),
+            },
+        };
+        return format!("工单：{what}");
+    }
+    let label = match code {
+        "login.success" => "登录",
+        "login.failure" => "登录失败",
+        "logout" => "退出登录",
+        "password.change" => "修改密码",
+        "permission.denied" => "越权访问被拒",
+        "setup.complete" => "首次启动设置",
+        "user.create" => "新建用户",
+        "user.update" => "修改用户",
+        "user.reset_password" => "重置密码",
+        "unit.create" => "新建承办单位",
+        "unit.update" => "修改承办单位",
+        "settings.update" => "修改系统设置",
+        "calendar.update" => "修改工作日历",
+        "limits.update" => "修改办理时限",
+        "category.update" => "修改诉求分类",
+        "screening.update" => "修改甄别口径",
+        "assessment.rules" => "修改考核规则",
+        "reports.stop_words" => "修改热点停用词",
+        "qa.rules" => "修改质检评分表",
+        "qa.inspect" => "质检评分",
+        "qa.appeal" => "质检申诉",
+        "qa.decide" => "质检申诉裁定",
+        "appeal.file" => "考核申诉",
+        "appeal.decide" => "考核申诉裁定",
+        "case.mark" => "标记典型案例",
+        "kb.save" => "保存知识库文章",
+        "kb.synonyms" => "修改知识库同义词",
+        "blacklist.add" => "加入黑名单",
+        "blacklist.lift" => "解除黑名单",
+        "handover.add" => "交接班记录",
+        "token.issue" => "签发接口令牌",
+        "token.revoke" => "吊销接口令牌",
+        "backup.ok" => "备份完成",
+        "backup.failed" => "备份失败",
+        "backup.restore" => "从备份恢复",
+        "tls.local" => "生成本机证书",
+        "tls.upload" => "上传证书",
+        "update.upload" => "上传升级包",
+        "update.install" => "安装升级",
+        "update.installed" => "升级已安装",
+        "update.installed_forced" => "升级已强制安装",
+        "update.confirmed" => "升级已确认",
+        "update.failed" => "升级失败",
+        "update.rolled_back" => "升级已回退",
+        other => return other.to_string(),
+    };
+    label.to_string()
+}
+
+/// What kind of thing an audit target (`user:7`, `order:12`, …) names, and its id.
+pub fn target_parts(target: &str) -> Option<(&str, u64)> {
+    let (kind, id) = target.split_once(':')?;
+    Some((kind, id.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

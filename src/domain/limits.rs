@@ -80,6 +80,48 @@ impl Limits {
     }
 }
 
+/// A time limit in words: `30 分钟`, `4 小时`, `5 个工作日`.
+pub fn span_words(s: Span) -> String {
+    match s {
+        Span::Minutes(m) if m % 60 == 0 && m >= 60 => format!("{} 小时", m / 60),
+        Span::Minutes(m) => format!("{m} 分钟"),
+        Span::WorkingDays(d) => format!("{d} 个工作日"),
+    }
+}
+
+/// One row of the limits table: a kind, and for each urgency × line (`Limits::columns`) the
+/// signing and the handling limit in words.
+#[derive(Clone, Debug, Serialize)]
+pub struct MatrixRow {
+    pub kind: &'static str,
+    pub cells: Vec<(String, String)>,
+}
+
+impl Limits {
+    /// The columns of the limits table: every urgency for every line, in order.
+    pub fn columns() -> Vec<(Urgency, Line)> {
+        Line::ALL
+            .iter()
+            .flat_map(|l| Urgency::ALL.iter().map(move |u| (*u, *l)))
+            .collect()
+    }
+
+    /// The limits as the table people read: kind × urgency × line, each cell the signing
+    /// and the handling limit that the rules give.
+    pub fn matrix(&self) -> Vec<MatrixRow> {
+        Kind::ALL
+            .iter()
+            .map(|k| MatrixRow {
+                kind: k.label(),
+                cells: Limits::columns()
+                    .into_iter()
+                    .map(|(u, l)| (span_words(self.sign(u)), span_words(self.handle(*k, u, l))))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,9 +36,47 @@ pub struct AuditFilter {
 }
 
 pub struct AuditPage {
-    pub items: Vec<AuditEntry>,
+    pub items: Vec<AuditLine>,
     pub page: u32,
     pub has_more: bool,
+}
+
+/// One entry as the log's readers see it: the event and its subject in plain Chinese
+/// (`登录`, `用户 张三（zhangsan）`), with a link to the subject where there is a page.
+#[derive(serde::Serialize)]
+pub struct AuditLine {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    pub action_label: String,
+    pub subject: Option<String>,
+    pub link: Option<String>,
+}
+
+/// The subject of a target, named from the store (a page's 50 reads at most).
+fn subject(tx: &impl crate::store::Tx, target: &str) -> Result<(String, Option<String>), AppError> {
+    use crate::domain::audit::target_parts;
+    let Some((kind, id)) = target_parts(target) else {
+        return Ok((target.to_string(), None));
+    };
+    Ok(match kind {
+        "user" => match crate::store::users::get(tx, crate::domain::user::UserId(id))? {
+            Some(u) => (
+                format!("用户 {}（{}）", u.display_name, u.username),
+                Some("/admin/users".into()),
+            ),
+            None => (format!("用户 #{id}（已不存在）"), None),
+        },
+        "unit" => match crate::store::units::get(tx, crate::domain::unit::UnitId(id))? {
+            Some(u) => (format!("单位 {}", u.name), Some("/admin/units".into())),
+            None => (format!("单位 #{id}（已不存在）"), None),
+        },
+        "order" => match crate::store::orders::row(tx, crate::domain::order::OrderId(id))? {
+            Some(r) => (format!("工单 {}", r.number), Some(format!("/orders/{id}"))),
+            None => (format!("工单 #{id}"), None),
+        },
+        "token" => (format!("接口令牌 #{id}"), None),
+        _ => (target.to_string(), None),
+    })
 }
 
 pub const PAGE_SIZE: usize = 50;
@@ -62,9 +100,10 @@ pub fn list(app: &App, actor: &Actor, f: &AuditFilter) -> Result<AuditPage, AppE
     let page = f.page.unwrap_or(1).clamp(1, 100_000);
     let skip = (page as usize - 1) * PAGE_SIZE;
     let mut seen = 0usize;
-    let mut items = Vec::new();
     let mut has_more = false;
-    app.store.read(|tx| {
+    let mut entries: Vec<AuditEntry> = Vec::new();
+    let items = &mut entries;
+    let lines = app.store.read(|tx| -> Result<Vec<AuditLine>, AppError> {
         audit::scan_rev(tx, |e| {
             if to.is_some_and(|t| e.at >= t) {
                 return true;
@@ -85,10 +124,27 @@ pub fn list(app: &App, actor: &Actor, f: &AuditFilter) -> Result<AuditPage, AppE
                 seen += 1;
             }
             true
-        })
+        })?;
+        let mut lines = Vec::new();
+        for e in std::mem::take(items) {
+            let (subject, link) = match e.target.as_deref() {
+                Some(t) => {
+                    let (s, l) = subject(tx, t)?;
+                    (Some(s), l)
+                }
+                None => (None, None),
+            };
+            lines.push(AuditLine {
+                action_label: crate::domain::audit::action_label(&e.action),
+                subject,
+                link,
+                entry: e,
+            });
+        }
+        Ok(lines)
     })?;
     Ok(AuditPage {
-        items,
+        items: lines,
         page,
         has_more,
     })

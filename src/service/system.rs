@@ -20,7 +20,9 @@ pub struct SystemInfo {
     pub users: u64,
     pub units: u64,
     pub audit_entries: u64,
+    /// Live sessions, and the distinct people they belong to.
     pub sessions: u64,
+    pub people_signed_in: u64,
     pub disk_free_mb: Option<u64>,
     /// Whether the store writes (a full disk stops writes until space is back).
     pub store: crate::store::Health,
@@ -62,6 +64,10 @@ pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
             .unwrap_or(0)
     };
     let now = app.now();
+    let idle = app.settings().idle_secs();
+    let (people, live_sessions) = app
+        .store
+        .read(|tx| crate::store::sessions::signed_in(tx, now, idle))?;
     Ok(SystemInfo {
         version: VERSION,
         commit: COMMIT,
@@ -71,7 +77,8 @@ pub fn info(app: &App, actor: &Actor) -> Result<SystemInfo, AppError> {
         users: count("users-v1"),
         units: count("units-v1"),
         audit_entries: count("audit-v1"),
-        sessions: count("sessions-v1"),
+        sessions: live_sessions,
+        people_signed_in: people,
         disk_free_mb: disk_free_mb(&app.data_dir),
         store: app.store.health(),
         store_since: match app.store.health() {

@@ -78,3 +78,24 @@ pub fn purge_expired(
     }
     Ok(dead.len())
 }
+
+/// The people signed in now: the distinct users with a live session, and the live sessions
+/// (the table holds live sessions only, give or take the minute's purge: it stays small).
+pub fn signed_in(
+    tx: &impl Tx,
+    now: crate::domain::time::Timestamp,
+    idle_secs: i64,
+) -> Result<(u64, u64), StoreError> {
+    use crate::domain::session::SessionState;
+    let mut users = std::collections::BTreeSet::new();
+    let mut live = 0u64;
+    for row in tx.open(SESSIONS)?.iter()? {
+        let (_, v) = row?;
+        let s: Session = decode(v.value())?;
+        if matches!(s.state(now, idle_secs), SessionState::Live { .. }) {
+            users.insert(s.user.0);
+            live += 1;
+        }
+    }
+    Ok((users.len() as u64, live))
+}

@@ -132,6 +132,12 @@ async fn calendar_and_limits_drive_deadlines() {
     // The limits page round-trips and refuses nonsense.
     let page = c.admin.get("/admin/limits").await.text().await.unwrap();
     assert!(page.contains("name=\"sign_normal_days\" value=\"2\""));
+    // The limits in force as a table: kind × urgency × line, the saved signing limit in it.
+    assert!(page.contains("现行时限一览"), "{page}");
+    for head in ["人大专席", "政企通专席", "特急", "投诉", "表扬"] {
+        assert!(page.contains(head), "{head}");
+    }
+    assert!(page.contains("签收 2 个工作日"), "{page}");
     let r = c
         .admin
         .form("/admin/limits", &[("sign_critical_min", "abc")])

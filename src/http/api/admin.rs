@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::List;
-use crate::domain::audit::AuditEntry;
 use crate::domain::settings::Settings;
 use crate::domain::unit::{Unit, UnitId};
 use crate::domain::user::UserId;
@@ -88,7 +87,7 @@ pub async fn update_unit(
 
 #[derive(Serialize)]
 pub struct AuditList {
-    items: Vec<AuditEntry>,
+    items: Vec<audit::AuditLine>,
     total: usize,
     page: u32,
     has_more: bool,

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::Flash;
-use crate::domain::audit::AuditEntry;
 use crate::domain::role::Role;
 use crate::domain::settings::Settings;
 use crate::domain::unit::Unit;
@@ -336,7 +335,7 @@ pub async fn update_user(
 #[derive(Serialize)]
 struct AuditRow {
     #[serde(flatten)]
-    entry: AuditEntry,
+    entry: audit::AuditLine,
     at_display: String,
 }
 
@@ -357,7 +356,7 @@ pub async fn audit(
             p.items
                 .into_iter()
                 .map(|e| AuditRow {
-                    at_display: e.at.display_cst(),
+                    at_display: e.entry.at.display_cst(),
                     entry: e,
                 })
                 .collect::<Vec<_>>(),

@@ -227,8 +227,18 @@ async fn limits_page(
     error: Option<AppError>,
     flash: Option<String>,
 ) -> Result<Response, AppError> {
+    // The table of the limits in force (kind × urgency × line).
+    let saved = blocking(state, rules::limits).await?;
+    let columns: Vec<(&str, &str)> = crate::domain::limits::Limits::columns()
+        .into_iter()
+        .map(|(u, l)| (l.label(), u.label()))
+        .collect();
     let ctx = minijinja::context! {
         f => form,
+        matrix => saved.matrix(),
+        columns => columns,
+        lines => crate::domain::order::Line::ALL.iter().map(|l| l.label()).collect::<Vec<_>>(),
+        urgencies => crate::domain::order::Urgency::ALL.len(),
         error => error.as_ref().map(|e| e.to_string()),
         error_field => error.as_ref().and_then(|e| e.field()),
     };
