@@ -652,7 +652,8 @@ async fn reports_show_and_print_on_a4_in_a_real_browser() {
     let admin = app.admin().await;
     let op = app.user(&admin, "op1", Role::Operator).await;
     app.user(&admin, "sup1", Role::Supervisor).await;
-    app.user(&admin, "clerk", Role::Unit).await;
+    let clerk = app.user(&admin, "clerk", Role::Unit).await;
+    let mut last = 0;
     for i in 0..6 {
         let o: Value = op
             .post(
@@ -671,6 +672,20 @@ async fn reports_show_and_print_on_a4_in_a_real_browser() {
             )
             .await;
         assert_eq!(r.status(), reqwest::StatusCode::OK);
+        last = id;
+    }
+    // The last order signed and worked on: a timeline of a few entries.
+    for (action, body) in [
+        ("sign", json!({})),
+        (
+            "progress",
+            json!({"note": "已安排人员现场查看，正在联系自来水公司抢修。"}),
+        ),
+    ] {
+        let r = clerk
+            .post(&format!("/api/v1/orders/{last}/actions/{action}"), body)
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "{action}");
     }
     b.login(&app, "sup1", crate::helpers::NEW_PASSWORD).await;
     let home = b.wait_for("今日受理").await;
@@ -704,4 +719,13 @@ async fn reports_show_and_print_on_a4_in_a_real_browser() {
         (1..=6).contains(&pages),
         "the bulletin prints on a few A4 sheets: {pages}"
     );
+
+    // Issue 11, point 4: the order printed is a 转办单 on one A4 sheet — one column, no
+    // action panel.
+    b.goto(&app.url(&format!("/orders/{last}"))).await;
+    let page = b.wait_for("流转记录").await;
+    assert!(page.contains("打印转办单"), "{page}");
+    b.screenshot("23-order-before-print").await;
+    let pdf = b.print_a4("23-transfer-slip").await;
+    assert_eq!(pdf_pages(&pdf), 1, "the 转办单 prints on one A4 sheet");
 }
