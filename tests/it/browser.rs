@@ -312,7 +312,8 @@ async fn first_boot_to_operator_home_in_a_real_browser() {
     assert!(users.contains("待改初始密码"));
     b.screenshot("05-users").await;
     b.goto(&app.url("/admin/audit")).await;
-    b.wait_for("user.create").await;
+    let audit = b.wait_for("新建用户").await;
+    assert!(audit.contains("用户 王芳"), "the subject is named: {audit}");
     b.screenshot("06-audit").await;
     // The box's own pages: backups (立即备份), updates, certificate.
     b.goto(&app.url("/admin/backups")).await;
@@ -368,6 +369,30 @@ impl Browser {
     }
 
     /// Opens an action's panel on the order page (unless it is already open).
+    /// Answers the page's confirmation dialog (`window.confirm`), first checking that it
+    /// asks about `about`; `accept` false presses 取消.
+    async fn confirm(&self, about: &str, accept: bool) {
+        let mut text = None;
+        for _ in 0..50 {
+            if let Ok(v) = self
+                .try_cmd(reqwest::Method::GET, "/alert/text", None)
+                .await
+            {
+                text = v.as_str().map(str::to_string);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let text = text.expect("a confirmation dialog");
+        assert!(text.contains(about), "the dialog asks {text:?}");
+        let path = if accept {
+            "/alert/accept"
+        } else {
+            "/alert/dismiss"
+        };
+        self.cmd(reqwest::Method::POST, path, Some(json!({}))).await;
+    }
+
     async fn open_action(&self, action: &str) {
         let open = self
             .try_cmd(
@@ -488,7 +513,12 @@ async fn one_order_from_intake_to_close_through_the_pages() {
     b.login(&app, "lead1", pw).await;
     b.goto(&app.url(&order_path)).await;
     b.open_action("close").await;
+    // 审结 cannot be undone: it asks once; 取消 leaves the order as it was.
     b.click("#act-close button.primary").await;
+    b.confirm("确定审结", false).await;
+    assert!(b.text().await.contains("待审结"));
+    b.click("#act-close button.primary").await;
+    b.confirm("确定审结", true).await;
     let done = b.wait_for("已审结").await;
     assert!(done.contains("已办结"), "{done}");
     b.screenshot("15-closed").await;

@@ -292,7 +292,10 @@ async fn actions_from_the_order_page_forms() {
             .text()
             .await
             .unwrap();
-    assert!(html.contains("已派单。当前状态"));
+    assert!(
+        html.contains("已派单至 <strong>u-clerk-a 单位</strong>，签收时限"),
+        "{html}"
+    );
     // A stale form (an old version) is refused with a clear message.
     let r = c
         .unit_a
@@ -325,4 +328,108 @@ async fn actions_from_the_order_page_forms() {
             .await
             .unwrap();
     assert!(r.contains("页面操作"));
+}
+
+/// Issue 11, point 2: the message after a decision says exactly what was decided.
+#[tokio::test]
+async fn flash_messages_state_the_outcome_exactly() {
+    use crate::orders::{Centre, create, ok, order_body};
+    use serde_json::json;
+    let c = Centre::new().await;
+    let id = create(&c.op, order_body("13512340077", "路灯不亮")).await["id"]
+        .as_u64()
+        .unwrap();
+    ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(&c.unit_a, id, "sign", json!({})).await;
+    ok(
+        &c.unit_a,
+        id,
+        "request_extension",
+        json!({"days": 3, "reason": "等待配件"}),
+    )
+    .await;
+    let path = format!("/orders/{id}");
+    // The form's answer, then the page it leads to.
+    let decide = |s: &crate::helpers::Session, action: &str, fields: Vec<(&str, &str)>| {
+        let s = s.clone();
+        let path = path.clone();
+        let action = action.to_string();
+        let fields: Vec<(String, String)> = fields
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        async move {
+            let version: serde_json::Value = s
+                .get(&format!(
+                    "/api/v1/orders/{}",
+                    path.trim_start_matches("/orders/")
+                ))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let v = version["version"].to_string();
+            let mut f: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            f.push(("version", &v));
+            let r = s.form(&format!("{path}/act/{action}"), &f).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{action}");
+            let to = r.headers()["location"].to_str().unwrap().to_string();
+            s.get(&to).await.text().await.unwrap()
+        }
+    };
+    let html = decide(
+        &c.lead,
+        "decide_extension",
+        vec![("approve", "1"), ("note", "同意")],
+    )
+    .await;
+    assert!(html.contains("已同意延期，新办理时限 <strong>"), "{html}");
+    ok(
+        &c.unit_a,
+        id,
+        "reply",
+        json!({"result": "已更换路灯灯泡，现已恢复照明。", "resolved": "yes", "contacted": true}),
+    )
+    .await;
+    let html = decide(
+        &c.lead,
+        "review_reply",
+        vec![("approve", "0"), ("note", "请写明更换时间")],
+    )
+    .await;
+    assert!(
+        html.contains("已退回重新答复，承办单位须在 <strong>"),
+        "{html}"
+    );
+    ok(
+        &c.unit_a,
+        id,
+        "reply",
+        json!({"result": "已于 12 月 1 日更换路灯灯泡，现已恢复照明。", "resolved": "yes", "contacted": true}),
+    )
+    .await;
+    let html = decide(&c.lead, "review_reply", vec![("approve", "1")]).await;
+    assert!(
+        html.contains("答复审核通过，当前状态：<strong>待回访</strong>"),
+        "{html}"
+    );
+    let html = decide(&c.qa, "callback", vec![("satisfaction", "unreachable")]).await;
+    assert!(
+        html.contains("第 1 次无法联系（共 3 次），请稍后再回访"),
+        "{html}"
+    );
+    // 审结, 不予受理 and 撤单 ask once before they are sent.
+    let other = create(&c.op, order_body("13512340078", "噪音扰民")).await["id"]
+        .as_u64()
+        .unwrap();
+    let html =
+        c.op.get(&format!("/orders/{other}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(html.contains("data-confirm=\"确定不予受理？"), "{html}");
 }

@@ -37,14 +37,28 @@
         if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
       }
     }
+    // Esc closes the action panel the cursor is in (else the last one opened) and puts
+    // the cursor on its title, so the panel opens again with Enter.
     if (e.key === "Escape") {
-      var open = document.querySelectorAll("details[open].action");
-      if (open.length > 1) { open[open.length - 1].removeAttribute("open"); }
+      var at = document.activeElement;
+      var panel = at && at.closest ? at.closest("details[open].action") : null;
+      if (!panel) {
+        var open = document.querySelectorAll("details[open].action");
+        panel = open.length ? open[open.length - 1] : null;
+      }
+      if (panel) {
+        panel.removeAttribute("open");
+        var title = panel.querySelector("summary");
+        if (title) { title.focus(); }
+      }
     }
   });
   // A form submits once, however often the button is pressed on a slow network.
   document.addEventListener("submit", function (e) {
     var f = e.target;
+    // Irreversible actions (不予受理, 撤单, 审结) ask once.
+    var ask = f.getAttribute && f.getAttribute("data-confirm");
+    if (ask && !f.dataset.sent && !window.confirm(ask)) { e.preventDefault(); return; }
     if (f.method && f.method.toLowerCase() === "post") {
       if (f.dataset.sent) { e.preventDefault(); return; }
       f.dataset.sent = "1";

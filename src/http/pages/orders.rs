@@ -276,6 +276,27 @@ pub async fn act(
     apply_and_show(&state, &actor, id, action, body).await
 }
 
+/// The flash code of a done action: the action's code, or for a decision and a callback the
+/// outcome itself (granted or not, returned for a new reply, unreachable), so the message
+/// says exactly what happened.
+fn outcome(action: Action, body: &Value) -> &'static str {
+    let approved = body.get("approve").and_then(Value::as_bool);
+    match (action, approved) {
+        (Action::DecideExtension, Some(true)) => "extension_granted",
+        (Action::DecideExtension, Some(false)) => "extension_denied",
+        (Action::ReviewReply, Some(true)) => "reply_approved",
+        (Action::ReviewReply, Some(false)) => "reply_returned",
+        (Action::DecideReturn, Some(true)) => "return_approved",
+        (Action::DecideReturn, Some(false)) => "return_rejected",
+        (Action::Callback, _)
+            if body.get("satisfaction").and_then(Value::as_str) == Some("unreachable") =>
+        {
+            "callback_unreachable"
+        }
+        _ => action.code(),
+    }
+}
+
 /// Takes an action, then shows the order with the outcome: a flash on success (after a
 /// redirect), or the page again with the reason next to the action's form.
 pub(super) async fn apply_and_show(
@@ -286,15 +307,15 @@ pub(super) async fn apply_and_show(
     body: Value,
 ) -> Result<Response, AppError> {
     let a = actor.clone();
+    let flash = outcome(action, &body);
     match blocking(state, move |app| {
         orders::actions::act(app, &a, id, action, body)
     })
     .await
     {
-        Ok(_) => Ok(
-            crate::http::see_other(&format!("/orders/{}?ok={}", id.0, action.code()))
-                .into_response(),
-        ),
+        Ok(_) => {
+            Ok(crate::http::see_other(&format!("/orders/{}?ok={}", id.0, flash)).into_response())
+        }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             detail_page(
                 state,
