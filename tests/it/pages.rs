@@ -380,13 +380,30 @@ async fn flash_messages_state_the_outcome_exactly() {
             s.get(&to).await.text().await.unwrap()
         }
     };
+    // The panel shows what is asked: days, reason, the deadline it would give.
+    let page = c.lead.get(&path).await.text().await.unwrap();
+    let panel = &page[page.find("id=\"act-decide_extension\"").unwrap()..];
+    assert!(
+        panel.contains("<strong>3</strong> 个工作日") && panel.contains("等待配件"),
+        "{panel}"
+    );
+    let after: String = panel
+        .split("同意后时限</dt><dd><strong>")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(16)
+        .collect();
     let html = decide(
         &c.lead,
         "decide_extension",
         vec![("approve", "1"), ("note", "同意")],
     )
     .await;
-    assert!(html.contains("已同意延期，新办理时限 <strong>"), "{html}");
+    assert!(
+        html.contains(&format!("已同意延期，新办理时限 <strong>{after}</strong>")),
+        "{after}: {html}"
+    );
     ok(
         &c.unit_a,
         id,
@@ -394,6 +411,12 @@ async fn flash_messages_state_the_outcome_exactly() {
         json!({"result": "已更换路灯灯泡，现已恢复照明。", "resolved": "yes", "contacted": true}),
     )
     .await;
+    let page = c.lead.get(&path).await.text().await.unwrap();
+    let panel = &page[page.find("id=\"act-review_reply\"").unwrap()..];
+    assert!(
+        panel.contains("已更换路灯灯泡") && panel.contains("已解决") && panel.contains("已联系"),
+        "{panel}"
+    );
     let html = decide(
         &c.lead,
         "review_reply",
@@ -419,6 +442,51 @@ async fn flash_messages_state_the_outcome_exactly() {
     let html = decide(&c.qa, "callback", vec![("satisfaction", "unreachable")]).await;
     assert!(
         html.contains("第 1 次无法联系（共 3 次），请稍后再回访"),
+        "{html}"
+    );
+    // A return: the panel shows the reason and the basis; approving says what comes next.
+    let back = create(&c.op, order_body("13512340079", "井盖缺失")).await["id"]
+        .as_u64()
+        .unwrap();
+    ok(&c.op, back, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    ok(
+        &c.unit_a,
+        back,
+        "return",
+        json!({"reason": "井盖属供水公司管理", "basis": "县政府三定方案第 4 条"}),
+    )
+    .await;
+    let page = c
+        .lead
+        .get(&format!("/orders/{back}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let panel = &page[page.find("id=\"act-decide_return\"").unwrap()..];
+    assert!(
+        panel.contains("井盖属供水公司管理") && panel.contains("县政府三定方案第 4 条"),
+        "{panel}"
+    );
+    let version: serde_json::Value = c
+        .lead
+        .get(&format!("/api/v1/orders/{back}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let v = version["version"].to_string();
+    let r = c
+        .lead
+        .form(
+            &format!("/orders/{back}/act/decide_return"),
+            &[("approve", "1"), ("version", &v)],
+        )
+        .await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let html = c.lead.get(&to).await.text().await.unwrap();
+    assert!(
+        html.contains("已同意退单，工单回到<strong>待派单</strong>，请重新派单"),
         "{html}"
     );
     // 审结, 不予受理 and 撤单 ask once before they are sent.

@@ -86,6 +86,18 @@ pub(super) fn staff_view(
         due: running_due(o, cfg, now),
         actions: actions_for(o, actor, cfg, now),
         callback_attempts: Some(o.callback_attempts()),
+        // The deadline a pending extension would give, for the one who decides it.
+        extension_if_granted: o.rounds.last().and_then(|r| {
+            let e = r.extensions.last().filter(|e| e.approved.is_none())?;
+            let h = r.handle?;
+            Some(
+                cfg.calendar
+                    .extend(h, e.days)
+                    .bounded(o.external_due)
+                    .due
+                    .display_cst(),
+            )
+        }),
         attachments: o.attachments.clone(),
         part_ended: false,
     }
@@ -179,6 +191,7 @@ pub(super) fn unit_view(
             Vec::new()
         },
         callback_attempts: None,
+        extension_if_granted: None,
         attachments: o
             .attachments
             .iter()

@@ -223,6 +223,8 @@ pub struct OrderView {
     /// Unreachable callback attempts in the current round (the third moves on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callback_attempts: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension_if_granted: Option<String>,
     pub attachments: Vec<crate::domain::attachment::AttachmentRef>,
     /// For a unit whose part is over (returned, redispatched): it sees only its own rounds.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
