@@ -15,6 +15,9 @@ use crate::domain::role::allows;
 use crate::error::AppError;
 use crate::service::{Actor, audit, auth};
 
+/// Routes a page polls by itself: they do not keep a session alive.
+const PASSIVE: &[&str] = &["/api/v1/me/counters"];
+
 pub fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
@@ -103,10 +106,15 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, Response> 
         return integration(state, req, spec, token).await;
     }
     let token = cookie(req.headers(), SESSION_COOKIE).map(str::to_string);
+    // What a page asks by itself (the top bar's counters) is not the person at work: it
+    // leaves the idle timer running.
+    let keep_alive = !PASSIVE.contains(&spec.path);
     let actor = match token {
-        Some(t) => blocking(state, move |app| auth::authenticate(app, &t, ip))
-            .await
-            .map_err(IntoResponse::into_response)?,
+        Some(t) => blocking(state, move |app| {
+            auth::authenticate(app, &t, ip, keep_alive)
+        })
+        .await
+        .map_err(IntoResponse::into_response)?,
         None => None,
     };
 

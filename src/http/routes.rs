@@ -138,6 +138,7 @@ routes! {
 
     // Pages: everyone's home
     GET    "/"                             => Session, pages::home::home;
+    GET    "/api/v1/me/counters"           => Perm(OrdersRead), api::orders::counters;
     POST   "/handover"                     => Perm(HandoverWrite), pages::home::handover_submit;
 
     // Pages: work orders

@@ -136,7 +136,14 @@ pub fn login(
 }
 
 /// The actor behind a session token, if the session is alive and its user may still work.
-pub fn authenticate(app: &App, token: &str, ip: Option<IpAddr>) -> Result<Option<Actor>, AppError> {
+/// `keep_alive`: whether the request counts as the person's activity (a page polling by
+/// itself does not, so an unattended browser still signs out when idle).
+pub fn authenticate(
+    app: &App,
+    token: &str,
+    ip: Option<IpAddr>,
+    keep_alive: bool,
+) -> Result<Option<Actor>, AppError> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
@@ -160,7 +167,7 @@ pub fn authenticate(app: &App, token: &str, ip: Option<IpAddr>) -> Result<Option
     match (live, user) {
         (Some(touch), Some(user)) => {
             // Keeping the session alive is best effort: on a full disk the user still reads.
-            if touch {
+            if touch && keep_alive {
                 let touched = Session {
                     last_seen: now,
                     ..session.clone()

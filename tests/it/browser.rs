@@ -369,6 +369,23 @@ impl Browser {
     }
 
     /// Opens an action's panel on the order page (unless it is already open).
+    /// Waits until the element's visible text holds `want` (a page's script fills it).
+    async fn wait_text(&self, css: &str, want: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..50 {
+            let el = self.find(css).await;
+            let v = self
+                .cmd(reqwest::Method::GET, &format!("/element/{el}/text"), None)
+                .await;
+            last = v.as_str().unwrap_or("").to_string();
+            if last.contains(want) {
+                return last;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed {want:?}; it shows {last:?}");
+    }
+
     /// Answers the page's confirmation dialog (`window.confirm`), first checking that it
     /// asks about `about`; `accept` false presses 取消.
     async fn confirm(&self, about: &str, accept: bool) {
@@ -462,6 +479,8 @@ async fn one_order_from_intake_to_close_through_the_pages() {
     // The unit clerk signs and replies.
     b.login(&app, "clerk", pw).await;
     b.wait_for("待签收").await;
+    // The top bar counts the unit's queues by itself.
+    b.wait_text("[data-counters]", "待签收 1").await;
     b.screenshot("12-unit-home").await;
     b.goto(&app.url(&order_path)).await;
     b.wait_for("签收").await;

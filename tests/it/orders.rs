@@ -947,3 +947,67 @@ async fn lists_filter_and_units_see_only_their_own() {
         .unwrap();
     assert!(cats["total"].as_u64().unwrap() >= 15);
 }
+
+/// Issue 11, point 3: the top bar's counters — each role's queues, counted from the index,
+/// polled by the page without keeping an unattended session alive; nothing for a platform.
+#[tokio::test]
+async fn top_bar_counters_count_each_roles_queues_and_do_not_keep_a_session_alive() {
+    let c = Centre::new().await;
+    let counts = |s: &crate::helpers::Session| {
+        let s = s.clone();
+        async move {
+            let r = s.get("/api/v1/me/counters").await;
+            assert_eq!(r.status(), StatusCode::OK);
+            let v: Value = r.json().await.unwrap();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["key"].as_str().unwrap().to_string(),
+                        i["count"].as_u64().unwrap(),
+                    )
+                })
+                .collect::<std::collections::BTreeMap<_, _>>()
+        }
+    };
+    let a = create(&c.op, order_body("13700001111", "路灯不亮")).await["id"]
+        .as_u64()
+        .unwrap();
+    create(&c.op, order_body("13700001112", "占道经营")).await;
+    assert_eq!(counts(&c.op).await["to_dispatch"], 2);
+    ok(&c.op, a, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    assert_eq!(counts(&c.op).await["to_dispatch"], 1);
+    let lead = counts(&c.lead).await;
+    assert_eq!((lead["to_dispatch"], lead["reply_review"]), (1, 0));
+    let unit = counts(&c.unit_a).await;
+    assert_eq!((unit["to_sign"], unit["in_progress"]), (1, 0));
+    assert_eq!(counts(&c.unit_b).await["to_sign"], 0);
+    // A unit's lists show when the order was dispatched to it, the staff's when registered.
+    let home = c.unit_a.get("/").await.text().await.unwrap();
+    assert!(home.contains("<th>派单时间</th>"), "{home}");
+    let home = c.op.get("/").await.text().await.unwrap();
+    assert!(home.contains("<th>登记时间</th>"), "{home}");
+    assert_eq!(counts(&c.qa).await["callback"], 0);
+    assert!(counts(&c.sup).await.contains_key("overdue"));
+
+    // Polling is not activity: 25 minutes of counters, then 10 more, and the 30-minute idle
+    // limit has passed since the person last did anything.
+    c.app.clock.advance_secs(25 * 60);
+    assert_eq!(
+        c.op.get("/api/v1/me/counters").await.status(),
+        StatusCode::OK
+    );
+    c.app.clock.advance_secs(10 * 60);
+    assert_eq!(
+        c.op.get("/api/v1/me/counters").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // …while a person's request does keep it alive.
+    let op = c.app.login("op1", crate::helpers::NEW_PASSWORD).await;
+    c.app.clock.advance_secs(25 * 60);
+    assert_eq!(op.get("/api/v1/orders").await.status(), StatusCode::OK);
+    c.app.clock.advance_secs(10 * 60);
+    assert_eq!(op.get("/api/v1/me/counters").await.status(), StatusCode::OK);
+}

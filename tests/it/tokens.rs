@@ -66,6 +66,15 @@ async fn a_platform_token_sees_only_its_channel() {
         "no CSRF token is needed with a bearer token"
     );
     let id = r.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
+    // The centre's queues are no platform's business.
+    let r = call(reqwest::Method::GET, "/api/v1/me/counters", None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        r.status()
+    );
     // The same platform number again: the same order (idempotent).
     let r = call(reqwest::Method::POST, "/api/v1/orders", Some(mine))
         .await

@@ -179,3 +179,15 @@ pub async fn urge_unit(
     .await?;
     Ok(Json(json!({"urged": n})))
 }
+
+/// The actor's work counters for the top bar (polled).
+pub async fn counters(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<Value>, AppError> {
+    let items = blocking(&state, move |app| {
+        crate::service::orders::queues::counters(app, &actor)
+    })
+    .await?;
+    Ok(Json(json!({ "items": items })))
+}

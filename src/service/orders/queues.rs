@@ -193,6 +193,119 @@ fn unit_lists(tx: &impl Tx, unit: crate::domain::unit::UnitId) -> Result<Vec<Ids
     ])
 }
 
+/// One of a role's work counters for the top bar: how many wait in a queue.
+#[derive(Serialize)]
+pub struct Counter {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub count: u64,
+    /// The count stopped at the most a list reads (shown as "≥").
+    pub more: bool,
+    pub href: &'static str,
+}
+
+/// The actor's work counters (the queues that wait on them), polled by the top bar: a
+/// counter read each, the overdue count a bounded range.
+pub fn counters(app: &App, actor: &Actor) -> Result<Vec<Counter>, AppError> {
+    actor.require(crate::domain::role::Permission::OrdersRead)?;
+    // A platform's token has no desk: the centre's queues are none of its business.
+    if actor.channel.is_some() {
+        return Err(AppError::Forbidden);
+    }
+    let now = app.now();
+    let c = |key, label, count, href| Counter {
+        key,
+        label,
+        count,
+        more: false,
+        href,
+    };
+    app.store.read(|tx| -> Result<Vec<Counter>, AppError> {
+        let total = |k: Key| index::total(tx, &k);
+        let mut out = Vec::new();
+        match actor.role {
+            Role::Operator | Role::ShiftLead => {
+                if actor.role == Role::ShiftLead {
+                    out.push(c(
+                        "return_review",
+                        "退单审核",
+                        total(state_due(State::ReturnReview))?,
+                        "/#q-return_review",
+                    ));
+                    out.push(c(
+                        "extension_review",
+                        "延期审核",
+                        total(Key::new(Kind::ExtensionPending))?,
+                        "/#q-extension_review",
+                    ));
+                    out.push(c(
+                        "reply_review",
+                        "答复审核",
+                        total(state_due(State::ReplyReview))?,
+                        "/#q-reply_review",
+                    ));
+                    out.push(c(
+                        "final_review",
+                        "待审结",
+                        total(state_due(State::FinalReview))?,
+                        "/#q-final_review",
+                    ));
+                }
+                out.push(c(
+                    "to_dispatch",
+                    "待派单",
+                    total(state_due(State::Registered))?,
+                    "/#q-to_dispatch",
+                ));
+            }
+            Role::Qa => out.push(c(
+                "callback",
+                "待回访",
+                total(Key::new(Kind::Callback))?,
+                "/#q-callback",
+            )),
+            Role::Supervisor | Role::Admin => {
+                let (late, _) = overdue(tx, now)?;
+                out.push(Counter {
+                    more: late.more,
+                    ..c("overdue", "超期", late.count, "/#q-overdue")
+                });
+                out.push(c(
+                    "supervised",
+                    "督办中",
+                    total(Key::new(Kind::Supervised))?,
+                    "/#q-supervised",
+                ));
+            }
+            Role::Unit => {
+                let Some(unit) = actor.unit else {
+                    return Ok(out);
+                };
+                let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
+                out.push(c(
+                    "to_sign",
+                    "待签收",
+                    total(q(UnitList::ToSign))?,
+                    "/#q-to_sign",
+                ));
+                out.push(c(
+                    "in_progress",
+                    "办理中",
+                    total(q(UnitList::InProgress))?,
+                    "/#q-in_progress",
+                ));
+                out.push(c(
+                    "co_work",
+                    "协办",
+                    total(q(UnitList::CoWork))?,
+                    "/#q-co_work",
+                ));
+            }
+        }
+        Ok(out)
+    })
+}
+
 pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
     let now = app.now();
     app.store.read(|tx| -> Result<Vec<Queue>, AppError> {
