@@ -261,3 +261,75 @@ async fn the_scoring_form_and_the_rubric_page_work_in_the_browser_forms() {
         assert_eq!(s.get(path).await.status(), code, "{path}");
     }
 }
+
+/// Issue 11, point 3: 下一件 takes the QA desk from one callback to the next waiting one,
+/// and home when none is left; only those who call back use it.
+#[tokio::test]
+async fn next_callback_leads_through_the_callback_queue() {
+    use crate::orders::{Centre, create, ok, order_body};
+    let c = Centre::new().await;
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let id = create(&c.op, order_body(&format!("1350000999{i}"), "路灯不亮")).await["id"]
+            .as_u64()
+            .unwrap();
+        ok(&c.op, id, "dispatch", json!({"unit": "u-clerk-a"})).await;
+        ok(&c.unit_a, id, "sign", json!({})).await;
+        ok(
+            &c.unit_a,
+            id,
+            "reply",
+            json!({"result": "已更换路灯灯泡，现已恢复照明。", "resolved": "yes", "contacted": true}),
+        )
+        .await;
+        ok(&c.lead, id, "review_reply", json!({"approve": true})).await;
+        ids.push(id);
+    }
+    let next = |after: Option<u64>| {
+        let s = c.qa.clone();
+        async move {
+            let url = match after {
+                Some(a) => format!("/callbacks/next?after={a}"),
+                None => "/callbacks/next".to_string(),
+            };
+            let r = s.get(&url).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            r.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(next(None).await, format!("/orders/{}", ids[0]));
+    // An unreachable attempt leaves the first waiting: 下一件 passes over it.
+    ok(
+        &c.qa,
+        ids[0],
+        "callback",
+        json!({"satisfaction": "unreachable"}),
+    )
+    .await;
+    assert_eq!(next(Some(ids[0])).await, format!("/orders/{}", ids[1]));
+    for id in &ids {
+        for _ in 0..3 {
+            let r =
+                c.qa.post(
+                    &format!("/api/v1/orders/{id}/actions/callback"),
+                    json!({"satisfaction": "satisfied", "resolved": "yes"}),
+                )
+                .await;
+            if r.status() == StatusCode::OK {
+                break;
+            }
+        }
+    }
+    assert_eq!(next(None).await, "/?ok=callbacks_done");
+    let page =
+        c.qa.get(&format!("/orders/{}", ids[0]))
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(page.contains("下一件回访"), "{page}");
+    assert_eq!(
+        c.op.get("/callbacks/next").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

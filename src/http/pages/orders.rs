@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::Flash;
@@ -458,4 +458,29 @@ pub async fn urge_unit(
     })
     .await?;
     Ok(crate::http::see_other(&format!("/?ok=urged_{n}")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NextQuery {
+    #[serde(default)]
+    after: Option<u64>,
+}
+
+/// 下一件: the next callback waiting, or home when none is left.
+pub async fn next_callback(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<NextQuery>,
+) -> Result<Response, AppError> {
+    let after = q.after.map(OrderId);
+    let next = blocking(&state, move |app| {
+        orders::queues::next_callback(app, &actor, after)
+    })
+    .await?;
+    Ok(match next {
+        Some(id) => crate::http::see_other(&format!("/orders/{}", id.0)),
+        None => crate::http::see_other("/?ok=callbacks_done"),
+    }
+    .into_response())
 }

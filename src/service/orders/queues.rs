@@ -193,6 +193,26 @@ fn unit_lists(tx: &impl Tx, unit: crate::domain::unit::UnitId) -> Result<Vec<Ids
     ])
 }
 
+/// The callback to make next: the earliest due in the callback queue other than `after` (the
+/// one just done, which may still wait after an unreachable attempt). For those who call back.
+pub fn next_callback(
+    app: &App,
+    actor: &Actor,
+    after: Option<OrderId>,
+) -> Result<Option<OrderId>, AppError> {
+    if !crate::domain::order_state::roles_for(crate::domain::order_state::Action::Callback)
+        .contains(&actor.role)
+    {
+        return Err(AppError::Forbidden);
+    }
+    app.store.read(|tx| -> Result<Option<OrderId>, AppError> {
+        Ok(index::earliest(tx, &Key::new(Kind::Callback), 2)?
+            .into_iter()
+            .map(|(_, id)| id)
+            .find(|id| Some(*id) != after))
+    })
+}
+
 /// One of a role's work counters for the top bar: how many wait in a queue.
 #[derive(Serialize)]
 pub struct Counter {
