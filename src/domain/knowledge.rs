@@ -142,7 +142,8 @@ mod tests {
         assert_eq!(s.expand("路灯"), ["路灯"]);
         assert_eq!(Synonyms::parse(&s.text()).unwrap(), s);
         assert!(Synonyms::parse(&"长".repeat(21)).is_err());
-        assert!(Synonyms::parse(&"甲乙 ".repeat(13)).is_err());
+        let thirteen: Vec<String> = (0..13).map(|i| format!("词{i}")).collect();
+        assert!(Synonyms::parse(&thirteen.join(" ")).is_err());
         let many: String = (0..501).map(|i| format!("词{i} 语{i}\n")).collect();
         assert!(Synonyms::parse(&many).is_err());
         // Every group's words at once: bounded.

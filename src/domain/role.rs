@@ -102,10 +102,12 @@ pub enum Permission {
     QaAppealDecide,
     /// Choose the typical cases (典型案例) the bulletin reports.
     CasesManage,
+    /// Work the callback queue (回访) from one order to the next.
+    CallbacksWork,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 25] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -130,6 +132,7 @@ impl Permission {
         Permission::QaRead,
         Permission::QaAppealDecide,
         Permission::CasesManage,
+        Permission::CallbacksWork,
     ];
 }
 
@@ -158,6 +161,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::AppealsRead => matches!(role, Unit | Supervisor | Admin),
         Permission::AppealsDecide => matches!(role, Supervisor),
         Permission::QaInspect => matches!(role, Qa),
+        Permission::CallbacksWork => matches!(role, Qa),
         Permission::QaRead => matches!(role, Operator | ShiftLead | Qa | Supervisor | Admin),
         Permission::QaAppealDecide => matches!(role, ShiftLead),
         Permission::CasesManage => matches!(role, Supervisor),
@@ -191,7 +195,7 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 57);
+        assert_eq!(granted, 58);
         assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)
             || matches!(
                 p,

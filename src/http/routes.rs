@@ -139,7 +139,7 @@ routes! {
     // Pages: everyone's home
     GET    "/"                             => Session, pages::home::home;
     GET    "/api/v1/me/counters"           => Perm(OrdersRead), api::orders::counters;
-    GET    "/callbacks/next"               => Perm(OrdersRead), pages::orders::next_callback;
+    GET    "/callbacks/next"               => Perm(CallbacksWork), pages::orders::next_callback;
     POST   "/handover"                     => Perm(HandoverWrite), pages::home::handover_submit;
 
     // Pages: work orders

@@ -200,11 +200,7 @@ pub fn next_callback(
     actor: &Actor,
     after: Option<OrderId>,
 ) -> Result<Option<OrderId>, AppError> {
-    if !crate::domain::order_state::roles_for(crate::domain::order_state::Action::Callback)
-        .contains(&actor.role)
-    {
-        return Err(AppError::Forbidden);
-    }
+    actor.require(crate::domain::role::Permission::CallbacksWork)?;
     app.store.read(|tx| -> Result<Option<OrderId>, AppError> {
         Ok(index::earliest(tx, &Key::new(Kind::Callback), 2)?
             .into_iter()
