@@ -156,7 +156,7 @@ fn words(tx: &impl Tx, p: &Period, before: &Period) -> Result<Vec<Word>, AppErro
     let stop: std::collections::BTreeSet<String> = stop_words_in(tx)?.words.into_iter().collect();
     let now = word_counts(tx, p)?;
     let then = word_counts(tx, before)?;
-    let mut v: Vec<Word> = now
+    let v: Vec<Word> = now
         .into_iter()
         .filter(|(w, _)| !stop.contains(w))
         .map(|(w, n)| Word {
@@ -165,15 +165,7 @@ fn words(tx: &impl Tx, p: &Period, before: &Period) -> Result<Vec<Word>, AppErro
             word: w,
         })
         .collect();
-    v.sort_by(|a, b| {
-        let rise = |t: &Word| t.count as i64 - t.previous as i64;
-        rise(b)
-            .cmp(&rise(a))
-            .then(b.count.cmp(&a.count))
-            .then(a.word.cmp(&b.word))
-    });
-    v.truncate(30);
-    Ok(v)
+    Ok(rank(v, |w| (w.count, w.previous, w.word.as_str())))
 }
 
 /// The period of the same length just before `p`.
@@ -183,14 +175,17 @@ pub fn previous(p: &Period, now: crate::domain::time::Timestamp) -> Result<Perio
     Period::parse(Some(&from), Some(&p.from), now)
 }
 
-/// Rising first (by how many more than before), then by count; at most 30.
-fn rank(mut v: Vec<Topic>) -> Vec<Topic> {
+/// Rising first (by how many more than before), then by count, then by name; at most 30.
+/// `key` gives an item's (count, previous, name).
+fn rank<T>(mut v: Vec<T>, key: impl Fn(&T) -> (u64, u64, &str)) -> Vec<T> {
     v.sort_by(|a, b| {
-        let rise = |t: &Topic| t.count as i64 - t.previous as i64;
-        rise(b)
-            .cmp(&rise(a))
-            .then(b.count.cmp(&a.count))
-            .then(a.name.cmp(&b.name))
+        let (ca, pa, na) = key(a);
+        let (cb, pb, nb) = key(b);
+        let rise = |c: u64, p: u64| c as i64 - p as i64;
+        rise(cb, pb)
+            .cmp(&rise(ca, pa))
+            .then(cb.cmp(&ca))
+            .then(na.cmp(nb))
     });
     v.truncate(30);
     v
@@ -215,7 +210,7 @@ fn topics(
             code,
         });
     }
-    Ok(rank(out))
+    Ok(rank(out, |t| (t.count, t.previous, t.name.as_str())))
 }
 
 pub fn hot(app: &App, actor: &Actor, p: &Period) -> Result<Hot, AppError> {
