@@ -15,6 +15,7 @@ pub mod order;
 pub mod order_facts;
 pub mod order_index;
 pub mod order_state;
+pub mod pinyin;
 pub mod qa;
 pub mod role;
 pub mod session;

@@ -89,6 +89,7 @@ routes! {
     POST   "/api/v1/orders/{id}/reveal"    => Perm(CallerReveal), api::orders::reveal;
     GET    "/api/v1/orders/{id}/views"     => Perm(ViewLogRead), api::orders::views;
     GET    "/api/v1/intake/hints"          => Perm(OrdersCreate), api::orders::hints;
+    GET    "/api/v1/intake/check"          => Perm(OrdersCreate), api::orders::check;
         POST   "/api/v1/orders/{id}/repeat_call" => Perm(OrdersCreate), api::orders::repeat_call;
     POST   "/api/v1/orders/{id}/attachments" => Perm(OrdersRead), attachments::api_upload;
     POST   "/api/v1/units/{id}/urge_overdue" => Perm(UrgeUnits), api::orders::urge_unit;

@@ -9,7 +9,7 @@ use crate::domain::user::{self, User, UserId};
 use crate::error::AppError;
 use crate::store::{Tx, audit, sessions, units, users};
 
-/// A unit named by id (a number) or by code (a string).
+/// A unit named by id (a number), or by code or whole name (a string).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum UnitRef {
@@ -24,7 +24,11 @@ pub fn resolve_unit(tx: &impl Tx, r: &UnitRef) -> Result<UnitId, AppError> {
             Some(id) => Some(id),
             None => match code.trim().parse::<u64>() {
                 Ok(n) => units::get(tx, UnitId(n))?.map(|u| u.id),
-                Err(_) => None,
+                // A unit's whole name, as picked from a list of names (units are few).
+                Err(_) => units::list(tx)?
+                    .into_iter()
+                    .find(|u| u.name == code.trim())
+                    .map(|u| u.id),
             },
         },
     };

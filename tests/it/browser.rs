@@ -778,3 +778,152 @@ async fn reports_show_and_print_on_a4_in_a_real_browser() {
     let pdf = b.print_a4("23-transfer-slip").await;
     assert_eq!(pdf_pages(&pdf), 1, "the 转办单 prints on one A4 sheet");
 }
+
+impl Browser {
+    /// Sets the window to `width` × `height`.
+    async fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// The id of the element that has the keyboard focus.
+    async fn focused(&self) -> String {
+        self.script("return document.activeElement ? document.activeElement.id : '';")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// Issue 11, point 1: intake at the speed of speech, at 1366×768 and 1920×1080.
+#[tokio::test]
+async fn intake_at_the_speed_of_speech() {
+    use hotline::domain::role::Role;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    for (code, name) in [
+        ("mishui", "洣水镇"),
+        ("cgj", "县城市管理和综合执法局"),
+        ("rsj", "县人力资源和社会保障局"),
+    ] {
+        let r = admin
+            .post(
+                "/api/v1/units",
+                json!({"code": code, "name": name, "league": "township"}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    }
+    let op = app.user(&admin, "op1", Role::Operator).await;
+    // The caller rang last week about the same stall.
+    let r = op
+        .post(
+            "/api/v1/orders",
+            crate::orders::order_body("13812345678", "建设路菜市场占道经营"),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let pw = crate::helpers::NEW_PASSWORD;
+    b.login(&app, "op1", pw).await;
+    b.goto(&app.url("/orders/new")).await;
+    b.wait_for("来电人").await;
+    // The outcome bar is in sight without scrolling at 1366×768.
+    let seen = b
+        .script(
+            "var r = document.querySelector('input[name=outcome][value=dispatch]').getBoundingClientRect();\
+             var s = document.querySelector('#intake button[type=submit]').getBoundingClientRect();\
+             return r.top >= 0 && r.bottom <= window.innerHeight && s.bottom <= window.innerHeight;",
+        )
+        .await;
+    assert_eq!(seen, json!(true), "outcome choice visible at 1366×768");
+
+    // Phone → Tab → name, even with the caller's history showing.
+    b.type_into("#caller_phone", "13812345678").await;
+    b.wait_text("#history", "历史来电").await;
+    b.type_into("#caller_phone", "\u{E004}").await;
+    assert_eq!(b.focused().await, "caller_name");
+    b.type_into("#caller_name", "张三\u{E004}").await;
+    // An ID number with a wrong check digit is named as the field is left.
+    b.type_into("#caller_id_number", "430424199001011236\u{E004}")
+        .await;
+    b.wait_text("#caller_id_number-msg", "校验位").await;
+    b.script("document.getElementById('caller_id_number').value = '';")
+        .await;
+    b.click("input[name=kind][value=help]").await;
+    b.type_into("#category", "1001").await;
+    b.wait_text("#category_name", "占道经营").await;
+    b.type_into("#title", "建设路菜市场占道经营").await;
+    b.type_into(
+        "#content",
+        "建设路菜市场门口每天早上占道经营，车辆无法通行，请相关部门处理。",
+    )
+    .await;
+    // The duplicate shows when, where it stands and who has it; its actions are not in the
+    // Tab order but have Alt+number keys shown.
+    let dup = b.wait_text("#duplicates", "疑似重复件").await;
+    assert!(dup.contains("待派单") && dup.contains("未派单"), "{dup}");
+    assert!(dup.contains("Alt+1"), "{dup}");
+    let tabbable = b
+        .script(
+            "return Array.prototype.filter.call(document.querySelectorAll('.hints a, .hints button, #history a'),\
+             function (e) { return e.tabIndex >= 0; }).length;",
+        )
+        .await;
+    assert_eq!(tabbable, json!(0), "hints stay out of the Tab order");
+    // Alt+1 is the first duplicate's 合并: the outcome becomes 并单 with its number.
+    b.type_into("#content", "\u{E00A}1\u{E000}").await;
+    assert_eq!(b.value("#merge_into").await, "HD2026113000001");
+    // Back to 派单: the deadlines show before it is pressed.
+    b.click("input[name=outcome][value=dispatch]").await;
+    b.wait_text("#deadline", "签收时限").await;
+    // Units by 拼音 initials: msz → 洣水镇; co-units become tags; Backspace drops the last.
+    b.type_into("#dispatch_unit", "msz").await;
+    b.wait_text(".pick .picker-list", "洣水镇").await;
+    b.screenshot("11-intake-picker-1366").await;
+    b.type_into("#dispatch_unit", "\u{E007}").await;
+    assert_eq!(b.value("#dispatch_unit").await, "洣水镇");
+    b.type_into("#dispatch_co_units", "cs").await;
+    b.wait_text(
+        ".pick:nth-of-type(2) .picker-list",
+        "县城市管理和综合执法局",
+    )
+    .await;
+    b.type_into("#dispatch_co_units", "\u{E007}rlzy").await;
+    b.wait_text(
+        ".pick:nth-of-type(2) .picker-list",
+        "县人力资源和社会保障局",
+    )
+    .await;
+    b.type_into("#dispatch_co_units", "\u{E007}").await;
+    b.wait_text(".tags-box", "县人力资源和社会保障局").await;
+    b.type_into("#dispatch_co_units", "\u{E003}").await;
+    let carried = b
+        .script(
+            "return document.querySelector('input[type=hidden][name=dispatch_co_units]').value;",
+        )
+        .await;
+    assert_eq!(carried, json!("cgj"));
+    b.screenshot("11-intake-1366").await;
+    b.resize(1920, 1080).await;
+    b.screenshot("11-intake-1920").await;
+    // Ctrl+Enter: registered and dispatched, with number and query code to tell the caller.
+    b.type_into("#title", "\u{E009}\u{E007}\u{E009}").await;
+    let page = b.wait_for("已派单").await;
+    assert!(page.contains("已登记，工单编号"), "{page}");
+    assert!(page.contains("已派单至 洣水镇"), "{page}");
+    let o: Value = op.get("/api/v1/orders/2").await.json().await.unwrap();
+    assert_eq!(
+        o["rounds"][0]["co_units"].as_array().map(Vec::len),
+        Some(1),
+        "{o}"
+    );
+    b.resize(1366, 768).await;
+}

@@ -59,7 +59,7 @@ async fn repeat_calls_merge_urge_by_unit_handover_and_board() {
         r.headers()["location"]
             .to_str()
             .unwrap()
-            .ends_with("?ok=merge")
+            .ends_with("?ok=new_merge")
     );
     let master = get(&c.op, id).await;
     assert_eq!(master["flags"]["merged_from"].as_array().unwrap().len(), 1);

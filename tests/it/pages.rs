@@ -231,7 +231,7 @@ async fn intake_form_is_safe_against_double_submission() {
     let first = c.op.form("/orders/new", &form).await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     let loc = first.headers()["location"].to_str().unwrap().to_string();
-    assert!(loc.ends_with("?ok=answer"), "{loc}");
+    assert!(loc.ends_with("?ok=new_answer"), "{loc}");
     // The same form again (a double click, a resubmitted page): the same order, no second one.
     let again = c.op.form("/orders/new", &form).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
@@ -500,4 +500,211 @@ async fn flash_messages_state_the_outcome_exactly() {
             .await
             .unwrap();
     assert!(html.contains("data-confirm=\"确定不予受理？"), "{html}");
+}
+
+/// Issue 11, point 1 (without JavaScript): units by name, a failed dispatch registers nothing
+/// and comes back whole with the field named and the cursor in it; a rejection needs no ID;
+/// an order kept for later says it is not dispatched; the hints carry the deadlines and the
+/// duplicates' date, state and unit; phone and ID are checked one at a time.
+#[tokio::test]
+async fn intake_dispatches_by_name_and_fails_whole() {
+    let c = crate::orders::Centre::new().await;
+    for (code, name) in [("mishui", "洣水镇"), ("cgj", "县城市管理和综合执法局")] {
+        let r = c
+            .admin
+            .post(
+                "/api/v1/units",
+                serde_json::json!({"code": code, "name": name, "league": "township"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let html = c.op.get("/orders/new").await.text().await.unwrap();
+    // The picker's list carries what finds each unit: initials and the whole reading.
+    assert!(html.contains(r#"data-py="msz mishuizhen""#), "pinyin keys");
+    let token = hidden_value(&html, "form_token");
+    let form = |token: &str, co: &str| {
+        vec![
+            ("form_token".to_string(), token.to_string()),
+            ("caller_phone".into(), "13812340011".into()),
+            ("caller_name".into(), "周六".into()),
+            ("kind".into(), "help".into()),
+            ("title".into(), "菜市场门口占道经营".into()),
+            (
+                "content".into(),
+                "建设路菜市场门口每天早上占道经营，车辆无法通行。".into(),
+            ),
+            ("outcome".into(), "dispatch".into()),
+            ("dispatch_unit".into(), "洣水镇".into()),
+            ("dispatch_co_units".into(), co.into()),
+        ]
+    };
+    let pairs = form(&token, "县城市管理和综合执法局,没有这个单位");
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let r = c.op.form("/orders/new", &refs).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("协办单位「没有这个单位」"),
+        "names the co-unit"
+    );
+    assert!(page.contains(r#"value="洣水镇""#), "the main unit is kept");
+    assert!(
+        page.contains("县城市管理和综合执法局,没有这个单位"),
+        "the co-units are kept"
+    );
+    assert!(
+        page.contains(r#"id="dispatch_co_units" list="unit-list""#)
+            && page.contains(r#"data-picker="co" autofocus"#),
+        "the cursor goes to the co-unit field"
+    );
+    let list: serde_json::Value = c.op.get("/api/v1/orders").await.json().await.unwrap();
+    assert_eq!(list["total"], 0, "nothing registered by a failed dispatch");
+    // Corrected: registered and dispatched by name in one step.
+    let pairs = form(&token, "县城市管理和综合执法局");
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let r = c.op.form("/orders/new", &refs).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.ends_with("?ok=new_dispatch"), "{loc}");
+    let page = c.op.get(&loc).await.text().await.unwrap();
+    assert!(page.contains("已登记，工单编号") && page.contains("已派单至 <strong>洣水镇</strong>"));
+    let id: u64 = loc
+        .split('/')
+        .nth(2)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let o: serde_json::Value =
+        c.op.get(&format!("/api/v1/orders/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(o["state"], "dispatched");
+
+    // A complaint rejected as out of scope needs no ID number; registering one to dispatch does.
+    let html = c.op.get("/orders/new").await.text().await.unwrap();
+    let token = hidden_value(&html, "form_token");
+    let mut complaint = vec![
+        ("form_token", token.as_str()),
+        ("caller_phone", "13812340012"),
+        ("caller_name", "吴七"),
+        ("kind", "complaint"),
+        ("title", "邻里纠纷"),
+        ("content", "投诉邻居家里吵架，想让热线评理。"),
+        ("outcome", "register"),
+    ];
+    let r = c.op.form("/orders/new", &complaint).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("投诉、举报须登记来电人身份证号码"));
+    assert!(page.contains(r#"data-check aria-describedby="caller_id_number-msg" autofocus"#));
+    complaint.pop();
+    complaint.extend([
+        ("outcome", "reject"),
+        ("reject_code", "1"),
+        ("reject_note", "建议通过人民调解委员会解决"),
+    ]);
+    let r = c.op.form("/orders/new", &complaint).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+
+    // Kept for later: the page says plainly that it is not dispatched.
+    let html = c.op.get("/orders/new").await.text().await.unwrap();
+    let token = hidden_value(&html, "form_token");
+    let r =
+        c.op.form(
+            "/orders/new",
+            &[
+                ("form_token", token.as_str()),
+                ("caller_phone", "13812340011"),
+                ("caller_name", "周六"),
+                ("kind", "help"),
+                ("title", "菜市场门口占道经营又来了"),
+                (
+                    "content",
+                    "建设路菜市场门口每天早上占道经营，车辆无法通行，还是没人管。",
+                ),
+                ("outcome", "register"),
+            ],
+        )
+        .await;
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let page = c.op.get(&loc).await.text().await.unwrap();
+    assert!(
+        page.contains("<strong>尚未派单</strong>"),
+        "plainly not dispatched"
+    );
+
+    // Hints: the deadlines a dispatch would give, and each duplicate's date, state and unit.
+    let h: serde_json::Value = c
+        .op
+        .get("/api/v1/intake/hints?phone=13812340011&content=%E5%BB%BA%E8%AE%BE%E8%B7%AF%E8%8F%9C%E5%B8%82%E5%9C%BA%E9%97%A8%E5%8F%A3%E6%AF%8F%E5%A4%A9%E6%97%A9%E4%B8%8A%E5%8D%A0%E9%81%93%E7%BB%8F%E8%90%A5&kind=help&urgency=urgent&line=general")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["deadline"]["sign_span"], "2 小时", "{h}");
+    assert_eq!(h["deadline"]["handle_span"], "1 个工作日", "{h}");
+    assert!(h["deadline"]["handle_due"].as_str().unwrap().len() >= 16);
+    let dups = h["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "possible_duplicate")
+        .expect("duplicates");
+    let first = dups["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id)
+        .expect("the dispatched one");
+    assert_eq!(first["unit_name"], "洣水镇");
+    assert_eq!(first["state_label"], "待签收");
+    assert_eq!(first["created_on"].as_str().unwrap().len(), 10);
+    let none: serde_json::Value =
+        c.op.get("/api/v1/intake/hints?phone=1")
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert!(none["deadline"].is_null(), "no kind, no deadline");
+
+    // Checked on blur: one field at a time, the same rules as registering.
+    for (field, value, ok, says) in [
+        ("caller_phone", "1381234", false, "电话号码格式不正确"),
+        ("caller_phone", "0734-5212345", true, ""),
+        ("caller_id_number", "430424199001011236", false, "校验位"),
+        ("caller_id_number", "430424199001011232", true, ""),
+    ] {
+        let v: serde_json::Value =
+            c.op.get(&format!("/api/v1/intake/check?field={field}&value={value}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+        assert_eq!(v["ok"], ok, "{field} {value}");
+        assert!(v["message"].as_str().unwrap_or("").contains(says), "{v}");
+    }
+    let r = c.op.get("/api/v1/intake/check?field=title&value=x").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .unit_a
+        .get("/api/v1/intake/check?field=caller_phone&value=13812340011")
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

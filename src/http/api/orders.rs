@@ -90,6 +90,18 @@ pub struct HintQuery {
     town: Option<String>,
     #[serde(default)]
     detail: Option<String>,
+    /// The kind, urgency and line chosen so far: the deadlines a dispatch now would give.
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    urgency: Option<String>,
+    #[serde(default)]
+    line: Option<String>,
+}
+
+/// A code of the form (`complaint`, `urgent`, …) as its type; none for empty or unknown.
+fn code<T: serde::de::DeserializeOwned>(s: &Option<String>) -> Option<T> {
+    serde_json::from_value(Value::String(s.clone()?)).ok()
 }
 
 pub async fn hints(
@@ -103,7 +115,14 @@ pub async fn hints(
             village: None,
             detail: q.detail.filter(|s| !s.trim().is_empty()),
         };
-        orders::live_hints(app, &actor, q.phone.as_deref(), &q.content, &addr)
+        let terms = code(&q.kind).map(|k| {
+            (
+                k,
+                code(&q.urgency).unwrap_or(crate::domain::order::Urgency::Normal),
+                code(&q.line).unwrap_or(crate::domain::order::Line::General),
+            )
+        });
+        orders::live_hints(app, &actor, q.phone.as_deref(), &q.content, &addr, terms)
     })
     .await?;
     Ok(Json(v))
@@ -190,4 +209,27 @@ pub async fn counters(
     })
     .await?;
     Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+pub struct CheckQuery {
+    field: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// `GET /api/v1/intake/check?field=caller_phone&value=…`: one caller field checked on blur.
+pub async fn check(
+    State(state): State<AppState>,
+    actor: Actor,
+    Q(q): Q<CheckQuery>,
+) -> Result<Json<Value>, AppError> {
+    if q.value.len() > 64 {
+        return Err(AppError::invalid("value", "内容过长"));
+    }
+    let v = blocking(&state, move |app| {
+        orders::check_field(app, &actor, &q.field, &q.value)
+    })
+    .await?;
+    Ok(Json(v))
 }

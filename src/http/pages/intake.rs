@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::orders::{Form, apply_and_show, codes_with, field, fields, ids, opt};
+use super::orders::{Form, codes_with, field, fields, ids, opt, outcome};
 use crate::domain::order_state::Action;
 use crate::error::AppError;
 use crate::http::extract::PageForm;
@@ -97,9 +97,25 @@ async fn intake_page(
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or(auth::random_token()?);
+    let category_name = values
+        .get("category")
+        .and_then(Value::as_str)
+        .and_then(|c| cats.get(c.trim()))
+        .map(|c| cats.path(&c.code))
+        .unwrap_or_default();
+    let focus = error
+        .as_ref()
+        .and_then(|e| e.field())
+        .map_or("caller_phone", focus_of);
     let ctx = json!({
-                "codes": codes_with(&scripts),
-        "units": units.into_iter().filter(|u| !u.disabled).collect::<Vec<_>>(),
+        "codes": codes_with(&scripts),
+        // Each unit with what finds it in the picker: its initials and whole reading.
+        "units": units.into_iter().filter(|u| !u.disabled).map(|u| {
+            let (initials, full) = crate::domain::pinyin::keys(&u.name);
+            json!({"id": u.id.0, "code": u.code, "name": u.name, "py": format!("{initials} {full}")})
+        }).collect::<Vec<_>>(),
+        "category_name": category_name,
+        "focus": focus,
         "categories": cats.items.iter().map(|c| json!({"code": c.code, "path": cats.path(&c.code)})).collect::<Vec<_>>(),
         "v": values,
         "form_token": token,
@@ -108,6 +124,32 @@ async fn intake_page(
     });
     let l = layout(state, Some(actor), "intake");
     Ok((status, page(l, "orders/new.html", ctx)?).into_response())
+}
+
+/// The input the cursor goes to after an error in `field` (the service's field name).
+fn focus_of(field: &str) -> &'static str {
+    match field {
+        "caller.name" => "caller_name",
+        "caller.id_number" => "caller_id_number",
+        "title" => "title",
+        "content" => "content",
+        "kind" => "kind_first",
+        "category" => "category",
+        "enterprise" | "enterprise.name" => "enterprise_name",
+        "enterprise.credit_code" => "credit_code",
+        "deputy" | "deputy.name" => "deputy_name",
+        "deputy.level" => "deputy_level",
+        "dispatch_unit" => "dispatch_unit",
+        "dispatch_co_units" => "dispatch_co_units",
+        "answer_reply" => "answer_reply",
+        "answer_articles" => "answer_articles",
+        "merge_into" => "merge_into",
+        "reject_code" => "reject_code",
+        "reject_note" => "reject_note",
+        "reject_transfer" => "reject_transfer",
+        "external_due" => "external_due",
+        _ => "caller_phone",
+    }
 }
 
 pub async fn intake_form(
@@ -181,8 +223,7 @@ pub async fn intake_submit(
             .await;
         }
     };
-    let outcome = field(&f, "outcome").to_string();
-    let follow = match outcome.as_str() {
+    let follow = match field(&f, "outcome") {
         "answer" => Some((
             Action::Answer,
             json!({"reply": field(&f, "answer_reply"), "articles": ids(&fields(&f, "answer_articles"))}),
@@ -212,16 +253,18 @@ pub async fn intake_submit(
         .await;
     }
     let a = actor.clone();
-    let result = blocking(&state, move |app| orders::intake(app, &a, new)).await;
+    let then = follow.clone();
+    let result = blocking(&state, move |app| orders::intake_then(app, &a, new, then)).await;
     let r = match result {
         Ok(r) => r,
-        Err(e @ AppError::Invalid { .. }) => {
+        // Nothing was registered: the form comes back whole, the field in error named.
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             return intake_page(
                 &state,
                 &actor,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 values,
-                Some(e),
+                Some(form_error(e, follow.as_ref().map(|f| f.0))),
             )
             .await;
         }
@@ -229,16 +272,31 @@ pub async fn intake_submit(
     };
     let id = r.order.id;
     // A resubmitted form finds its order already registered (and acted on): just show it.
-    if !r.created {
-        return Ok(
-            crate::http::see_other(&format!("/orders/{}?ok=registered", id.0)).into_response(),
-        );
-    }
-    let Some((action, body)) = follow else {
-        return Ok(
-            crate::http::see_other(&format!("/orders/{}?ok=registered", id.0)).into_response(),
-        );
+    let flash = match (&follow, r.created) {
+        (Some((action, body)), true) => format!("new_{}", outcome(*action, body)),
+        _ => "registered".to_string(),
     };
-    // Registered; if the outcome fails the order is safe and the page says what went wrong.
-    apply_and_show(&state, &actor, id, action, body).await
+    Ok(crate::http::see_other(&format!("/orders/{}?ok={flash}", id.0)).into_response())
+}
+
+/// An error of the first action, named by the intake form's own field.
+fn form_error(e: AppError, action: Option<Action>) -> AppError {
+    let AppError::Invalid { field, message } = e else {
+        return e;
+    };
+    let mapped = match (action, field) {
+        (Some(Action::Dispatch), "unit") => "dispatch_unit",
+        (Some(Action::Dispatch), "co_units") => "dispatch_co_units",
+        (Some(Action::Answer), "reply" | "body") => "answer_reply",
+        (Some(Action::Answer), "articles") => "answer_articles",
+        (Some(Action::Merge), "into") => "merge_into",
+        (Some(Action::Reject), "reason_code") => "reject_code",
+        (Some(Action::Reject), "note") => "reject_note",
+        (Some(Action::Reject), "transferred_to") => "reject_transfer",
+        (_, f) => f,
+    };
+    AppError::Invalid {
+        field: mapped,
+        message,
+    }
 }

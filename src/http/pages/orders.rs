@@ -279,7 +279,7 @@ pub async fn act(
 /// The flash code of a done action: the action's code, or for a decision and a callback the
 /// outcome itself (granted or not, returned for a new reply, unreachable), so the message
 /// says exactly what happened.
-fn outcome(action: Action, body: &Value) -> &'static str {
+pub(super) fn outcome(action: Action, body: &Value) -> &'static str {
     let approved = body.get("approve").and_then(Value::as_bool);
     match (action, approved) {
         (Action::DecideExtension, Some(true)) => "extension_granted",

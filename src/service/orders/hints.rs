@@ -4,10 +4,12 @@
 use serde_json::{Value, json};
 
 use crate::domain::intake::{Bigrams, EmergencyWord, emergency_hits};
-use crate::domain::order::{Address, OrderGist, OrderId};
+use crate::domain::limits::span_words;
+use crate::domain::order::{self, Address, Line, OrderGist, OrderId, Urgency};
 use crate::domain::order_index::{Key, Kind};
 use crate::domain::role::Permission;
 use crate::domain::time::Timestamp;
+use crate::domain::unit::UnitId;
 use crate::domain::validate::normalize_phone;
 use crate::error::AppError;
 use crate::service::{Actor, App};
@@ -152,6 +154,7 @@ pub fn live_hints(
     phone: Option<&str>,
     content: &str,
     address: &Address,
+    terms: Option<(order::Kind, Urgency, Line)>,
 ) -> Result<Value, AppError> {
     actor.require(Permission::OrdersCreate)?;
     let now = app.now();
@@ -159,16 +162,48 @@ pub fn live_hints(
     app.store.read(|tx| -> Result<Value, AppError> {
         let emergency = crate::service::screening_settings::emergency_words(tx)?;
         let phone = phone.and_then(normalize_phone);
-        let warnings = hints(tx, &emergency, now, phone.as_deref(), content, address, None, &near)?;
+        let mut warnings =
+            hints(tx, &emergency, now, phone.as_deref(), content, address, None, &near)?;
+        // The operator sees, for each likely duplicate, when it came, where it stands and
+        // who handles it (staff only: a platform's warnings never carry these).
+        for w in warnings.iter_mut().filter(|w| w["code"] == "possible_duplicate") {
+            if let Some(list) = w.get_mut("orders").and_then(Value::as_array_mut) {
+                for d in list {
+                    let Some(id) = d["id"].as_u64() else { continue };
+                    if let Some(row) = orders::row(tx, OrderId(id))? {
+                        d["state_label"] = json!(row.state.label());
+                        d["created_on"] = json!(row.created_at.cst_day());
+                        d["unit_name"] = json!(unit_name(tx, row.unit)?);
+                    }
+                }
+            }
+        }
+        let deadline = match terms {
+            Some((kind, urgency, line)) => {
+                let cfg = super::config(tx)?;
+                let sign_span = cfg.limits.sign(urgency);
+                let handle_span = cfg.limits.handle(kind, urgency, line);
+                let sign = cfg.calendar.deadline(now, sign_span);
+                let handle = cfg.calendar.deadline(sign.due, handle_span);
+                json!({
+                    "sign_span": span_words(sign_span),
+                    "sign_due": sign.due.display_cst(),
+                    "handle_span": span_words(handle_span),
+                    "handle_due": handle.due.display_cst(),
+                })
+            }
+            None => Value::Null,
+        };
         let history: Vec<Value> = match &phone {
             Some(p) => super::index::newest(tx, &Key::new(Kind::ByPhone).str(p), 0, 20)?
                 .into_iter()
                 .filter_map(|id| orders::row(tx, id).ok().flatten())
                 .map(|o| {
-                    json!({"id": o.id.0, "number": o.number, "title": o.title, "state": o.state,
-                           "state_label": o.state.label(), "created_at": o.created_at.display_cst(), "unit": o.unit.map(|u| u.0)})
+                    Ok(json!({"id": o.id.0, "number": o.number, "title": o.title, "state": o.state,
+                           "state_label": o.state.label(), "created_at": o.created_at.display_cst(),
+                           "unit": o.unit.map(|u| u.0), "unit_name": unit_name(tx, o.unit)?}))
                 })
-                .collect(),
+                .collect::<Result<_, AppError>>()?,
             None => Vec::new(),
         };
         let today = now.cst_day();
@@ -177,6 +212,42 @@ pub fn live_hints(
             .filter(|(score, _)| *score >= 0.15)
             .map(|(_, a)| json!({"id": a.id, "version": a.version, "title": a.title, "body": a.body, "doc_no": a.doc_no}))
             .collect();
-        Ok(json!({"phone_valid": phone.is_some(), "history": history, "warnings": warnings, "articles": articles}))
+        Ok(json!({"phone_valid": phone.is_some(), "history": history, "warnings": warnings,
+                  "articles": articles, "deadline": deadline}))
+    })
+}
+
+/// A unit's name for the operator's hints (empty before dispatch).
+fn unit_name(tx: &impl Tx, unit: Option<UnitId>) -> Result<String, AppError> {
+    Ok(match unit {
+        Some(u) => crate::store::units::get(tx, u)?
+            .map(|u| u.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    })
+}
+
+/// The intake form's check of one caller field as the operator leaves it (the same rules as
+/// registering): `{"ok": true}` or `{"ok": false, "message": …}`. Nothing is stored or read.
+pub fn check_field(app: &App, actor: &Actor, field: &str, value: &str) -> Result<Value, AppError> {
+    actor.require(Permission::OrdersCreate)?;
+    let value = value.trim();
+    let problem = match field {
+        "caller_phone" if value.is_empty() => Some("请填写来电号码".to_string()),
+        "caller_phone" => normalize_phone(value)
+            .is_none()
+            .then(|| "电话号码格式不正确（手机 11 位，座机带区号，如 0734-5212345）".to_string()),
+        "caller_id_number" if value.is_empty() => None,
+        "caller_id_number" => {
+            let today: u32 = app.now().cst_digits()[..8].parse().unwrap_or(u32::MAX);
+            crate::domain::validate::check_id_number(&value.to_ascii_uppercase(), today)
+                .err()
+                .map(|p| p.message().to_string())
+        }
+        _ => return Err(AppError::invalid("field", "只能检查来电号码或身份证号码")),
+    };
+    Ok(match problem {
+        Some(m) => json!({"ok": false, "message": m}),
+        None => json!({"ok": true}),
     })
 }

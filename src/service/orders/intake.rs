@@ -9,7 +9,7 @@ use crate::domain::order::{
     Address, Caller, Channel, Deputy, Enterprise, Flags, Gender, Kind, Line, Order, OrderId,
     RiskTag, Urgency,
 };
-use crate::domain::order_state::State;
+use crate::domain::order_state::{Action, State};
 use crate::domain::role::Permission;
 use crate::domain::time::Timestamp;
 use crate::domain::validate::{check_id_number, normalize_phone, valid_credit_code};
@@ -122,10 +122,15 @@ pub fn parse_due(s: &str) -> Option<Timestamp> {
 }
 
 /// The validated order fields, before a number and id are given.
-fn validate(new: &NewOrder, categories: &Categories, now: Timestamp) -> Result<Order, AppError> {
+fn validate(
+    new: &NewOrder,
+    categories: &Categories,
+    now: Timestamp,
+    rejecting: bool,
+) -> Result<Order, AppError> {
     let title = text("title", "标题", &new.title, 100, true)?;
     let content = text("content", "诉求内容", &new.content, 5000, true)?;
-    let caller = caller(new, now)?;
+    let caller = caller(new, now, rejecting)?;
     let (enterprise, deputy) = line_extras(new)?;
     let category = match new
         .category
@@ -202,8 +207,8 @@ fn validate(new: &NewOrder, categories: &Categories, now: Timestamp) -> Result<O
 }
 
 /// The caller as registered: name, phone (normalised), ID number (checked; required for
-/// complaints and reports).
-fn caller(new: &NewOrder, now: Timestamp) -> Result<Caller, AppError> {
+/// complaints and reports, except in a call rejected as out of scope at once).
+fn caller(new: &NewOrder, now: Timestamp, rejecting: bool) -> Result<Caller, AppError> {
     let name = text("caller.name", "来电人姓名", &new.caller.name, 32, true)?;
     let phone = normalize_phone(&new.caller.phone).ok_or_else(|| {
         AppError::invalid(
@@ -227,7 +232,7 @@ fn caller(new: &NewOrder, now: Timestamp) -> Result<Caller, AppError> {
         }
         None => None,
     };
-    if matches!(new.kind, Kind::Complaint | Kind::Report) && id_number.is_none() {
+    if matches!(new.kind, Kind::Complaint | Kind::Report) && id_number.is_none() && !rejecting {
         return Err(AppError::invalid(
             "caller.id_number",
             "投诉、举报须登记来电人身份证号码",
@@ -311,7 +316,21 @@ fn random_digits(n: usize) -> Result<String, AppError> {
 /// order. Everything that only reads happens before the write — validation and the hints
 /// from the full-text index and the order indexes — so the shared write transaction is short.
 pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, AppError> {
+    intake_then(app, actor, new, None)
+}
+
+/// Registers an order and, in the same transaction, takes the desk's first action on it
+/// (answer, dispatch, reject or merge): when the action is refused nothing is registered,
+/// so the form comes back whole with the field in error named. A call rejected as out of
+/// scope needs no ID number.
+pub fn intake_then(
+    app: &App,
+    actor: &Actor,
+    new: NewOrder,
+    then: Option<(Action, Value)>,
+) -> Result<IntakeResult, AppError> {
     actor.require(Permission::OrdersCreate)?;
+    let rejecting = matches!(then, Some((Action::Reject, _)));
     if actor.channel.is_some_and(|c| c != new.channel) {
         return Err(AppError::invalid("channel", "接口令牌只能登记本渠道的工单"));
     }
@@ -321,7 +340,7 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
         .as_deref()
         .filter(|t| !t.is_empty() && t.len() <= 64)
         .map(|t| format!("form:{t}"));
-    let (order, ext_key) = match prepare(app, &new, form_key.as_deref(), now)? {
+    let (order, ext_key) = match prepare(app, &new, form_key.as_deref(), now, rejecting)? {
         Ok(v) => v,
         Err(found) => return Ok(found),
     };
@@ -336,13 +355,20 @@ pub fn intake(app: &App, actor: &Actor, new: NewOrder) -> Result<IntakeResult, A
     let actor = actor.clone();
     app.store
         .write_batched(move |tx| -> Result<IntakeResult, AppError> {
-            register(tx, &actor, &order, &keys, now).map(|order| match order {
-                Ok(order) => IntakeResult {
-                    order,
-                    warnings: warnings.clone(),
-                    created: true,
-                },
-                Err(found) => found,
+            let order = match register(tx, &actor, &order, &keys, now)? {
+                Ok(order) => order,
+                Err(found) => return Ok(found),
+            };
+            let order = match &then {
+                Some((action, body)) => {
+                    super::actions::act_in(tx, &actor, order.id, *action, body, now)?
+                }
+                None => order,
+            };
+            Ok(IntakeResult {
+                order,
+                warnings: warnings.clone(),
+                created: true,
             })
         })
 }
@@ -353,6 +379,7 @@ fn prepare(
     new: &NewOrder,
     form_key: Option<&str>,
     now: Timestamp,
+    rejecting: bool,
 ) -> Result<Result<(Order, String), IntakeResult>, AppError> {
     app.store.read(|tx| {
         if let Some(k) = form_key
@@ -362,7 +389,7 @@ fn prepare(
         }
         // The categories are all of the configuration registering reads.
         let categories: Categories = crate::store::meta::get(tx, "categories")?.unwrap_or_default();
-        let order = validate(new, &categories, now)?;
+        let order = validate(new, &categories, now, rejecting)?;
         let ext_key = order
             .external_id
             .as_ref()

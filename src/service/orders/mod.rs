@@ -11,8 +11,8 @@ pub mod queues;
 pub mod view;
 mod viewed;
 
-pub use hints::{hints, live_hints};
-pub use intake::{IntakeResult, NewCaller, NewOrder, intake, parse_due};
+pub use hints::{check_field, hints, live_hints};
+pub use intake::{IntakeResult, NewCaller, NewOrder, intake, intake_then, parse_due};
 pub use lists::{ListFilter, ListPage, ListViews, list, list_views, phone_tail_typed, views_of};
 pub use viewed::{ViewRecord, flush_views, reveal, views};
 

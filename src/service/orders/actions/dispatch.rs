@@ -87,7 +87,16 @@ pub(super) fn dispatch(s: &mut Step) -> Result<Event, AppError> {
     let unit = active_unit(s.tx, &b.unit)?;
     let mut co = Vec::new();
     for r in &b.co_units {
-        let u = active_unit(s.tx, r)?;
+        let u = active_unit(s.tx, r).map_err(|e| match e {
+            AppError::Invalid { message, .. } => {
+                let named = match r {
+                    UnitRef::Code(c) => format!("协办单位「{}」：{message}", c.trim()),
+                    UnitRef::Id(n) => format!("协办单位 {n}：{message}"),
+                };
+                AppError::invalid("co_units", named)
+            }
+            e => e,
+        })?;
         if u != unit && !co.contains(&u) {
             co.push(u);
         }
