@@ -1011,3 +1011,99 @@ async fn top_bar_counters_count_each_roles_queues_and_do_not_keep_a_session_aliv
     c.app.clock.advance_secs(10 * 60);
     assert_eq!(op.get("/api/v1/me/counters").await.status(), StatusCode::OK);
 }
+
+/// Issue 11, point 3: a unit's 临期 and 超期 — counters in the top bar and lists on its home,
+/// the longest late first.
+#[tokio::test]
+async fn a_unit_sees_its_due_soon_and_overdue_work() {
+    let mut c = Centre::new().await;
+    let a = create(&c.op, order_body("13700002221", "路灯不亮")).await["id"]
+        .as_u64()
+        .unwrap();
+    ok(&c.op, a, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    let counts = |s: crate::helpers::Session| async move {
+        let v: Value = s.get("/api/v1/me/counters").await.json().await.unwrap();
+        let item = |k: &str| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["key"] == k)
+                .map(|i| i["count"].as_u64().unwrap())
+        };
+        (item("due_soon"), item("overdue"))
+    };
+    assert_eq!(counts(c.unit_a.clone()).await, (Some(0), Some(0)));
+    // Registered Monday 09:00 with a day to sign: by the night it is in its last quarter.
+    c.advance(14 * 3600).await;
+    let o: Value =
+        c.op.get(&format!("/api/v1/orders/{a}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(o["due"]["state"], "due_soon", "{}", o["due"]);
+    assert_eq!(counts(c.unit_a.clone()).await, (Some(1), Some(0)));
+    assert_eq!(counts(c.unit_b.clone()).await, (Some(0), Some(0)));
+    let home = c.unit_a.get("/").await.text().await.unwrap();
+    assert!(home.contains(r##"<a href="#q-due_soon">临期"##), "{home}");
+    // Next noon it is late.
+    c.advance(15 * 3600).await;
+    assert_eq!(counts(c.unit_a.clone()).await, (Some(0), Some(1)));
+    let home = c.unit_a.get("/").await.text().await.unwrap();
+    let late = home.split(r##"id="q-overdue""##).nth(1).unwrap();
+    assert!(
+        late.contains("路灯不亮"),
+        "the late order is listed under 超期"
+    );
+}
+
+/// Issue 11, point 3: queues lead by deadline — the supervisor's overdue list puts the longest
+/// late first and shows how late; the 时限 header turns any deadline queue round.
+#[tokio::test]
+async fn overdue_work_is_listed_by_lateness_and_queues_sort_by_deadline() {
+    let mut c = Centre::new().await;
+    let first = create(&c.op, order_body("13700003331", "最早派出的路灯")).await["id"]
+        .as_u64()
+        .unwrap();
+    ok(&c.op, first, "dispatch", json!({"unit": "u-clerk-a"})).await;
+    c.advance(3 * 3600).await;
+    let second = create(&c.op, order_body("13700003332", "后来派出的井盖")).await["id"]
+        .as_u64()
+        .unwrap();
+    ok(&c.op, second, "dispatch", json!({"unit": "u-clerk-b"})).await;
+    c.advance(3 * 86_400).await;
+    let late = |html: String| {
+        let part = html
+            .split(r##"id="q-overdue""##)
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap()
+            .to_string();
+        let a = part.find("最早派出的路灯").expect("first listed");
+        let b = part.find("后来派出的井盖").expect("second listed");
+        (a < b, part)
+    };
+    let (longest_first, part) = late(c.sup.get("/").await.text().await.unwrap());
+    assert!(longest_first, "the longest late first");
+    assert!(part.contains("超期"), "{part}");
+    assert!(
+        part.contains(r##"href="/?sort=due_desc#q-overdue""##),
+        "{part}"
+    );
+    let (longest_first, _) = late(c.sup.get("/?sort=due_desc").await.text().await.unwrap());
+    assert!(!longest_first, "turned round");
+    // The shift lead's queues turn the same way.
+    for (i, t) in ["待派单甲", "待派单乙"].iter().enumerate() {
+        create(&c.op, order_body(&format!("1370000334{i}"), t)).await;
+        c.advance(60).await;
+    }
+    let html = c.lead.get("/?sort=due_desc").await.text().await.unwrap();
+    let part = html.split(r##"id="q-to_dispatch""##).nth(1).unwrap();
+    assert!(part.find("待派单乙").unwrap() < part.find("待派单甲").unwrap());
+    let html = c.lead.get("/").await.text().await.unwrap();
+    let part = html.split(r##"id="q-to_dispatch""##).nth(1).unwrap();
+    assert!(part.find("待派单甲").unwrap() < part.find("待派单乙").unwrap());
+}

@@ -13,17 +13,29 @@ use crate::service::Actor;
 use crate::service::handover;
 use crate::service::orders::queues;
 
+/// The home page's query: a flash, and how the queues are sorted (`sort=due_desc`: the latest
+/// deadline first; otherwise the earliest, the longest late first).
+#[derive(serde::Deserialize, Default)]
+pub struct HomeQuery {
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
+}
+
 pub async fn home(
     State(state): State<AppState>,
     actor: Actor,
-    Q(flash): Q<Flash>,
+    Q(q): Q<HomeQuery>,
 ) -> Result<Response, AppError> {
+    let flash = Flash { ok: q.ok };
+    let late_first = q.sort.as_deref() == Some("due_desc");
     if actor.role == Role::Admin {
         return super::admin::overview_page(&state, &actor, flash.ok).await;
     }
     let a = actor.clone();
     let (qs, board, notes, dash) = blocking(&state, move |app| {
-        let qs = queues::for_actor(app, &a)?;
+        let qs = queues::for_actor(app, &a, late_first)?;
         use crate::service::reports::dashboard::{self, Count, Known};
         let read = |key: &str| {
             qs.iter().find(|q| q.key == key).map(|q| Count {
@@ -51,7 +63,8 @@ pub async fn home(
     })
     .await?;
     let l = layout(&state, Some(&actor), "home").with_flash(flash.ok);
-    let ctx = minijinja::context! { queues => qs, board => board, notes => notes, dash => dash };
+    let sort = if late_first { "due_desc" } else { "due" };
+    let ctx = minijinja::context! { queues => qs, board => board, notes => notes, dash => dash, sort => sort };
     Ok(page(l, "home.html", ctx)?.into_response())
 }
 

@@ -157,6 +157,24 @@ pub fn before(
     )
 }
 
+/// The ids whose sort time lies in `[from, to)`, earliest first, at most `limit`.
+pub fn within(
+    tx: &impl Tx,
+    prefix: &Key,
+    from: Timestamp,
+    to: Timestamp,
+    limit: usize,
+) -> Result<Vec<(Timestamp, OrderId)>, AppError> {
+    let lo = prefix.clone().time(from);
+    let hi = prefix.clone().time(to);
+    Ok(
+        orders::keys_between(tx, lo.as_slice(), hi.as_slice(), false, limit)?
+            .iter()
+            .filter_map(|k| Some((time_of(k)?, id_of(k)?)))
+            .collect(),
+    )
+}
+
 /// How many keys a list has.
 pub fn total(tx: &impl Tx, prefix: &Key) -> Result<u64, AppError> {
     Ok(orders::count(tx, prefix.as_slice())?)

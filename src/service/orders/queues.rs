@@ -63,14 +63,32 @@ fn ids(key: &'static str, ids: Vec<OrderId>, count: u64) -> Ids {
 }
 
 /// A queue by the deadline (or waiting time) running now: earliest first.
-fn earliest(tx: &impl Tx, key: &'static str, prefix: Key) -> Result<Ids, AppError> {
+fn earliest(
+    tx: &impl Tx,
+    key: &'static str,
+    prefix: Key,
+    late_first: bool,
+) -> Result<Ids, AppError> {
     let count = index::total(tx, &prefix)?;
-    let page = index::earliest(tx, &prefix, SHOWN)?;
-    Ok(ids(
-        key,
-        page.into_iter().map(|(_, id)| id).collect(),
-        count,
-    ))
+    let page = if late_first {
+        index::newest(tx, &prefix, 0, SHOWN)?
+    } else {
+        index::earliest(tx, &prefix, SHOWN)?
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect()
+    };
+    Ok(ids(key, page, count))
+}
+
+/// The first page of a list sorted by deadline, or of the same list the other way round.
+fn shown(sorted: &[(Timestamp, OrderId)], late_first: bool) -> Vec<OrderId> {
+    let ids = sorted.iter().map(|(_, id)| *id);
+    if late_first {
+        ids.rev().take(SHOWN).collect()
+    } else {
+        ids.take(SHOWN).collect()
+    }
 }
 
 /// A list newest first.
@@ -101,7 +119,11 @@ fn day_start(t: Timestamp) -> Timestamp {
 /// count per unit from the units' own queues; and the ids of those late since the due-soon
 /// window began (the due-soon list leaves them out). Each count reads at most `OVERDUE_READ`
 /// keys a list.
-fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppError> {
+fn overdue(
+    tx: &impl Tx,
+    now: Timestamp,
+    late_first: bool,
+) -> Result<(Ids, HashSet<OrderId>), AppError> {
     let mut all = Vec::new();
     let mut more = false;
     for state in [State::Dispatched, State::InProgress] {
@@ -141,7 +163,7 @@ fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppE
     by_unit.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     let ids = Ids {
         key: "overdue",
-        ids: all.into_iter().take(SHOWN).map(|(_, id)| id).collect(),
+        ids: shown(&all, late_first),
         count,
         more,
         by_unit,
@@ -151,7 +173,12 @@ fn overdue(tx: &impl Tx, now: Timestamp) -> Result<(Ids, HashSet<OrderId>), AppE
 
 /// Running deadlines in their last quarter and not yet passed, soonest first: those in their
 /// last quarter that are not `late` (only those rows are read).
-fn due_soon(tx: &impl Tx, now: Timestamp, late: &HashSet<OrderId>) -> Result<Ids, AppError> {
+fn due_soon(
+    tx: &impl Tx,
+    now: Timestamp,
+    late: &HashSet<OrderId>,
+    late_first: bool,
+) -> Result<Ids, AppError> {
     let mut soon = Vec::new();
     let since = now.plus_secs(-SOON_LOOKBACK_DAYS * 86_400);
     let entered = index::between(
@@ -175,20 +202,71 @@ fn due_soon(tx: &impl Tx, now: Timestamp, late: &HashSet<OrderId>) -> Result<Ids
     }
     soon.sort();
     let count = soon.len() as u64;
-    Ok(ids(
-        "due_soon",
-        soon.into_iter().take(SHOWN).map(|(_, id)| id).collect(),
-        count,
+    Ok(ids("due_soon", shown(&soon, late_first), count))
+}
+
+/// How far ahead a unit's due-soon count looks for deadlines: a deadline's last quarter is
+/// shorter than this for any limit the settings allow a round to start with.
+const UNIT_SOON_AHEAD_DAYS: i64 = 30;
+
+/// A unit's open work (to sign and in progress) past its deadline, the longest late first,
+/// and in its last quarter (临期), the nearest first; each read at most `OVERDUE_READ` keys a
+/// list, the due-soon one checking each order's own due-soon time from its row.
+fn unit_due(
+    tx: &impl Tx,
+    unit: crate::domain::unit::UnitId,
+    now: Timestamp,
+    late_first: bool,
+) -> Result<(Ids, Ids), AppError> {
+    let mut late = Vec::new();
+    let mut soon = Vec::new();
+    let (mut late_more, mut soon_more) = (false, false);
+    let ahead = now.plus_secs(UNIT_SOON_AHEAD_DAYS * 86_400);
+    for list in [UnitList::ToSign, UnitList::InProgress] {
+        let prefix = Key::new(Kind::UnitQueue).u64(unit.0).u8(list as u8);
+        let got = index::before(tx, &prefix, now, OVERDUE_READ)?;
+        late_more |= got.len() >= OVERDUE_READ;
+        late.extend(got);
+        let next = index::within(tx, &prefix, now, ahead, OVERDUE_READ)?;
+        soon_more |= next.len() >= OVERDUE_READ;
+        for (due, id) in next {
+            if let Some(r) = orders::row(tx, id)?
+                && r.due.is_some_and(|d| d.soon_at <= now)
+            {
+                soon.push((due, id));
+            }
+        }
+    }
+    late.sort();
+    soon.sort();
+    let take = |v: &[(Timestamp, OrderId)]| shown(v, late_first);
+    Ok((
+        Ids {
+            more: late_more,
+            ..ids("overdue", take(&late), late.len() as u64)
+        },
+        Ids {
+            more: soon_more,
+            ..ids("due_soon", take(&soon), soon.len() as u64)
+        },
     ))
 }
 
-fn unit_lists(tx: &impl Tx, unit: crate::domain::unit::UnitId) -> Result<Vec<Ids>, AppError> {
+fn unit_lists(
+    tx: &impl Tx,
+    unit: crate::domain::unit::UnitId,
+    now: Timestamp,
+    late_first: bool,
+) -> Result<Vec<Ids>, AppError> {
     let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
+    let (late, soon) = unit_due(tx, unit, now, late_first)?;
     Ok(vec![
-        earliest(tx, "to_sign", q(UnitList::ToSign))?,
-        earliest(tx, "in_progress", q(UnitList::InProgress))?,
+        late,
+        soon,
+        earliest(tx, "to_sign", q(UnitList::ToSign), late_first)?,
+        earliest(tx, "in_progress", q(UnitList::InProgress), late_first)?,
         newest(tx, "replied", q(UnitList::Replied))?,
-        earliest(tx, "co_work", q(UnitList::CoWork))?,
+        earliest(tx, "co_work", q(UnitList::CoWork), late_first)?,
         newest(tx, "done", q(UnitList::Done))?,
     ])
 }
@@ -281,7 +359,7 @@ pub fn counters(app: &App, actor: &Actor) -> Result<Vec<Counter>, AppError> {
                 "/#q-callback",
             )),
             Role::Supervisor | Role::Admin => {
-                let (late, _) = overdue(tx, now)?;
+                let (late, _) = overdue(tx, now, false)?;
                 out.push(Counter {
                     more: late.more,
                     ..c("overdue", "超期", late.count, "/#q-overdue")
@@ -298,6 +376,15 @@ pub fn counters(app: &App, actor: &Actor) -> Result<Vec<Counter>, AppError> {
                     return Ok(out);
                 };
                 let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
+                let (late, soon) = unit_due(tx, unit, now, false)?;
+                out.push(Counter {
+                    more: late.more,
+                    ..c("overdue", "超期", late.count, "/#q-overdue")
+                });
+                out.push(Counter {
+                    more: soon.more,
+                    ..c("due_soon", "临期", soon.count, "/#q-due_soon")
+                });
                 out.push(c(
                     "to_sign",
                     "待签收",
@@ -322,7 +409,9 @@ pub fn counters(app: &App, actor: &Actor) -> Result<Vec<Counter>, AppError> {
     })
 }
 
-pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
+/// The actor's queues, each one page: deadline queues earliest deadline first (the longest
+/// late first), or with `late_first` the other way round.
+pub fn for_actor(app: &App, actor: &Actor, late_first: bool) -> Result<Vec<Queue>, AppError> {
     let now = app.now();
     app.store.read(|tx| -> Result<Vec<Queue>, AppError> {
         let mut lists: Vec<Ids> = Vec::new();
@@ -333,28 +422,51 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                         tx,
                         "return_review",
                         state_due(State::ReturnReview),
+                        late_first,
                     )?);
                     lists.push(earliest(
                         tx,
                         "extension_review",
                         Key::new(Kind::ExtensionPending),
+                        late_first,
                     )?);
-                    lists.push(earliest(tx, "reply_review", state_due(State::ReplyReview))?);
+                    lists.push(earliest(
+                        tx,
+                        "reply_review",
+                        state_due(State::ReplyReview),
+                        late_first,
+                    )?);
                     lists.push(earliest(
                         tx,
                         "reopen_proposals",
                         Key::new(Kind::ReopenProposal),
+                        late_first,
                     )?);
-                    lists.push(earliest(tx, "final_review", state_due(State::FinalReview))?);
+                    lists.push(earliest(
+                        tx,
+                        "final_review",
+                        state_due(State::FinalReview),
+                        late_first,
+                    )?);
                 }
-                lists.push(earliest(tx, "to_dispatch", state_due(State::Registered))?);
+                lists.push(earliest(
+                    tx,
+                    "to_dispatch",
+                    state_due(State::Registered),
+                    late_first,
+                )?);
                 lists.push(mine_today(tx, actor, now)?);
             }
-            Role::Qa => lists.push(earliest(tx, "callback", Key::new(Kind::Callback))?),
+            Role::Qa => lists.push(earliest(
+                tx,
+                "callback",
+                Key::new(Kind::Callback),
+                late_first,
+            )?),
             Role::Supervisor | Role::Admin => {
-                let (late, late_ids) = overdue(tx, now)?;
+                let (late, late_ids) = overdue(tx, now, late_first)?;
                 lists.push(late);
-                lists.push(due_soon(tx, now, &late_ids)?);
+                lists.push(due_soon(tx, now, &late_ids, late_first)?);
                 lists.push(newest(tx, "supervised", Key::new(Kind::Supervised))?);
                 lists.push(newest(tx, "urged", Key::new(Kind::Urged))?);
             }
@@ -362,7 +474,7 @@ pub fn for_actor(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
                 let Some(unit) = actor.unit else {
                     return Ok(Vec::new());
                 };
-                lists.extend(unit_lists(tx, unit)?);
+                lists.extend(unit_lists(tx, unit, now, late_first)?);
             }
         }
         let cfg = config(tx)?;
