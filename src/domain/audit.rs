@@ -176,6 +176,7 @@ pub fn action_label(code: &str) -> String {
     }
     let label = match code {
         "login.success" => "登录",
+        "seat.take" => "进出席位",
         "login.failure" => "登录失败",
         "logout" => "退出登录",
         "password.change" => "修改密码",

@@ -16,7 +16,13 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at: Timestamp,
     pub last_seen: Timestamp,
+    /// The seat (席位 1–4) an operator took for this session, shown on the shift lead's board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<u8>,
 }
+
+/// The centre's seats (席位).
+pub const SEATS: u8 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionState {
@@ -51,6 +57,7 @@ mod tests {
             csrf_token: String::new(),
             created_at: t0,
             last_seen: t0,
+            seat: None,
         };
         assert_eq!(s.state(t0, 1800), SessionState::Live { touch: false });
         assert_eq!(

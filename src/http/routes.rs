@@ -142,6 +142,7 @@ routes! {
     GET    "/api/v1/me/counters"           => Perm(OrdersRead), api::orders::counters;
     GET    "/callbacks/next"               => Perm(CallbacksWork), pages::orders::next_callback;
     POST   "/handover"                     => Perm(HandoverWrite), pages::home::handover_submit;
+    POST   "/me/seat"                      => Perm(OrdersCreate), pages::home::seat_submit;
 
     // Pages: work orders
     GET    "/orders"                       => Perm(OrdersRead), pages::orders::search;

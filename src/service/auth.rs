@@ -114,6 +114,7 @@ pub fn login(
         csrf_token: random_token()?,
         created_at: now,
         last_seen: now,
+        seat: None,
     };
     let actor = actor_for(&user, key.clone(), &session, ip);
     app.store.write(|tx| {
@@ -258,4 +259,49 @@ pub fn change_password(
         )?;
         Ok(())
     })
+}
+
+/// Takes seat `seat` (1–4) for the actor's session, or leaves it (`None`); audited. A seat
+/// taken by someone still signed in there is theirs until they leave or sign out.
+pub fn take_seat(app: &App, actor: &Actor, seat: Option<u8>) -> Result<(), AppError> {
+    actor.require(crate::domain::role::Permission::OrdersCreate)?;
+    if actor.channel.is_some() || actor.session_key.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    if seat.is_some_and(|s| s == 0 || s > crate::domain::session::SEATS) {
+        return Err(AppError::invalid("seat", "席位应为 1—4"));
+    }
+    let now = app.now();
+    let idle = app.settings().idle_secs();
+    let actor = actor.clone();
+    app.store.write(move |tx| -> Result<(), AppError> {
+        if let Some(s) = seat {
+            for (user, name) in crate::store::sessions::on_seat(tx, s, now, idle)? {
+                if user != actor.id {
+                    return Err(AppError::conflict(
+                        "seat_taken",
+                        format!("{s} 号席位已由{name}使用，请选择其他席位"),
+                    ));
+                }
+            }
+        }
+        let mut session =
+            sessions::get(tx, &actor.session_key)?.ok_or(AppError::Unauthenticated)?;
+        session.seat = seat;
+        sessions::put(tx, &actor.session_key, &session)?;
+        let summary = match seat {
+            Some(s) => format!("进入 {s} 号席位"),
+            None => "离开席位".to_string(),
+        };
+        audit::append(tx, now, actor.event("seat.take", None, summary))?;
+        Ok(())
+    })
+}
+
+/// The seat the actor's session has taken, if any.
+pub fn my_seat(app: &App, actor: &Actor) -> Result<Option<u8>, AppError> {
+    Ok(app
+        .store
+        .read(|tx| sessions::get(tx, &actor.session_key))?
+        .and_then(|s| s.seat))
 }

@@ -99,3 +99,40 @@ pub fn signed_in(
     }
     Ok((users.len() as u64, live))
 }
+
+/// Who is signed in now: each live session's user and seat (a session table holds the
+/// people signed in, not history: expired sessions are purged).
+pub fn live(
+    tx: &impl Tx,
+    now: crate::domain::time::Timestamp,
+    idle_secs: i64,
+) -> Result<Vec<(UserId, Option<u8>)>, StoreError> {
+    use crate::domain::session::SessionState;
+    let mut out = Vec::new();
+    for row in tx.open(SESSIONS)?.iter()? {
+        let (_, v) = row?;
+        let s: Session = decode(v.value())?;
+        if matches!(s.state(now, idle_secs), SessionState::Live { .. }) {
+            out.push((s.user, s.seat));
+        }
+    }
+    Ok(out)
+}
+
+/// The people signed in on seat `seat` now, with their names.
+pub fn on_seat(
+    tx: &impl Tx,
+    seat: u8,
+    now: crate::domain::time::Timestamp,
+    idle_secs: i64,
+) -> Result<Vec<(UserId, String)>, StoreError> {
+    let mut out = Vec::new();
+    for (user, s) in live(tx, now, idle_secs)? {
+        if s == Some(seat)
+            && let Some(u) = super::users::get(tx, user)?
+        {
+            out.push((user, u.display_name));
+        }
+    }
+    Ok(out)
+}

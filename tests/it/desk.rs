@@ -1,5 +1,6 @@
 //! The desks: repeat calls, merging from intake, one-click urging, the handover log and board.
 
+use hotline::domain::role::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -145,4 +146,69 @@ async fn the_supervisor_sees_supervised_and_urged_orders() {
     let home = c.sup.get("/").await.text().await.unwrap();
     assert!(home.contains("督办中") && home.contains("催办记录"));
     assert!(home.contains("督办件"));
+}
+
+/// Issue 11, point 3: the seat board — operators take one of the four seats; the shift lead
+/// sees who is signed in on each seat and who is away; a seat in use is not taken twice.
+#[tokio::test]
+async fn the_seat_board_shows_who_is_signed_in_on_each_seat() {
+    let c = crate::orders::Centre::new().await;
+    let op2 = c.app.user(&c.admin, "op2", Role::Operator).await;
+    let away = c.app.user(&c.admin, "op3", Role::Operator).await;
+    let r = c.op.form("/me/seat", &[("seat", "2")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("ok=seat_taken")
+    );
+    let home = c.op.get("/?ok=seat_taken").await.text().await.unwrap();
+    assert!(home.contains("已进入 2 号席位"), "{home}");
+    // The seat is op1's while op1 is signed in there.
+    let r = op2.form("/me/seat", &[("seat", "2")]).await;
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("ok=seat_busy")
+    );
+    op2.form("/me/seat", &[("seat", "3")]).await;
+    for bad in ["5", "x"] {
+        let r = op2.form("/me/seat", &[("seat", bad)]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(
+        c.unit_a.form("/me/seat", &[("seat", "1")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The logged-out op3 is away; the lead's board names each seat's person.
+    let r = away
+        .client
+        .delete(away.url("/api/v1/session"))
+        .header("x-csrf-token", &away.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let board = c.lead.get("/").await.text().await.unwrap();
+    let board = board.split(r#"id="board""#).nth(1).unwrap();
+    assert!(
+        board.contains("2 号席位：<strong>测试用户</strong>"),
+        "{board}"
+    );
+    assert!(
+        board.contains("1 号席位：<span class=\"muted\">空</span>"),
+        "{board}"
+    );
+    assert!(board.contains("未登录"), "op3 is away: {board}");
+    // Leaving frees the seat.
+    c.op.form("/me/seat", &[("seat", "")]).await;
+    let r = op2.form("/me/seat", &[("seat", "2")]).await;
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("ok=seat_taken")
+    );
 }

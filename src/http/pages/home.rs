@@ -64,7 +64,13 @@ pub async fn home(
     .await?;
     let l = layout(&state, Some(&actor), "home").with_flash(flash.ok);
     let sort = if late_first { "due_desc" } else { "due" };
-    let ctx = minijinja::context! { queues => qs, board => board, notes => notes, dash => dash, sort => sort };
+    let seat = if matches!(actor.role, Role::Operator | Role::ShiftLead) {
+        let a = actor.clone();
+        blocking(&state, move |app| crate::service::auth::my_seat(app, &a)).await?
+    } else {
+        None
+    };
+    let ctx = minijinja::context! { queues => qs, board => board, notes => notes, dash => dash, sort => sort, seat => seat };
     Ok(page(l, "home.html", ctx)?.into_response())
 }
 
@@ -91,4 +97,41 @@ pub async fn handover_submit(
     })
     .await?;
     Ok(crate::http::see_other("/?ok=handover_saved#handover").into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct SeatForm {
+    #[serde(default)]
+    seat: String,
+}
+
+/// `POST /me/seat`: the operator takes a seat (1–4) or leaves it (empty).
+pub async fn seat_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    crate::http::extract::PageForm(f): crate::http::extract::PageForm<SeatForm>,
+) -> Result<Response, AppError> {
+    let seat = match f.seat.trim() {
+        "" | "0" => None,
+        s => Some(
+            s.parse::<u8>()
+                .map_err(|_| AppError::invalid("seat", "席位应为 1—4"))?,
+        ),
+    };
+    let flash = if seat.is_some() {
+        "seat_taken"
+    } else {
+        "seat_left"
+    };
+    match blocking(&state, move |app| {
+        crate::service::auth::take_seat(app, &actor, seat)
+    })
+    .await
+    {
+        Ok(()) => Ok(crate::http::see_other(&format!("/?ok={flash}")).into_response()),
+        Err(AppError::Conflict { .. }) => {
+            Ok(crate::http::see_other("/?ok=seat_busy").into_response())
+        }
+        Err(e) => Err(e),
+    }
 }

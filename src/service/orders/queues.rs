@@ -503,6 +503,9 @@ pub fn for_actor(app: &App, actor: &Actor, late_first: bool) -> Result<Vec<Queue
 #[derive(Serialize)]
 pub struct SeatRow {
     pub name: String,
+    /// Signed in now, and on which seat (if one was taken).
+    pub online: bool,
+    pub seat: Option<u8>,
     pub today: usize,
     /// Counted up to `LAST_HOUR_READ` (a key read each); `last_hour_more` says there were more.
     pub last_hour: usize,
@@ -519,7 +522,9 @@ pub fn board(app: &App, actor: &Actor) -> Result<Vec<SeatRow>, AppError> {
     }
     let now = app.now();
     let hour_ago = now.plus_secs(-3600);
+    let idle = app.settings().idle_secs();
     app.store.read(|tx| -> Result<Vec<SeatRow>, AppError> {
+        let live = crate::store::sessions::live(tx, now, idle)?;
         let mut rows = Vec::new();
         for u in crate::store::users::list(tx)?
             .into_iter()
@@ -529,13 +534,22 @@ pub fn board(app: &App, actor: &Actor) -> Result<Vec<SeatRow>, AppError> {
             let today = index::total_between(tx, &prefix, Some(day_start(now)), None)?;
             let last_hour =
                 index::between(tx, &prefix, Some(hour_ago), None, 0, LAST_HOUR_READ + 1)?.len();
+            let mine: Vec<Option<u8>> = live
+                .iter()
+                .filter(|(who, _)| *who == u.id)
+                .map(|(_, seat)| *seat)
+                .collect();
             rows.push(SeatRow {
                 name: u.display_name,
+                online: !mine.is_empty(),
+                seat: mine.iter().flatten().next().copied(),
                 today: usize::try_from(today).unwrap_or(usize::MAX),
                 last_hour: last_hour.min(LAST_HOUR_READ),
                 last_hour_more: last_hour > LAST_HOUR_READ,
             });
         }
+        // Seats first in seat order, then the others signed in, then those away.
+        rows.sort_by_key(|r| (!r.online, r.seat.is_none(), r.seat));
         Ok(rows)
     })
 }
