@@ -1,6 +1,7 @@
 //! `hotline serve --demo`: a realistic demo county on an empty data directory — the units of
-//! 衡东县, one user per role with one-time passwords, and a few hundred orders in every state,
-//! spread over the last eight weeks.
+//! 衡东县, one user per role with one-time passwords, a knowledge base with its 文号, and a few
+//! thousand orders in every state over the last four months, each sent to the unit whose duty it
+//! is (the town of the address for the towns' own matters), none with an event after now.
 
 use std::sync::Arc;
 
@@ -67,14 +68,19 @@ fn actor_for(app: &App, username: &str) -> Result<Actor> {
 /// its towns, from a random caller (an ID number for complaints and reports), by phone or now
 /// and then from a platform; and the code of the unit whose duty it is.
 fn request(rng: &mut Rng, i: usize) -> (serde_json::Value, &'static str) {
-    let (cat, kind, title, content, unit) = *rng.pick(MATTERS);
+    let (cat, kind, title, content, unit) = if rng.chance(20) {
+        *rng.pick(TOWN_MATTERS)
+    } else {
+        *rng.pick(MATTERS)
+    };
     let platform = rng.chance(8);
     let channel = if platform {
         *rng.pick(PLATFORM_CHANNELS)
     } else {
         "phone"
     };
-    let town = rng.pick(TOWNS).1;
+    let (town_code, town) = *rng.pick(TOWNS);
+    let unit = if unit == "town" { town_code } else { unit };
     let name = format!("{}{}", rng.pick(NAMES), rng.pick(GIVEN));
     let phone = format!(
         "1{}{:09}",
@@ -117,14 +123,15 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
     if store.read(users::count).map_err(|e| anyhow!("{e}"))? > 0 {
         return Ok(Vec::new());
     }
-    // Eight weeks back, on a Monday morning; the clock walks forward through the orders.
-    let start = now.plus_secs(-56 * 86400);
+    // Four months back; the clock walks forward through the orders.
+    let start = now.plus_secs(-DAYS * 86400);
     let clock = Arc::new(ManualClock::new(start));
     let app = App::new(store, clock.clone(), dir.to_path_buf()).map_err(|e| anyhow!("{e}"))?;
     let accounts = accounts(&app)?;
     let cast = Cast::of(&app)?;
     let mut rng = Rng(0x1234_5678_9abc_def1);
-    let total = 320;
+    let total = ORDERS;
+    knowledge(&app)?;
     let step = (now.secs() - start.secs()) / total as i64;
     for i in 0..total {
         let at = start.plus_secs(step * i as i64 + (rng.below(3600) as i64));
@@ -137,7 +144,7 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
             .map_err(|e| anyhow!("{e}"))?
             .order
             .id;
-        if i % 40 == 7 {
+        if i % 40 == 7 && at.plus_secs(3600) < now {
             // The same caller rings again the next hour: merged into the first order.
             clock.advance_secs(3600);
             let mut again = new;
@@ -156,11 +163,55 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
             id,
             who,
             age_days: (now.secs() - at.secs()) / 86400,
+            now,
         };
-        play.desk(&mut rng, &kind, unit)?;
+        // A life stops where the next step would be later than now.
+        match play.desk(&mut rng, &kind, unit) {
+            Err(e) if e.is::<Later>() => {}
+            other => other?,
+        }
     }
     drop(app);
     Ok(accounts)
+}
+
+/// Orders in the demo, and the days they are spread over.
+const ORDERS: usize = 2400;
+const DAYS: i64 = 120;
+
+/// The step an order's life would take next falls after now: its life stops before it.
+#[derive(Debug)]
+struct Later;
+
+impl std::fmt::Display for Later {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("later than now")
+    }
+}
+
+impl std::error::Error for Later {}
+
+/// The demo's knowledge base: the county's policies the operators answer from, with 文号.
+fn knowledge(app: &App) -> Result<()> {
+    let admin = actor_for(app, "admin")?;
+    for (title, doc_no, category, body) in ARTICLES {
+        crate::service::knowledge::save(
+            app,
+            &admin,
+            None,
+            crate::service::knowledge::ArticleInput {
+                title: (*title).into(),
+                body: (*body).into(),
+                category: Some((*category).into()),
+                doc_no: Some((*doc_no).into()),
+                valid_from: Some("2026-01-01".into()),
+                valid_to: None,
+                owner_unit: None,
+            },
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
 }
 
 /// The admin (a random password), the county's units and the staff of the demo, each with a
@@ -280,11 +331,17 @@ struct Play<'a> {
     /// The operator who registered it.
     who: &'a Actor,
     age_days: i64,
+    /// No step of the demo may be later than this.
+    now: Timestamp,
 }
 
 impl Play<'_> {
     /// `mins` minutes on, `actor` takes action `a`.
     fn act(&self, actor: &Actor, a: Action, body: serde_json::Value, mins: i64) -> Result<()> {
+        use crate::clock::Clock;
+        if self.clock.now().plus_secs(mins * 60) > self.now {
+            return Err(Later.into());
+        }
         self.clock.advance_secs(mins * 60);
         orders::actions::act(self.app, actor, self.id, a, body)
             .map_err(|e| anyhow!("{a:?}: {e}"))?;

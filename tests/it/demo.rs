@@ -45,7 +45,7 @@ async fn the_demo_county_has_units_users_and_orders_in_every_state() {
         .json()
         .await
         .unwrap();
-    assert!(all["total"].as_u64().unwrap() >= 300, "{}", all["total"]);
+    assert!(all["total"].as_u64().unwrap() >= 2000, "{}", all["total"]);
     for state in [
         "registered",
         "dispatched",
@@ -69,4 +69,58 @@ async fn the_demo_county_has_units_users_and_orders_in_every_state() {
     assert!(units["total"].as_u64().unwrap() >= 40);
     let home = s.get("/").await.text().await.unwrap();
     assert!(home.contains("超期工单"));
+
+    // Issue 11, point 7: nothing happened after now — the newest orders' last changes are
+    // all in the past.
+    let now_s = now.rfc3339_cst();
+    let newest: Value = s
+        .get("/api/v1/orders?per_page=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for o in newest["items"].as_array().unwrap() {
+        let at = o["updated_at"].as_str().unwrap();
+        assert!(
+            at <= now_s.as_str(),
+            "{} changed at {at}, after {now_s}",
+            o["number"]
+        );
+    }
+    // Four months of history: the oldest order is months old.
+    let oldest: Value = s
+        .get(&format!("/api/v1/orders?per_page=1&page={}", all["total"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = oldest["items"][0]["created_at"].as_str().unwrap();
+    assert!(first < "2026-09-01", "{first}");
+    // The towns' own matters go to the town of the address.
+    for (code, town) in [
+        ("wuji", "吴集镇"),
+        ("mishui", "洣水镇"),
+        ("xialiu", "霞流镇"),
+    ] {
+        let v: Value = s
+            .get(&format!("/api/v1/orders?per_page=200&unit={code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = v["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "no order for {town}");
+        for o in items {
+            assert_eq!(o["address"]["town"], town, "{}", o["number"]);
+        }
+    }
+    // A dozen knowledge articles, each with its 文号.
+    let kb: Value = s.get("/api/v1/kb").await.json().await.unwrap();
+    let items = kb["items"].as_array().unwrap();
+    assert!(items.len() >= 12, "{kb}");
+    assert!(
+        items
+            .iter()
+            .all(|a| a["doc_no"].as_str().is_some_and(|d| d.contains('〔')))
+    );
 }
