@@ -123,18 +123,41 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
     if store.read(users::count).map_err(|e| anyhow!("{e}"))? > 0 {
         return Ok(Vec::new());
     }
-    // Four months back; the clock walks forward through the orders.
-    let start = now.plus_secs(-DAYS * 86400);
+    // Four months back from midnight; each day's calls come in its own order, most of them
+    // between 08:00 and 21:00, fewer at weekends.
+    let midnight = |t: Timestamp| {
+        Timestamp(i64::from(crate::domain::order_index::cst_day(t)) * 86_400_000 - 8 * 3_600_000)
+    };
+    let start = midnight(now.plus_secs(-DAYS * 86400));
     let clock = Arc::new(ManualClock::new(start));
     let app = App::new(store, clock.clone(), dir.to_path_buf()).map_err(|e| anyhow!("{e}"))?;
     let accounts = accounts(&app)?;
     let cast = Cast::of(&app)?;
     let mut rng = Rng(0x1234_5678_9abc_def1);
-    let total = ORDERS;
     knowledge(&app)?;
-    let step = (now.secs() - start.secs()) / total as i64;
-    for i in 0..total {
-        let at = start.plus_secs(step * i as i64 + (rng.below(3600) as i64));
+    let mut times = Vec::new();
+    for d in 0..=DAYS {
+        let day = start.plus_secs(d * 86_400);
+        // Day 0 of the count (1970-01-01) was a Thursday: the weekday from Monday = 0.
+        let weekday = (crate::domain::order_index::cst_day(day) + 3) % 7;
+        let n = if weekday >= 5 { PER_DAY / 2 } else { PER_DAY } + rng.below(7) - 3;
+        let mut secs: Vec<i64> = (0..n)
+            .map(|_| {
+                if rng.chance(90) {
+                    8 * 3600 + rng.below(13 * 3600) as i64
+                } else {
+                    rng.below(24 * 3600) as i64
+                }
+            })
+            .collect();
+        secs.sort_unstable();
+        times.extend(
+            secs.into_iter()
+                .map(|s| day.plus_secs(s))
+                .filter(|t| *t < now),
+        );
+    }
+    for (i, at) in times.into_iter().enumerate() {
         clock.set(at);
         let (body, unit) = request(&mut rng, i);
         let kind = body["kind"].as_str().unwrap_or("help").to_string();
@@ -164,6 +187,8 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
             who,
             age_days: (now.secs() - at.secs()) / 86400,
             now,
+            unit,
+            reopened: std::cell::Cell::new(false),
         };
         // A life stops where the next step would be later than now.
         match play.desk(&mut rng, &kind, unit) {
@@ -175,8 +200,9 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
     Ok(accounts)
 }
 
-/// Orders in the demo, and the days they are spread over.
-const ORDERS: usize = 2400;
+/// Calls a working day in the demo (half at weekends), and the days they are spread over:
+/// about 2,400 orders.
+const PER_DAY: usize = 22;
 const DAYS: i64 = 120;
 
 /// The step an order's life would take next falls after now: its life stops before it.
@@ -333,6 +359,10 @@ struct Play<'a> {
     age_days: i64,
     /// No step of the demo may be later than this.
     now: Timestamp,
+    /// The unit whose duty it is.
+    unit: &'static str,
+    /// Reopened once already: the second round satisfies the caller.
+    reopened: std::cell::Cell<bool>,
 }
 
 impl Play<'_> {
@@ -363,7 +393,9 @@ impl Play<'_> {
             let body = json!({"note": "来电人表示问题已自行解决"});
             return self.act(self.who, Action::Withdraw, body, 10);
         }
-        if roll < 60 && self.age_days < 2 {
+        use crate::clock::Clock;
+        let fresh = self.now.secs() - self.clock.now().secs() < 3 * 3600;
+        if (roll < 60 && self.age_days < 2) || fresh {
             return Ok(()); // still waiting for dispatch
         }
         self.act(self.who, Action::Dispatch, json!({"unit": unit}), 6)?;
@@ -418,7 +450,7 @@ impl Play<'_> {
         if self.age_days < 3 && rng.chance(50) {
             return Ok(()); // waiting for callback
         }
-        let unhappy = rng.chance(14);
+        let unhappy = !self.reopened.get() && rng.chance(14);
         let sat = if unhappy {
             "unsatisfied"
         } else {
@@ -433,7 +465,10 @@ impl Play<'_> {
         self.act(&self.cast.qa, Action::Callback, body, 300)?;
         if unhappy && rng.chance(60) {
             let body = json!({"reason": "来电人反映问题未解决"});
-            return self.act(&self.cast.sup, Action::Reopen, body, 60);
+            self.act(&self.cast.sup, Action::Reopen, body, 60)?;
+            // The unit takes it up again; the second answer satisfies the caller.
+            self.reopened.set(true);
+            return self.unit(rng, &self.cast.clerk(self.unit));
         }
         if self.age_days < 6 && rng.chance(40) {
             return Ok(()); // waiting to be closed

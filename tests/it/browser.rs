@@ -927,3 +927,116 @@ async fn intake_at_the_speed_of_speech() {
     );
     b.resize(1366, 768).await;
 }
+
+/// Issue 11: the browser walk of every desk on the demo county, at 1366×768 and 1920×1080 —
+/// each role's pages open without a server error and without a sideways scroll bar, and each
+/// leaves a screenshot (target/screenshots/walk-*) for a person to look at.
+#[tokio::test]
+async fn every_desk_at_1366_and_1920_on_the_demo_county() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let now = hotline::domain::time::Timestamp::from_secs(crate::helpers::T0);
+    let accounts = hotline::demo::load(dir.path(), now).unwrap();
+    let app = TestApp::start_in(dir).await;
+    let pw = "Walk-the-desks-2026";
+    for (user, _, first) in &accounts {
+        let s = app.login(user, first).await;
+        let r = s
+            .post(
+                "/api/v1/session/password",
+                json!({"old_password": first, "new_password": pw}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::NO_CONTENT, "{user}");
+    }
+    // An order of each kind of life to open: one waiting for a callback, one at the unit.
+    let sup = app.login("supervisor", pw).await;
+    let first_of = |state: &'static str| {
+        let sup = sup.clone();
+        async move {
+            let v: Value = sup
+                .get(&format!("/api/v1/orders?per_page=1&state={state}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            v["items"][0]["id"].as_u64().unwrap()
+        }
+    };
+    let callback = first_of("callback_pending").await;
+    let v: Value = sup
+        .get("/api/v1/orders?per_page=1&state=in_progress&unit=mishui")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let at_unit = v["items"][0]["id"].as_u64().unwrap_or(callback);
+    let walks: Vec<(&str, Vec<String>)> = vec![
+        (
+            "operator",
+            vec![
+                "/".into(),
+                "/orders/new".into(),
+                "/orders".into(),
+                "/kb".into(),
+            ],
+        ),
+        (
+            "shiftlead",
+            vec![
+                "/".into(),
+                "/reports/operators".into(),
+                format!("/orders/{at_unit}"),
+            ],
+        ),
+        (
+            "qa01",
+            vec!["/".into(), format!("/orders/{callback}"), "/qa".into()],
+        ),
+        (
+            "supervisor",
+            vec![
+                "/".into(),
+                "/reports".into(),
+                "/reports/hot".into(),
+                "/reports/bulletin".into(),
+            ],
+        ),
+        ("mishui", vec!["/".into(), format!("/orders/{at_unit}")]),
+        (
+            "admin",
+            vec![
+                "/".into(),
+                "/admin/audit".into(),
+                "/admin/limits".into(),
+                "/admin/units".into(),
+            ],
+        ),
+    ];
+    for (w, h) in [(1366, 768), (1920, 1080)] {
+        b.resize(w, h).await;
+        for (user, pages) in &walks {
+            b.login(&app, user, pw).await;
+            for (i, path) in pages.iter().enumerate() {
+                b.goto(&app.url(path)).await;
+                let text = b.wait_for("退出").await;
+                assert!(
+                    !text.contains("服务器出错了")
+                        && !text.contains("页面不存在")
+                        && !text.contains("无法执行此操作"),
+                    "{user} {path}: {text}"
+                );
+                let fits = b
+                    .script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
+                    .await;
+                b.screenshot(&format!("walk-{w}-{user}-{i}")).await;
+                assert_eq!(fits, json!(true), "{user} {path} scrolls sideways at {w}");
+            }
+            b.goto(&app.url("/")).await;
+            b.logout().await;
+        }
+    }
+    b.resize(1366, 768).await;
+}
