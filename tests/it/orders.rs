@@ -1046,16 +1046,26 @@ async fn a_unit_sees_its_due_soon_and_overdue_work() {
     assert_eq!(counts(c.unit_a.clone()).await, (Some(1), Some(0)));
     assert_eq!(counts(c.unit_b.clone()).await, (Some(0), Some(0)));
     let home = c.unit_a.get("/").await.text().await.unwrap();
-    assert!(home.contains(r##"<a href="#q-due_soon">临期"##), "{home}");
+    assert_eq!(tile(&home, "due_soon"), "1", "the 临期 figure");
+    assert_eq!(tile(&home, "overdue"), "0");
     // Next noon it is late.
     c.advance(15 * 3600).await;
     assert_eq!(counts(c.unit_a.clone()).await, (Some(0), Some(1)));
     let home = c.unit_a.get("/").await.text().await.unwrap();
-    let late = home.split(r##"id="q-overdue""##).nth(1).unwrap();
+    assert_eq!(tile(&home, "overdue"), "1", "the 超期 figure");
+    // The late order heads its deadline list, marked late.
+    let to_sign = home.split(r##"id="q-to_sign""##).nth(1).unwrap();
     assert!(
-        late.contains("路灯不亮"),
-        "the late order is listed under 超期"
+        to_sign.contains("路灯不亮") && to_sign.contains("已超期"),
+        "{to_sign}"
     );
+}
+
+/// The value of a home page figure (`tile-KEY`).
+fn tile(html: &str, key: &str) -> String {
+    let rest = &html[html.find(&format!("id=\"tile-{key}\"")).expect(key)..];
+    let v = rest.find("tile-value\">").unwrap() + "tile-value\">".len();
+    rest[v..v + rest[v..].find('<').unwrap()].to_string()
 }
 
 /// Issue 11, point 3: queues lead by deadline — the supervisor's overdue list puts the longest

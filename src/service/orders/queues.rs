@@ -209,9 +209,13 @@ fn due_soon(
 /// shorter than this for any limit the settings allow a round to start with.
 const UNIT_SOON_AHEAD_DAYS: i64 = 30;
 
-/// A unit's open work (to sign and in progress) past its deadline, the longest late first,
-/// and in its last quarter (临期), the nearest first; each read at most `OVERDUE_READ` keys a
-/// list, the due-soon one checking each order's own due-soon time from its row.
+/// The nearest deadlines of a unit's list read for its due-soon count (each reads the order's
+/// row for its own due-soon time); a unit with more open work sees "≥".
+const UNIT_SOON_READ: usize = 100;
+
+/// A unit's open work (to sign and in progress) past its deadline, the longest late first
+/// (at most `OVERDUE_READ` keys a list), and in its last quarter (临期), the nearest first
+/// (the `UNIT_SOON_READ` nearest deadlines a list, each order's own due-soon time from its row).
 fn unit_due(
     tx: &impl Tx,
     unit: crate::domain::unit::UnitId,
@@ -227,8 +231,8 @@ fn unit_due(
         let got = index::before(tx, &prefix, now, OVERDUE_READ)?;
         late_more |= got.len() >= OVERDUE_READ;
         late.extend(got);
-        let next = index::within(tx, &prefix, now, ahead, OVERDUE_READ)?;
-        soon_more |= next.len() >= OVERDUE_READ;
+        let next = index::within(tx, &prefix, now, ahead, UNIT_SOON_READ)?;
+        soon_more |= next.len() >= UNIT_SOON_READ;
         for (due, id) in next {
             if let Some(r) = orders::row(tx, id)?
                 && r.due.is_some_and(|d| d.soon_at <= now)
@@ -259,10 +263,16 @@ fn unit_lists(
     late_first: bool,
 ) -> Result<Vec<Ids>, AppError> {
     let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
+    // 超期 and 临期 are counted for the figures at the top; their orders head the deadline
+    // lists below (待签收, 办理中), so the page reads no order twice.
     let (late, soon) = unit_due(tx, unit, now, late_first)?;
+    let count_only = |l: Ids| Ids {
+        ids: Vec::new(),
+        ..l
+    };
     Ok(vec![
-        late,
-        soon,
+        count_only(late),
+        count_only(soon),
         earliest(tx, "to_sign", q(UnitList::ToSign), late_first)?,
         earliest(tx, "in_progress", q(UnitList::InProgress), late_first)?,
         newest(tx, "replied", q(UnitList::Replied))?,
@@ -379,11 +389,11 @@ pub fn counters(app: &App, actor: &Actor) -> Result<Vec<Counter>, AppError> {
                 let (late, soon) = unit_due(tx, unit, now, false)?;
                 out.push(Counter {
                     more: late.more,
-                    ..c("overdue", "超期", late.count, "/#q-overdue")
+                    ..c("overdue", "超期", late.count, "/#tile-overdue")
                 });
                 out.push(Counter {
                     more: soon.more,
-                    ..c("due_soon", "临期", soon.count, "/#q-due_soon")
+                    ..c("due_soon", "临期", soon.count, "/#tile-due_soon")
                 });
                 out.push(c(
                     "to_sign",
@@ -480,11 +490,22 @@ pub fn for_actor(app: &App, actor: &Actor, late_first: bool) -> Result<Vec<Queue
         let cfg = config(tx)?;
         let units = unit_map(tx)?;
         let mut out = Vec::new();
+        // An order in two lists (超期 and 待签收) is read once.
+        let mut read: std::collections::HashMap<OrderId, Option<crate::domain::order::Order>> =
+            std::collections::HashMap::new();
         for l in lists {
             let mut items = Vec::with_capacity(l.ids.len());
             for id in &l.ids {
-                if let Some(o) = orders::get(tx, *id)? {
-                    items.push(build(&brief(o), actor, &cfg, &units, now));
+                let o = match read.get(id) {
+                    Some(o) => o.clone(),
+                    None => {
+                        let o = orders::get(tx, *id)?.map(brief);
+                        read.insert(*id, o.clone());
+                        o
+                    }
+                };
+                if let Some(o) = o {
+                    items.push(build(&o, actor, &cfg, &units, now));
                 }
             }
             out.push(Queue {

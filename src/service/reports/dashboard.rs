@@ -112,11 +112,14 @@ pub fn for_actor(app: &App, actor: &Actor, known: Known) -> Result<Dashboard, Ap
                 let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
                 let to_sign = orders::count(tx, q(UnitList::ToSign).as_slice())?;
                 let doing = orders::count(tx, q(UnitList::InProgress).as_slice())?;
-                let late = before(tx, q(UnitList::ToSign), now)?.plus(before(
-                    tx,
-                    q(UnitList::InProgress),
-                    now,
-                )?);
+                let late = match known.overdue {
+                    Some(c) => c,
+                    None => before(tx, q(UnitList::ToSign), now)?.plus(before(
+                        tx,
+                        q(UnitList::InProgress),
+                        now,
+                    )?),
+                };
                 let value = Value::Id(unit.0);
                 let mut sat = [0u64; 6];
                 let (mut dispatched, mut finished) =
@@ -157,6 +160,11 @@ pub fn for_actor(app: &App, actor: &Actor, known: Known) -> Result<Dashboard, Ap
                         Some("/#q-in_progress".into()),
                     ),
                     tile("overdue", "超期", late.show(), None),
+                ];
+                if let Some(soon) = known.due_soon {
+                    tiles.push(tile("due_soon", "临期", soon.show(), None));
+                }
+                tiles.extend([
                     tile(
                         "finished_month",
                         "本月办结",
@@ -169,7 +177,7 @@ pub fn for_actor(app: &App, actor: &Actor, known: Known) -> Result<Dashboard, Ap
                         percent(sat_rate(tx, &sat)?),
                         None,
                     ),
-                ];
+                ]);
                 tiles[2].tone = if late.n > 0 { "bad" } else { "" };
                 Ok(Dashboard {
                     tiles,
