@@ -298,6 +298,17 @@ async fn next_callback_leads_through_the_callback_queue() {
         }
     };
     assert_eq!(next(None).await, format!("/orders/{}", ids[0]));
+    // The desk shows how long each caller has waited for the callback, in the queue and the panel.
+    c.app.clock.advance_secs(25 * 60);
+    let home = c.qa.get("/").await.text().await.unwrap();
+    assert!(home.contains("已等待 25 分钟"), "{home}");
+    let page =
+        c.qa.get(&format!("/orders/{}", ids[0]))
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(page.contains("<strong>已等待 25 分钟</strong>"), "{page}");
     // An unreachable attempt leaves the first waiting: 下一件 passes over it.
     ok(
         &c.qa,

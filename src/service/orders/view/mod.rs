@@ -56,6 +56,8 @@ pub struct DueView {
     pub state: DueState,
     /// 剩 2 个工作日 / 已超期 5 小时.
     pub left: String,
+    /// Since the deadline's clock started (for a callback: since the reply was approved).
+    pub waited: String,
 }
 
 #[derive(Serialize)]

@@ -27,6 +27,22 @@ pub fn left_text(cal: &Calendar, now: Timestamp, due: Timestamp) -> String {
     }
 }
 
+/// How long something has waited, in clock time: 已等待 2 天 3 小时 / 5 小时 20 分 / 12 分钟.
+pub fn waited_text(since: Timestamp, now: Timestamp) -> String {
+    let mins = now.secs().saturating_sub(since.secs()).max(0) / 60;
+    if mins >= 24 * 60 {
+        format!(
+            "已等待 {} 天 {} 小时",
+            mins / (24 * 60),
+            mins % (24 * 60) / 60
+        )
+    } else if mins >= 60 {
+        format!("已等待 {} 小时 {} 分", mins / 60, mins % 60)
+    } else {
+        format!("已等待 {mins} 分钟")
+    }
+}
+
 pub fn due_view(cal: &Calendar, now: Timestamp, kind: &'static str, d: Deadline) -> DueView {
     DueView {
         kind,
@@ -34,6 +50,7 @@ pub fn due_view(cal: &Calendar, now: Timestamp, kind: &'static str, d: Deadline)
         due_display: d.due.display_cst(),
         state: d.state(now),
         left: left_text(cal, now, d.due),
+        waited: waited_text(d.start, now),
     }
 }
 
