@@ -1,6 +1,9 @@
 //! Check digits and formats of Chinese identifiers: phone numbers, GB 11643 identity numbers,
 //! GB 32100 unified social credit codes.
 
+/// What a caller is told when `normalize_phone` refuses a number.
+pub const PHONE_FORMAT: &str = "电话号码格式不正确（手机 11 位，座机带区号，如 0734-5212345）";
+
 /// Mobile `1[3-9]` + 9 digits, or a landline with area code (`0734-5212345`, `07345212345`).
 /// Full-width digits and the country code (`+86`, `0086`, `86`) are accepted; the area code
 /// must be a real one (`0` then a non-zero digit) and the number not all zeros.

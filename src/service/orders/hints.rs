@@ -236,7 +236,7 @@ pub fn check_field(app: &App, actor: &Actor, field: &str, value: &str) -> Result
         "caller_phone" if value.is_empty() => Some("请填写来电号码".to_string()),
         "caller_phone" => normalize_phone(value)
             .is_none()
-            .then(|| "电话号码格式不正确（手机 11 位，座机带区号，如 0734-5212345）".to_string()),
+            .then(|| crate::domain::validate::PHONE_FORMAT.to_string()),
         "caller_id_number" if value.is_empty() => None,
         "caller_id_number" => {
             let today: u32 = app.now().cst_digits()[..8].parse().unwrap_or(u32::MAX);

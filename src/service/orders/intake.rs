@@ -210,12 +210,8 @@ fn validate(
 /// complaints and reports, except in a call rejected as out of scope at once).
 fn caller(new: &NewOrder, now: Timestamp, rejecting: bool) -> Result<Caller, AppError> {
     let name = text("caller.name", "来电人姓名", &new.caller.name, 32, true)?;
-    let phone = normalize_phone(&new.caller.phone).ok_or_else(|| {
-        AppError::invalid(
-            "caller.phone",
-            "电话号码格式不正确（手机 11 位，座机带区号，如 0734-5212345）",
-        )
-    })?;
+    let phone = normalize_phone(&new.caller.phone)
+        .ok_or_else(|| AppError::invalid("caller.phone", crate::domain::validate::PHONE_FORMAT))?;
     let id_number = match new
         .caller
         .id_number

@@ -213,45 +213,39 @@ const UNIT_SOON_AHEAD_DAYS: i64 = 30;
 /// row for its own due-soon time); a unit with more open work sees "≥".
 const UNIT_SOON_READ: usize = 100;
 
-/// A unit's open work (to sign and in progress) past its deadline, the longest late first
-/// (at most `OVERDUE_READ` keys a list), and in its last quarter (临期), the nearest first
-/// (the `UNIT_SOON_READ` nearest deadlines a list, each order's own due-soon time from its row).
+/// How many of a unit's open orders (to sign and in progress) are past their deadline (at
+/// most `OVERDUE_READ` keys a list) and in their last quarter, 临期 (the `UNIT_SOON_READ`
+/// nearest deadlines a list, each order's own due-soon time from its row): counts only — the
+/// orders themselves head the deadline-sorted lists.
 fn unit_due(
     tx: &impl Tx,
     unit: crate::domain::unit::UnitId,
     now: Timestamp,
-    late_first: bool,
 ) -> Result<(Ids, Ids), AppError> {
-    let mut late = Vec::new();
-    let mut soon = Vec::new();
+    let (mut late, mut soon) = (0u64, 0u64);
     let (mut late_more, mut soon_more) = (false, false);
     let ahead = now.plus_secs(UNIT_SOON_AHEAD_DAYS * 86_400);
     for list in [UnitList::ToSign, UnitList::InProgress] {
         let prefix = Key::new(Kind::UnitQueue).u64(unit.0).u8(list as u8);
-        let got = index::before(tx, &prefix, now, OVERDUE_READ)?;
-        late_more |= got.len() >= OVERDUE_READ;
-        late.extend(got);
+        let got = index::before(tx, &prefix, now, OVERDUE_READ)?.len();
+        late_more |= got >= OVERDUE_READ;
+        late += got as u64;
         let next = index::within(tx, &prefix, now, ahead, UNIT_SOON_READ)?;
         soon_more |= next.len() >= UNIT_SOON_READ;
-        for (due, id) in next {
-            if let Some(r) = orders::row(tx, id)?
-                && r.due.is_some_and(|d| d.soon_at <= now)
-            {
-                soon.push((due, id));
+        for (_, id) in next {
+            if orders::row(tx, id)?.is_some_and(|r| r.due.is_some_and(|d| d.soon_at <= now)) {
+                soon += 1;
             }
         }
     }
-    late.sort();
-    soon.sort();
-    let take = |v: &[(Timestamp, OrderId)]| shown(v, late_first);
     Ok((
         Ids {
             more: late_more,
-            ..ids("overdue", take(&late), late.len() as u64)
+            ..ids("overdue", Vec::new(), late)
         },
         Ids {
             more: soon_more,
-            ..ids("due_soon", take(&soon), soon.len() as u64)
+            ..ids("due_soon", Vec::new(), soon)
         },
     ))
 }
@@ -264,15 +258,11 @@ fn unit_lists(
 ) -> Result<Vec<Ids>, AppError> {
     let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
     // 超期 and 临期 are counted for the figures at the top; their orders head the deadline
-    // lists below (待签收, 办理中), so the page reads no order twice.
-    let (late, soon) = unit_due(tx, unit, now, late_first)?;
-    let count_only = |l: Ids| Ids {
-        ids: Vec::new(),
-        ..l
-    };
+    // lists below (待签收, 办理中).
+    let (late, soon) = unit_due(tx, unit, now)?;
     Ok(vec![
-        count_only(late),
-        count_only(soon),
+        late,
+        soon,
         earliest(tx, "to_sign", q(UnitList::ToSign), late_first)?,
         earliest(tx, "in_progress", q(UnitList::InProgress), late_first)?,
         newest(tx, "replied", q(UnitList::Replied))?,
@@ -386,7 +376,7 @@ pub fn counters(app: &App, actor: &Actor) -> Result<Vec<Counter>, AppError> {
                     return Ok(out);
                 };
                 let q = |l: UnitList| Key::new(Kind::UnitQueue).u64(unit.0).u8(l as u8);
-                let (late, soon) = unit_due(tx, unit, now, false)?;
+                let (late, soon) = unit_due(tx, unit, now)?;
                 out.push(Counter {
                     more: late.more,
                     ..c("overdue", "超期", late.count, "/#tile-overdue")
