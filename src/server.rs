@@ -298,15 +298,20 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (jobs_stop, jobs_rx) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(background_jobs(app.clone(), jobs_rx.clone()));
+    let outbox = tokio::spawn(crate::service::outbox::run(app.clone(), jobs_rx.clone()));
     let guardian = tokio::spawn(keep_store_writable(app.clone(), jobs_rx));
     let app_for_stop = app.clone();
     let task = tokio::spawn(async move {
-        http::server::serve_with(listener, router, tls_config, opts.limits, async {
+        let stopping = app_for_stop.clone();
+        http::server::serve_with(listener, router, tls_config, opts.limits, async move {
             let _ = stop_rx.await;
+            // Open event streams end now, or the drain would wait for them.
+            let _ = stopping.stopping.send(true);
         })
         .await;
         let _ = jobs_stop.send(true);
         let _ = jobs.await;
+        let _ = outbox.await;
         let _ = guardian.await;
         // What was looked at just before the stop is written too.
         let a = app_for_stop.clone();

@@ -320,6 +320,7 @@ fn registered(
         closure: None,
         callback_due: None,
         merged_reply: None,
+        call: None,
         created_at: at,
         created_by: op,
         updated_at: at,

@@ -208,6 +208,8 @@ pub fn action_label(code: &str) -> String {
         "handover.add" => "交接班记录",
         "token.issue" => "签发接口令牌",
         "token.revoke" => "吊销接口令牌",
+        "token.callback" => "设置回传地址",
+        "outbox.retry" => "重新发送回传",
         "backup.ok" => "备份完成",
         "backup.failed" => "备份失败",
         "backup.restore" => "从备份恢复",

@@ -61,3 +61,11 @@ pub const EXCLUSIONS: [Exclusion; 10] = [
         script: "您反映的内容不够具体，我们无法转交办理。请补充时间、地点、具体事项后再联系我们。",
     },
 ];
+
+/// The name of an exclusion code.
+pub fn label(code: u8) -> &'static str {
+    EXCLUSIONS
+        .iter()
+        .find(|e| e.code == code)
+        .map_or("其他", |e| e.label)
+}

@@ -401,6 +401,9 @@ pub struct Order {
     /// A merged order: the master's reply its caller is told at the callback.
     #[serde(default)]
     pub merged_reply: Option<String>,
+    /// The phone call it was registered during (CTI), to find the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<super::call::CallLink>,
     pub created_at: Timestamp,
     pub created_by: UserId,
     pub updated_at: Timestamp,

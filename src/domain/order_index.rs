@@ -68,6 +68,19 @@ pub enum Kind {
     /// those (`phone_tail`). No counters: a tail holds one order in ten thousand, read and
     /// checked row by row.
     ByPhoneTail = 23,
+    /// Orders by their 查询码 (the caller's short code), for a platform's lookup and staff
+    /// who are told one. No counters: a code is unique among the last year's orders.
+    ByQueryCode = 24,
+}
+
+/// The orders filed under one 查询码.
+pub fn query_code_key(code: &str) -> Key {
+    Key::new(Kind::ByQueryCode).str(code)
+}
+
+/// Whether a text is a 查询码 as told to callers: six digits.
+pub fn is_query_code(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The digits of a caller's number the tail index files it by: its last four, when they
@@ -403,6 +416,15 @@ fn filter_entries(o: &Order, out: &mut Vec<Entry>) {
         key: phone.clone().time(o.created_at).u64(id).bytes(),
         counters: vec![phone.bytes()],
     });
+    if is_query_code(&o.query_code) {
+        out.push(Entry {
+            key: query_code_key(&o.query_code)
+                .time(o.created_at)
+                .u64(id)
+                .bytes(),
+            counters: Vec::new(),
+        });
+    }
     if let Some(tail) = phone_tail(&o.caller.phone) {
         out.push(Entry {
             key: Key::new(Kind::ByPhoneTail)

@@ -26,6 +26,9 @@ pub struct Settings {
     pub backup_age_recipient: String,
     /// Where the updates page looks for `*.hotline-update` bundles (mounted USB sticks).
     pub update_paths: Vec<String>,
+    /// Seconds a platform's callback URL has to answer a delivery (回传) before the try
+    /// counts as failed.
+    pub callback_timeout_secs: u32,
 }
 
 impl Default for Settings {
@@ -39,6 +42,7 @@ impl Default for Settings {
             backup_copy_dir: String::new(),
             backup_age_recipient: String::new(),
             update_paths: ["/media", "/mnt", "/run/media"].map(String::from).to_vec(),
+            callback_timeout_secs: 10,
         }
     }
 }
@@ -80,6 +84,8 @@ pub enum SettingsInvalid {
     UpdatePaths,
     #[error("工单编号前缀须为 1–8 个大写英文字母，例如 HD")]
     NumberPrefix,
+    #[error("回传等待时间须在 1–60 秒之间")]
+    CallbackTimeout,
 }
 
 impl SettingsInvalid {
@@ -93,6 +99,7 @@ impl SettingsInvalid {
             SettingsInvalid::AgeRecipient => "backup_age_recipient",
             SettingsInvalid::UpdatePaths => "update_paths",
             SettingsInvalid::NumberPrefix => "number_prefix",
+            SettingsInvalid::CallbackTimeout => "callback_timeout_secs",
         }
     }
 }
@@ -116,6 +123,9 @@ pub fn validate(s: &Settings) -> Result<(), SettingsInvalid> {
         if !(1..=16).contains(&name.trim().chars().count()) {
             return Err(SettingsInvalid::RoleName);
         }
+    }
+    if !(1..=60).contains(&s.callback_timeout_secs) {
+        return Err(SettingsInvalid::CallbackTimeout);
     }
     if parse_hm(&s.backup_time).is_none() {
         return Err(SettingsInvalid::BackupTime);

@@ -13,10 +13,11 @@ use super::routes::{self, Access};
 use super::{AppState, BODY_LIMIT, ClientIp, SESSION_COOKIE, blocking, cookie};
 use crate::domain::role::allows;
 use crate::error::AppError;
+use crate::service::tokens::TokenKind;
 use crate::service::{Actor, audit, auth};
 
 /// Routes a page polls by itself: they do not keep a session alive.
-const PASSIVE: &[&str] = &["/api/v1/me/counters"];
+const PASSIVE: &[&str] = &["/api/v1/me/counters", "/api/v1/me/events"];
 
 pub fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
@@ -159,16 +160,20 @@ async fn integration(
     })
     .await
     .map_err(IntoResponse::into_response)?;
-    let Some(actor) = found else {
+    let Some((actor, kind)) = found else {
         return Err(AppError::Unauthenticated.into_response());
     };
-    let allowed = matches!(
-        (spec.method, spec.path),
-        ("POST", "/api/v1/orders")
-            | ("GET", "/api/v1/orders")
-            | ("GET", "/api/v1/orders/{id}")
-            | ("GET", "/api/v1/categories")
-    );
+    let allowed = match kind {
+        TokenKind::Channel => matches!(
+            (spec.method, spec.path),
+            ("POST", "/api/v1/orders")
+                | ("GET", "/api/v1/orders")
+                | ("GET", "/api/v1/orders/{id}")
+                | ("GET", "/api/v1/categories")
+                | ("GET", "/api/v1/lookup/{query_code}")
+        ),
+        TokenKind::Cti => spec.access == Access::Token,
+    };
     if !allowed {
         return Err(AppError::Forbidden.into_response());
     }
@@ -184,6 +189,10 @@ async fn permitted(
     spec: &routes::RouteSpec,
     api: bool,
 ) -> Result<(), Response> {
+    // Routes for the phone system's token alone.
+    if spec.access == Access::Token {
+        return Err(AppError::Forbidden.into_response());
+    }
     if actor.must_change_password && spec.access != Access::Password {
         return Err(if api {
             AppError::PasswordChangeRequired.into_response()

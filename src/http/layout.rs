@@ -21,6 +21,9 @@ pub struct UserBar {
     pub appeals: bool,
     /// Whether the QA pages (质检) are.
     pub qa: bool,
+    /// Whether this role registers calls: its pages listen for the phone system's
+    /// screen-pop.
+    pub screen_pop: bool,
 }
 
 #[derive(Serialize)]
@@ -74,6 +77,11 @@ pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> 
                 crate::domain::role::Permission::AppealsRead,
             ),
             qa: crate::domain::role::allows(a.role, crate::domain::role::Permission::QaRead),
+            screen_pop: !a.must_change_password
+                && crate::domain::role::allows(
+                    a.role,
+                    crate::domain::role::Permission::OrdersCreate,
+                ),
         }),
         active,
         csrf: actor.map(|a| a.csrf_token.clone()).unwrap_or_default(),

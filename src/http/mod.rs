@@ -8,6 +8,7 @@ pub mod extract;
 pub mod guard;
 pub mod layout;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod render;
 pub mod routes;

@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::routing::{MethodFilter, on};
 
-use super::{AppState, api, assets, attachments, metrics, pages};
+use super::{AppState, api, assets, attachments, metrics, open311, pages};
 use crate::domain::role::Permission;
 
 /// Who may call a route.
@@ -18,6 +18,8 @@ pub enum Access {
     Session,
     /// Signed-in users whose role holds the permission.
     Perm(Permission),
+    /// The phone system's token only (`Authorization: Bearer`), no session.
+    Token,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -90,7 +92,15 @@ routes! {
     GET    "/api/v1/orders/{id}/views"     => Perm(ViewLogRead), api::orders::views;
     GET    "/api/v1/intake/hints"          => Perm(OrdersCreate), api::orders::hints;
     GET    "/api/v1/intake/check"          => Perm(OrdersCreate), api::orders::check;
-        POST   "/api/v1/orders/{id}/repeat_call" => Perm(OrdersCreate), api::orders::repeat_call;
+    POST   "/api/v1/orders/{id}/repeat_call" => Perm(OrdersCreate), api::orders::repeat_call;
+    GET    "/api/v1/lookup/{query_code}"   => Perm(OrdersCreate), api::orders::lookup;
+
+    // API: connections
+    POST   "/api/v1/cti/events"            => Token, api::cti::event;
+    GET    "/api/v1/me/events"             => Perm(OrdersCreate), api::cti::stream;
+    GET    "/api/v1/admin/outbox"          => Perm(SettingsManage), api::admin::outbox;
+    POST   "/api/v1/admin/outbox/{id}/retry" => Perm(SettingsManage), api::admin::retry_delivery;
+    PATCH  "/api/v1/admin/tokens/{id}"     => Perm(SettingsManage), api::admin::update_token;
     POST   "/api/v1/orders/{id}/attachments" => Perm(OrdersRead), attachments::api_upload;
     POST   "/api/v1/units/{id}/urge_overdue" => Perm(UrgeUnits), api::orders::urge_unit;
 
@@ -127,6 +137,17 @@ routes! {
     PUT    "/api/v1/kb/synonyms"           => Perm(KnowledgeManage), api::kb::put_synonyms;
     GET    "/api/v1/kb/{id}"               => Perm(KnowledgeRead), api::kb::get;
     PUT    "/api/v1/kb/{id}"               => Perm(KnowledgeManage), api::kb::update;
+
+    // Open311 GeoReport v2 (the channel's token as `api_key`; errors in the spec's format)
+    GET    "/open311/v2/services.json"     => Public, open311::services;
+    GET    "/open311/v2/services.xml"      => Public, open311::services;
+    GET    "/open311/v2/services/{file}"   => Public, open311::service_definition;
+    GET    "/open311/v2/requests.json"     => Public, open311::list;
+    GET    "/open311/v2/requests.xml"      => Public, open311::list;
+    POST   "/open311/v2/requests.json"     => Public, open311::create;
+    POST   "/open311/v2/requests.xml"      => Public, open311::create;
+    GET    "/open311/v2/requests/{file}"   => Public, open311::get;
+    GET    "/open311/v2/tokens/{file}"     => Public, open311::token;
 
     // Pages: sign-in
     GET    "/login"                        => Public, pages::auth::login_form;
@@ -220,6 +241,11 @@ routes! {
     GET    "/admin/updates"                => Perm(SettingsManage), pages::appliance::updates_index;
     POST   "/admin/updates/upload"         => Perm(SettingsManage), pages::appliance::updates_upload;
     POST   "/admin/updates/apply"          => Perm(SettingsManage), pages::appliance::updates_apply;
+    GET    "/admin/connections"            => Perm(SettingsManage), pages::connections::index;
+    POST   "/admin/connections/tokens"     => Perm(SettingsManage), pages::connections::issue;
+    POST   "/admin/connections/tokens/{id}/revoke" => Perm(SettingsManage), pages::connections::revoke;
+    POST   "/admin/connections/tokens/{id}/callback" => Perm(SettingsManage), pages::connections::callback;
+    POST   "/admin/connections/outbox/{id}/retry" => Perm(SettingsManage), pages::connections::retry;
     GET    "/admin/settings"               => Perm(SettingsManage), pages::admin::settings;
     POST   "/admin/settings"               => Perm(SettingsManage), pages::admin::save_settings;
 }

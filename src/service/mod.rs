@@ -6,9 +6,12 @@ pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod blacklist;
+pub mod cti;
 pub mod handover;
 pub mod knowledge;
+pub mod open311;
 pub mod orders;
+pub mod outbox;
 pub mod password;
 pub mod qa;
 pub mod reports;
@@ -42,6 +45,8 @@ pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub throttle: throttle::Throttle,
+    /// Lookups by 查询码, per token or user (a code is short enough to guess at).
+    pub lookups: throttle::Rate,
     /// Bounds concurrent argon2 computations (each takes ~19 MiB).
     pub hashing: tokio::sync::Semaphore,
     settings: RwLock<Settings>,
@@ -59,6 +64,28 @@ pub struct App {
     /// Held while a backup is written: one at a time (the nightly job and an admin's button
     /// would otherwise copy a big box twice at once).
     pub backup_running: std::sync::Mutex<()>,
+    /// Wakes the outbox worker when a delivery is queued or retried.
+    pub outbox_wake: tokio::sync::Notify,
+    /// Screen-pops and other pushes to signed-in browsers (see `service::cti`).
+    pub pushes: tokio::sync::broadcast::Sender<Push>,
+    /// Set once the server is stopping: open event streams end.
+    pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Event streams open now (bounded).
+    pub streams: std::sync::atomic::AtomicUsize,
+    /// The call ringing at each seat now, for a browser that (re)connects a moment late.
+    pub ringing: std::sync::Mutex<std::collections::HashMap<u8, Push>>,
+}
+
+/// Something a signed-in user's browser is told at once.
+#[derive(Clone, Debug)]
+pub struct Push {
+    /// The session (its key) whose browser is told.
+    pub target: Vec<u8>,
+    /// The SSE event name.
+    pub event: &'static str,
+    /// Its JSON data.
+    pub data: String,
+    pub at: Timestamp,
 }
 
 /// The signed-in user behind a request.
@@ -112,6 +139,7 @@ impl App {
             store,
             clock,
             throttle: throttle::Throttle::default(),
+            lookups: throttle::Rate::default(),
             hashing: tokio::sync::Semaphore::new(HASHING_PERMITS),
             backup_running: std::sync::Mutex::new(()),
             settings: RwLock::new(settings.unwrap_or_default()),
@@ -121,6 +149,11 @@ impl App {
             restart: tokio::sync::Notify::new(),
             pending_views: std::sync::Mutex::new(Vec::new()),
             views_flushing: std::sync::Mutex::new(()),
+            outbox_wake: tokio::sync::Notify::new(),
+            pushes: tokio::sync::broadcast::channel(64).0,
+            stopping: tokio::sync::watch::channel(false).0,
+            streams: std::sync::atomic::AtomicUsize::new(0),
+            ringing: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 

@@ -230,3 +230,31 @@ mod tests {
         assert!(t.alerts(now.plus_secs(ALERT_WINDOW_SECS + 1)).is_empty());
     }
 }
+
+/// A plain rate limit: at most `per_minute` calls a key in any minute (lookups by a guessable
+/// code). In memory, bounded like the throttle above.
+#[derive(Default)]
+pub struct Rate {
+    calls: Mutex<HashMap<String, VecDeque<i64>>>,
+}
+
+impl Rate {
+    /// `Err(seconds)` when the key has had its calls this minute; otherwise the call counts.
+    pub fn take(&self, key: &str, per_minute: usize, now: Timestamp) -> Result<(), u64> {
+        let now = now.0;
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        if calls.len() > PRUNE_ABOVE {
+            calls.retain(|_, t| t.back().is_some_and(|b| *b > now - 60_000));
+        }
+        let times = calls.entry(key.to_string()).or_default();
+        while times.front().is_some_and(|t| *t <= now - 60_000) {
+            times.pop_front();
+        }
+        if times.len() >= per_minute {
+            let oldest = times.front().copied().unwrap_or(now);
+            return Err(u64::try_from((oldest + 60_000 - now) / 1000 + 1).unwrap_or(60));
+        }
+        times.push_back(now);
+        Ok(())
+    }
+}

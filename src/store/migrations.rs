@@ -92,6 +92,14 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "index the last four digits of the callers' numbers",
         Step::Batched(orders::add_phone_tails),
     ),
+    (
+        "index the orders' 查询码",
+        Step::Batched(orders::add_query_codes),
+    ),
+    (
+        "create the call log and the platforms' outbox",
+        Step::Whole(create_connections),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -101,6 +109,13 @@ const PENDING_SINCE: u64 = 15;
 fn create_appeals(tx: &WriteTx) -> Result<(), StoreError> {
     tx.open_table(tables::APPEALS)?;
     tx.open_table(tables::APPEAL_KEYS)?;
+    Ok(())
+}
+
+fn create_connections(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.open_table(tables::CALLS)?;
+    tx.open_table(tables::OUTBOX)?;
+    tx.open_table(tables::OUTBOX_KEYS)?;
     Ok(())
 }
 

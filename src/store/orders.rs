@@ -465,6 +465,11 @@ pub fn add_phone_tails(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError>
     add_keys_of(tx, next, crate::domain::order_index::Kind::ByPhoneTail)
 }
 
+/// Migration: the keys of the orders' 查询码, in batches of 10,000 orders.
+pub fn add_query_codes(tx: &WriteTx, next: &mut u64) -> Result<bool, StoreError> {
+    add_keys_of(tx, next, crate::domain::order_index::Kind::ByQueryCode)
+}
+
 /// The keys of one new kind without counters for every order, in batches of 10,000 orders.
 /// The kind is new, so none is pending or stored before; keys are a set, so a migration
 /// that starts over puts the same ones again.

@@ -136,3 +136,22 @@ pub fn on_seat(
     }
     Ok(out)
 }
+
+/// The live sessions on seat `seat` now: each session's key and user.
+pub fn sessions_on_seat(
+    tx: &impl Tx,
+    seat: u8,
+    now: crate::domain::time::Timestamp,
+    idle_secs: i64,
+) -> Result<Vec<(Vec<u8>, UserId)>, StoreError> {
+    use crate::domain::session::SessionState;
+    let mut out = Vec::new();
+    for row in tx.open(SESSIONS)?.iter()? {
+        let (k, v) = row?;
+        let s: Session = decode(v.value())?;
+        if s.seat == Some(seat) && matches!(s.state(now, idle_secs), SessionState::Live { .. }) {
+            out.push((k.value().to_vec(), s.user));
+        }
+    }
+    Ok(out)
+}

@@ -86,6 +86,14 @@ pub const INSPECTION_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("in
 pub const TYPICAL_CASES: TableDefinition<(u32, u64), &[u8]> =
     TableDefinition::new("typical-cases-v1");
 
+/// Call id (the phone system's) → the call's record (CTI): seat, caller, times, orders.
+pub const CALLS: TableDefinition<&str, &[u8]> = TableDefinition::new("calls-v1");
+/// Delivery id → a result queued for a platform (回传 outbox).
+pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox-v1");
+/// The outbox's keys: deliveries due by time, by state, and the open ones of each order (see
+/// `store::outbox`).
+pub const OUTBOX_KEYS: TableDefinition<&[u8], ()> = TableDefinition::new("outbox-keys-v1");
+
 /// Tables of earlier schema versions, named only by the migrations that create and retire
 /// them (never backed up: the catalogue below does not list them).
 pub mod retired {
@@ -245,6 +253,18 @@ pub const ALL: &[TableInfo] = &[
     },
     TableInfo {
         name: "typical-cases-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "calls-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "outbox-v1",
+        kind: Kind::Table,
+    },
+    TableInfo {
+        name: "outbox-keys-v1",
         kind: Kind::Table,
     },
 ];

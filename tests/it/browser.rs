@@ -1040,3 +1040,70 @@ async fn every_desk_at_1366_and_1920_on_the_demo_county() {
     }
     b.resize(1366, 768).await;
 }
+
+/// Issue 12, point 1: the PBX reports a call ringing at seat 2 and the operator's browser,
+/// on the home page, opens the intake form by itself — number filled in, the caller's
+/// history shown, the cursor on the name; while a form is being filled in, a new call only
+/// shows a link.
+#[tokio::test]
+async fn a_ringing_call_opens_the_intake_form_in_the_operators_browser() {
+    use hotline::domain::role::Role;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let op = app.user(&admin, "op1", Role::Operator).await;
+    let r = op
+        .post(
+            "/api/v1/orders",
+            crate::orders::order_body("13812345678", "建设路菜市场占道经营"),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let r = admin
+        .post(
+            "/api/v1/admin/tokens",
+            json!({"name": "交换机", "kind": "cti"}),
+        )
+        .await;
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pbx = |body: Value| {
+        let req = app
+            .client()
+            .post(app.url("/api/v1/cti/events"))
+            .bearer_auth(&token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), reqwest::StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    b.login(&app, "op1", crate::helpers::NEW_PASSWORD).await;
+    b.click(".seat-form button[value='2']").await;
+    b.wait_for("2 号").await;
+    // The desk listens; give the stream a moment to open.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let v = pbx(
+        json!({"event": "ringing", "seat": 2, "caller": "13812345678", "call_id": "1733300000.42"}),
+    )
+    .await;
+    assert_eq!(v["at_seat"], 1);
+    b.wait_for("2 号席").await;
+    assert!(b.url().await.contains("/orders/new?call=1733300000.42"));
+    assert_eq!(b.value("#caller_phone").await, "13812345678");
+    b.wait_text("#history", "历史来电").await;
+    assert_eq!(b.focused().await, "caller_name");
+    b.screenshot("30-screen-pop").await;
+
+    // While this call is being registered a second one rings: a link, the words kept.
+    b.type_into("#caller_name", "王五").await;
+    pbx(json!({"event": "ringing", "seat": 2, "caller": "0734-5212345", "call_id": "1733300000.43"})).await;
+    b.wait_text("#call-pop", "0734-5212345").await;
+    assert!(b.url().await.contains("call=1733300000.42"));
+    assert_eq!(b.value("#caller_name").await, "王五");
+}

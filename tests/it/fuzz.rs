@@ -116,6 +116,7 @@ fn session_for<'a>(g: &mut Gen, c: &'a Centre, r: &RouteSpec) -> Option<&'a Sess
         .iter()
         .filter(|(role, _)| match r.access {
             Access::Perm(p) => allows(*role, p),
+            Access::Token => false,
             _ => true,
         })
         .map(|(_, s)| *s)

@@ -220,6 +220,15 @@ impl Session {
             .await
             .unwrap()
     }
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
     pub async fn patch(&self, path: &str, body: Value) -> Response {
         self.client
             .patch(self.url(path))

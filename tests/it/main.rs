@@ -13,6 +13,7 @@ mod audit;
 mod backups;
 mod browser;
 mod cli;
+mod connections;
 mod cooperation;
 mod crash;
 mod demo;

@@ -118,6 +118,7 @@ async fn every_role_against_every_route() {
             let expected_ok = match r.access {
                 Access::Public | Access::Password | Access::Session => true,
                 Access::Perm(p) => allows(*role, p),
+                Access::Token => false,
             };
             if r.access == Access::Public {
                 // Public forms have their own checks (the pre-session token, setup done).

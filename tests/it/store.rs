@@ -34,7 +34,7 @@ async fn every_table_in_the_file_is_in_the_backup_catalogue() {
     assert_eq!(count("users-v1"), 2);
     assert_eq!(count("units-v1"), 1);
     assert!(count("audit-v1") >= 5);
-    assert_eq!(hotline::store::SCHEMA_VERSION, 22);
+    assert_eq!(hotline::store::SCHEMA_VERSION, 24);
 }
 
 #[tokio::test]
@@ -596,6 +596,30 @@ async fn the_write_path_keeps_keys_and_counters_in_step() {
             assert!(removed >= 6, "every order has a tail key");
             drop(kt);
             hotline::store::meta::set_schema_version(tx, 21)
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
+
+    // Schema 22: no keys by 查询码 and no connection tables; the migrations add them.
+    let codes = hotline::domain::order_index::Kind::ByQueryCode as u8;
+    store
+        .write(|tx| -> Result<(), hotline::store::StoreError> {
+            hotline::store::pending::fold_all(tx)?;
+            let (keys, _) = hotline::store::orders::stored(tx)?;
+            let mut kt = tx.open_table(tables::ORDER_KEYS).map_err(redb_err)?;
+            let mut removed = 0;
+            for k in keys.iter().filter(|k| k[0] == codes) {
+                kt.remove(k.as_slice()).map_err(redb_err)?;
+                removed += 1;
+            }
+            assert!(removed >= 6, "every order has a 查询码 key");
+            drop(kt);
+            tx.delete_table(tables::CALLS).map_err(redb_err)?;
+            tx.delete_table(tables::OUTBOX_KEYS).map_err(redb_err)?;
+            tx.delete_table(tables::OUTBOX).map_err(redb_err)?;
+            hotline::store::meta::set_schema_version(tx, 22)
         })
         .unwrap();
     drop(store);

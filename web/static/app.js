@@ -47,6 +47,42 @@
     window.setInterval(poll, 30000);
     document.addEventListener("visibilitychange", poll);
   })();
+  // The phone system's screen-pop: a call ringing at this session's seat opens the intake
+  // form with the number filled in — unless a form is being filled in here already, which
+  // keeps its words and gets a link to the new call instead.
+  (function screenPop() {
+    var url = document.body.getAttribute("data-events");
+    if (!url || !window.EventSource) { return; }
+    var source = new window.EventSource(url);
+    source.addEventListener("call", function (e) {
+      var d;
+      try { d = JSON.parse(e.data); } catch (x) { return; }
+      if (!d || !d.href || d.href.indexOf("/orders/new?call=") !== 0) { return; }
+      var here = document.getElementById("call-banner");
+      if (here && here.getAttribute("data-call") === d.call_id) { return; }
+      var form = document.getElementById("intake");
+      var busy = form && ["content", "title", "caller_name"].some(function (n) {
+        return form.elements[n] && form.elements[n].value.trim() !== "";
+      });
+      if (!busy) { window.location.assign(d.href); return; }
+      var box = document.getElementById("call-pop");
+      if (!box) {
+        box = document.createElement("p");
+        box.id = "call-pop";
+        box.className = "call-pop";
+        box.setAttribute("role", "alert");
+        document.body.insertBefore(box, document.body.firstChild);
+      }
+      while (box.firstChild) { box.removeChild(box.firstChild); }
+      box.appendChild(document.createTextNode("新来电 " + (d.caller || "未显示号码") + "（" + d.seat + " 号席）"));
+      var a = document.createElement("a");
+      a.href = d.href;
+      a.textContent = "登记这通来电";
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(a);
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  })();
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (t && t.hasAttribute && t.hasAttribute("data-print")) {

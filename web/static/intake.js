@@ -21,6 +21,11 @@
     try { store.setItem(DRAFT, JSON.stringify(data)); } catch (e) { /* private mode */ }
   }
   function restore() {
+    // A form the phone system opened for a call is that call's: no older draft fills it.
+    if (document.getElementById("call-banner")) {
+      try { store.removeItem(DRAFT); } catch (e) { /* ignore */ }
+      return;
+    }
     var raw;
     try { raw = store.getItem(DRAFT); } catch (e) { return; }
     if (!raw) { return; }

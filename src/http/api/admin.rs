@@ -124,26 +124,44 @@ pub async fn put_settings(
     Ok(Json(s))
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenBody {
-    name: String,
-    channel: crate::domain::order::Channel,
-}
-
 pub async fn issue_token(
     State(state): State<AppState>,
     actor: Actor,
-    ApiJson(b): ApiJson<TokenBody>,
+    ApiJson(b): ApiJson<crate::service::tokens::NewToken>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
-    let (v, token) = blocking(&state, move |app| {
-        crate::service::tokens::issue(app, &actor, &b.name, b.channel)
+    let issued = blocking(&state, move |app| {
+        crate::service::tokens::issue(app, &actor, &b)
     })
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"token": token, "item": v})),
-    ))
+    let mut v = serde_json::json!({"token": issued.token, "item": issued.view});
+    if let Some(s) = issued.callback_secret {
+        v["callback_secret"] = serde_json::json!(s);
+    }
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackBody {
+    callback_url: Option<String>,
+}
+
+/// `PATCH /api/v1/admin/tokens/{id}` `{callback_url}`: where a platform takes results back.
+pub async fn update_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    IdPath(id): IdPath,
+    ApiJson(b): ApiJson<CallbackBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let (view, secret) = blocking(&state, move |app| {
+        crate::service::tokens::set_callback(app, &actor, id, b.callback_url.as_deref())
+    })
+    .await?;
+    let mut v = serde_json::json!({"item": view});
+    if let Some(s) = secret {
+        v["callback_secret"] = serde_json::json!(s);
+    }
+    Ok(Json(v))
 }
 
 pub async fn list_tokens(
@@ -162,6 +180,33 @@ pub async fn revoke_token(
     Ok(Json(
         blocking(&state, move |app| {
             crate::service::tokens::revoke(app, &actor, id)
+        })
+        .await?,
+    ))
+}
+
+/// `GET /api/v1/admin/outbox`: deliveries back to platforms, pending and failed.
+pub async fn outbox(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<crate::service::outbox::OutboxPage>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| {
+            crate::service::outbox::overview(app, &actor)
+        })
+        .await?,
+    ))
+}
+
+/// `POST /api/v1/admin/outbox/{id}/retry`: send a delivery again now.
+pub async fn retry_delivery(
+    State(state): State<AppState>,
+    actor: Actor,
+    IdPath(id): IdPath,
+) -> Result<Json<crate::service::outbox::DeliveryView>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| {
+            crate::service::outbox::retry(app, &actor, id)
         })
         .await?,
     ))

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod appeals;
 pub mod blacklist;
+pub mod cti;
 pub mod kb;
 pub mod ops;
 pub mod orders;

@@ -233,3 +233,17 @@ pub async fn check(
     .await?;
     Ok(Json(v))
 }
+
+/// `GET /api/v1/lookup/{query_code}`: where an order stands, by the code told to the caller.
+pub async fn lookup(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+) -> Result<Json<orders::platform::Lookup>, AppError> {
+    Ok(Json(
+        blocking(&state, move |app| {
+            orders::platform::lookup(app, &actor, &code)
+        })
+        .await?,
+    ))
+}

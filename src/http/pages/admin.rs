@@ -32,15 +32,17 @@ pub async fn overview_page(
     flash: Option<String>,
 ) -> Result<Response, AppError> {
     let a = actor.clone();
-    let (info, calendar_warning, last_backup, update) = blocking(state, move |app| {
-        Ok((
-            system::info(app, &a)?,
-            crate::service::rules::calendar_warning(app)?,
-            crate::service::backups::last_run(app)?,
-            crate::service::updates::state(app),
-        ))
-    })
-    .await?;
+    let (info, calendar_warning, last_backup, update, outbox_failed) =
+        blocking(state, move |app| {
+            Ok((
+                system::info(app, &a)?,
+                crate::service::rules::calendar_warning(app)?,
+                crate::service::backups::last_run(app)?,
+                crate::service::updates::state(app),
+                crate::service::outbox::failed_count(app)?,
+            ))
+        })
+        .await?;
     let copy_dir = state.app.settings().backup_copy_dir;
     let usb = serde_json::json!({
         "configured": !copy_dir.is_empty(),
@@ -71,6 +73,7 @@ pub async fn overview_page(
             calendar_warning => calendar_warning,
             usb => usb,
             update => update,
+            outbox_failed => outbox_failed,
             last_backup => serde_json::json!({
                 "at": last_backup.at.map(|t| t.display_cst()),
                 "ok": last_backup.ok,

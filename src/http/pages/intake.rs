@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::orders::{Form, codes_with, field, fields, ids, opt, outcome};
 use crate::domain::order_state::Action;
 use crate::error::AppError;
-use crate::http::extract::PageForm;
+use crate::http::extract::{PageForm, Q};
 use crate::http::layout::{layout, page};
 use crate::http::{AppState, blocking};
 use crate::service::orders::{self, NewOrder};
@@ -61,6 +61,7 @@ const INTAKE_FIELDS: &[&str] = &[
     "risk_tags",
     "external_id",
     "external_due",
+    "call_id",
     "outcome",
     "answer_reply",
     "dispatch_unit",
@@ -103,10 +104,31 @@ async fn intake_page(
         .and_then(|c| cats.get(c.trim()))
         .map(|c| cats.path(&c.code))
         .unwrap_or_default();
-    let focus = error
-        .as_ref()
-        .and_then(|e| e.field())
-        .map_or("caller_phone", focus_of);
+    // A number already filled in (a screen-pop) sends the cursor on to the name.
+    let phone_given = values
+        .get("caller_phone")
+        .and_then(Value::as_str)
+        .is_some_and(|p| !p.is_empty());
+    let focus = match error.as_ref().and_then(|e| e.field()) {
+        Some(f) => focus_of(f),
+        None if phone_given && error.is_none() => "caller_name",
+        None => "caller_phone",
+    };
+    let call = values
+        .get("call_id")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let call = match call {
+        Some(id) => {
+            let a = actor.clone();
+            blocking(state, move |app| {
+                Ok(crate::service::cti::for_intake(app, &a, &id).ok())
+            })
+            .await?
+        }
+        None => None,
+    };
     let ctx = json!({
         "codes": codes_with(&scripts),
         // Each unit with what finds it in the picker: its initials and whole reading.
@@ -119,6 +141,13 @@ async fn intake_page(
         "categories": cats.items.iter().map(|c| json!({"code": c.code, "path": cats.path(&c.code)})).collect::<Vec<_>>(),
         "v": values,
         "form_token": token,
+        "call": call.map(|c| json!({
+            "call_id": c.call_id,
+            "seat": c.seat,
+            "ringing_at": c.ringing_at.display_cst(),
+            "answered": c.answered_at.is_some(),
+            "ended": c.ended_at.is_some(),
+        })),
         "error": error.as_ref().map(|e| e.to_string()),
         "error_field": error.as_ref().and_then(|e| e.field()),
     });
@@ -152,15 +181,45 @@ fn focus_of(field: &str) -> &'static str {
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct IntakeQuery {
+    /// The call a screen-pop opened the form for.
+    #[serde(default)]
+    call: Option<String>,
+}
+
 pub async fn intake_form(
     State(state): State<AppState>,
     actor: Actor,
+    Q(q): Q<IntakeQuery>,
 ) -> Result<Response, AppError> {
     actor.require(crate::domain::role::Permission::OrdersCreate)?;
     let mut v = Map::new();
     v.insert("channel".into(), json!("phone"));
     v.insert("line".into(), json!("general"));
     v.insert("urgency".into(), json!("normal"));
+    if let Some(id) = q.call.filter(|c| !c.trim().is_empty()) {
+        let a = actor.clone();
+        let call = blocking(&state, move |app| {
+            crate::service::cti::for_intake(app, &a, id.trim())
+        })
+        .await;
+        match call {
+            Ok(c) => {
+                v.insert("caller_phone".into(), json!(c.caller));
+                v.insert("call_id".into(), json!(c.call_id));
+            }
+            // An old or unknown call: the empty form, said why.
+            Err(AppError::NotFound) => {
+                let e = AppError::invalid(
+                    "call",
+                    "没有找到这个来电（已超过 12 小时或编号有误），请手工登记",
+                );
+                return intake_page(&state, &actor, StatusCode::OK, v, Some(e)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     intake_page(&state, &actor, StatusCode::OK, v, None).await
 }
 
@@ -188,6 +247,7 @@ fn new_order(f: &Form) -> Result<NewOrder, AppError> {
         "address": {"town": opt(field(f, "town")), "village": opt(field(f, "village")), "detail": opt(field(f, "detail"))},
         "risk_tags": fields(f, "risk_tags"),
         "form_token": opt(field(f, "form_token")),
+        "call_id": opt(field(f, "call_id")),
     });
     if line == "enterprise" {
         body["enterprise"] =

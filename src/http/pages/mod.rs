@@ -5,6 +5,7 @@ pub mod appliance;
 pub mod auth;
 pub mod backups;
 pub mod blacklist;
+pub mod connections;
 pub mod home;
 pub mod intake;
 pub mod kb;

@@ -66,6 +66,10 @@ pub struct NewOrder {
     /// A one-time token from the intake page: resubmitting the same form returns the same order.
     #[serde(default)]
     pub form_token: Option<String>,
+    /// The phone system's id of the call it is registered during (the screen-pop's form
+    /// carries it): the order keeps the call's id and talk time.
+    #[serde(default)]
+    pub call_id: Option<String>,
 }
 
 fn default_line() -> Line {
@@ -199,6 +203,7 @@ fn validate(
         closure: None,
         callback_due: None,
         merged_reply: None,
+        call: None,
         created_at: Timestamp(0),
         created_by: crate::domain::user::UserId(0),
         updated_at: Timestamp(0),
@@ -344,7 +349,15 @@ pub fn intake_then(
     let keys = Keys {
         form: form_key,
         external: ext_key,
-        query_code: random_digits(6)?,
+        query_codes: (0..QUERY_CODE_TRIES)
+            .map(|_| random_digits(6))
+            .collect::<Result<_, _>>()?,
+        call_id: new
+            .call_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
         day: now.cst_digits()[..8].to_string(),
         prefix: app.settings().number_prefix,
     };
@@ -433,10 +446,29 @@ fn warnings(
 struct Keys {
     form: Option<String>,
     external: String,
-    query_code: String,
+    /// Random 查询码 to choose from: the first that no order of the last year has.
+    query_codes: Vec<String>,
+    call_id: Option<String>,
     /// `YYYYMMDD` of registration, Beijing time.
     day: String,
     prefix: String,
+}
+
+/// Random 查询码 drawn for one order: with a million codes and a county's tens of thousands
+/// of orders a year, eight draws all taken is one chance in ~10^13.
+const QUERY_CODE_TRIES: usize = 8;
+
+/// A 查询码 no order registered in the last year has (a code told to a caller finds their
+/// order alone); the last draw when every one is taken.
+fn free_query_code(tx: &WriteTx, codes: &[String], now: Timestamp) -> Result<String, AppError> {
+    let year_ago = Timestamp(now.0.saturating_sub(366 * 86_400_000));
+    for code in codes {
+        let prefix = crate::domain::order_index::query_code_key(code);
+        if super::index::within(tx, &prefix, year_ago, Timestamp(i64::MAX), 1)?.is_empty() {
+            return Ok(code.clone());
+        }
+    }
+    Ok(codes.last().cloned().unwrap_or_default())
 }
 
 /// The write: numbers the order and puts it with its audit entry — or finds the order that
@@ -462,7 +494,16 @@ fn register(
     let serial = orders::next_serial(tx, &keys.day)?;
     order.id = orders::next_id(tx)?;
     order.number = format!("{}{}{serial:05}", keys.prefix, keys.day);
-    order.query_code = keys.query_code.clone();
+    order.query_code = free_query_code(tx, &keys.query_codes, now)?;
+    if let Some(call) = keys.call_id.as_deref() {
+        if actor.channel.is_some() {
+            return Err(AppError::invalid(
+                "call_id",
+                "接口令牌登记的工单没有来电记录",
+            ));
+        }
+        crate::service::cti::link_in_intake(tx, call, &mut order)?;
+    }
     order.created_at = now;
     order.created_by = actor.id;
     order.updated_at = now;

@@ -24,6 +24,9 @@ pub struct ListFilter {
     pub phone: Option<String>,
     #[serde(default)]
     pub q: Option<String>,
+    /// A 查询码 (six digits) the caller was told.
+    #[serde(default)]
+    pub code: Option<String>,
     #[serde(default)]
     pub kind: Option<String>,
     #[serde(default)]
@@ -58,7 +61,24 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
 pub fn list(app: &App, actor: &Actor, f: &ListFilter) -> Result<ListPage, AppError> {
     actor.require(Permission::OrdersRead)?;
     let mut want = wanted(actor, f)?;
-    let q = nonempty(&f.q).map(str::to_lowercase);
+    let mut q = nonempty(&f.q).map(str::to_lowercase);
+    // Six digits typed into the search box by staff are a 查询码 first: the order told that
+    // code, when there is one (else the words are searched as usual).
+    if want.code.is_none()
+        && actor.role != Role::Unit
+        && actor.channel.is_none()
+        && let Some(c) = q
+            .clone()
+            .filter(|c| crate::domain::order_index::is_query_code(c))
+    {
+        let found = app
+            .store
+            .read(|tx| index::newest(tx, &crate::domain::order_index::query_code_key(&c), 0, 1))?;
+        if !found.is_empty() {
+            want.code = Some(c);
+            q = None;
+        }
+    }
     let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
     let page = f.page.unwrap_or(1).clamp(1, 100_000);
     let at = At {
@@ -139,6 +159,13 @@ fn wanted(actor: &Actor, f: &ListFilter) -> Result<Wanted, AppError> {
             (None, None) => (Some(p.to_string()), None),
         },
     };
+    // The code is the caller's, told to them alone: a unit never looks orders up by it.
+    let code = match nonempty(&f.code) {
+        None => None,
+        Some(_) if actor.role == Role::Unit => return Err(AppError::Forbidden),
+        Some(c) if crate::domain::order_index::is_query_code(c) => Some(c.to_string()),
+        Some(_) => return Err(AppError::invalid("code", "查询码为 6 位数字")),
+    };
     let date = |field: &'static str, v: &Option<String>| -> Result<Option<Timestamp>, AppError> {
         match nonempty(v) {
             Some(s) => Timestamp::parse_cst_date(s).map(Some).ok_or_else(|| {
@@ -155,6 +182,7 @@ fn wanted(actor: &Actor, f: &ListFilter) -> Result<Wanted, AppError> {
         unit: None,
         phone,
         phone_tail,
+        code,
         from: date("from", &f.from)?,
         to: date("to", &f.to)?,
     })
@@ -218,6 +246,7 @@ fn search_ids(
     };
     let (ids, total) = if want.phone.is_none()
         && want.phone_tail.is_none()
+        && want.code.is_none()
         && matches!(audience, privacy::Audience::Staff(_))
     {
         // Staff: the index filters, pages and counts by itself.
@@ -312,6 +341,8 @@ struct Wanted {
     phone: Option<String>,
     /// The last digits of a caller's number (4 to 10).
     phone_tail: Option<String>,
+    /// A 查询码.
+    code: Option<String>,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
 }
@@ -336,6 +367,10 @@ impl Wanted {
         if let Some(p) = self.phone.as_deref() {
             // A caller's history is short: it is always the narrowest.
             return Ok((Key::new(IxKind::ByPhone).str(p), !facets.is_empty()));
+        }
+        if let Some(c) = self.code.as_deref() {
+            // A code is unique among a year's orders: a handful of keys at most.
+            return Ok((crate::domain::order_index::query_code_key(c), true));
         }
         if let Some(t) = self.phone_tail.as_deref() {
             // One order in ten thousand shares the last four digits: read and checked
@@ -387,7 +422,18 @@ impl Wanted {
                     .bytes(),
             )?,
         };
-        Ok(self.state.is_none_or(|s| r.state == s)
+        let code_ok = match self.code.as_deref() {
+            None => true,
+            Some(c) => orders::has_key(
+                tx,
+                &crate::domain::order_index::query_code_key(c)
+                    .time(r.created_at)
+                    .u64(id.0)
+                    .bytes(),
+            )?,
+        };
+        Ok(code_ok
+            && self.state.is_none_or(|s| r.state == s)
             && self.kind.is_none_or(|k| r.kind == k)
             && self.channel.is_none_or(|c| r.channel == c)
             && self.line.is_none_or(|l| r.line == l)

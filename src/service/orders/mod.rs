@@ -63,8 +63,28 @@ pub fn typed_number(q: &str, prefix: &str) -> Option<String> {
 pub fn find_typed_number(app: &App, actor: &Actor, q: &str) -> Result<Option<OrderId>, AppError> {
     match typed_number(q, &app.settings().number_prefix) {
         Some(n) => find_by_number(app, actor, &n),
+        None if crate::domain::order_index::is_query_code(q.trim()) => {
+            find_by_query_code(app, actor, q.trim())
+        }
         None => Ok(None),
     }
+}
+
+/// The order told this 查询码 (the newest, should a code older than a year repeat), for
+/// staff who register calls; nobody else finds orders by a caller's code.
+pub fn find_by_query_code(
+    app: &App,
+    actor: &Actor,
+    code: &str,
+) -> Result<Option<OrderId>, AppError> {
+    if actor.channel.is_some() || !crate::domain::role::allows(actor.role, Permission::OrdersCreate)
+    {
+        return Ok(None);
+    }
+    app.store.read(|tx| -> Result<_, AppError> {
+        let key = crate::domain::order_index::query_code_key(code);
+        Ok(index::newest(tx, &key, 0, 1)?.into_iter().next())
+    })
 }
 
 pub fn find_by_number(app: &App, actor: &Actor, number: &str) -> Result<Option<OrderId>, AppError> {

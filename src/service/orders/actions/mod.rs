@@ -213,6 +213,9 @@ pub(crate) fn act_in(
     };
     o.push_timeline(now, actor.id, &actor.display_name, actor.role, code, event);
     orders::put(tx, Some(&old), &o)?;
+    // What the platform the order came from must be told goes out with the change or not at
+    // all (the worker finds it within a second).
+    crate::service::outbox::queue_changes(tx, &old, &o, action, now)?;
     audit::append(
         tx,
         now,

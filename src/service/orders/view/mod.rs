@@ -156,12 +156,40 @@ pub struct FlagsView {
     pub reopen_proposal: Option<serde_json::Value>,
 }
 
+/// The phone call an order was registered during (staff only): to find the recording.
+#[derive(Serialize)]
+pub struct CallView {
+    pub call_id: String,
+    pub seat: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub talk_secs: Option<u32>,
+    /// 通话时长 as read, or empty while the call goes on.
+    pub talk_label: String,
+}
+
+impl CallView {
+    pub fn of(c: &crate::domain::call::CallLink) -> CallView {
+        CallView {
+            call_id: c.call_id.clone(),
+            seat: c.seat,
+            talk_secs: c.talk_secs,
+            talk_label: c
+                .talk_secs
+                .map(crate::domain::call::talk_label)
+                .unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct OrderView {
     pub id: u64,
     pub number: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_code: Option<String>,
+    /// The call it was registered during (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallView>,
     pub version: u64,
     pub state: State,
     pub state_label: &'static str,
