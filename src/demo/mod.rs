@@ -196,8 +196,57 @@ pub fn load(dir: &std::path::Path, now: Timestamp) -> Result<Vec<(String, Role, 
             other => other?,
         }
     }
+    roster(&app, &clock, &cast, now)?;
     drop(app);
     Ok(accounts)
+}
+
+/// The demo's duty roster for this week and the next: the two operators on seat 1 by turns,
+/// early and late, the second seat in the busy mornings, the shift lead at night.
+fn roster(app: &App, clock: &ManualClock, cast: &Cast, now: Timestamp) -> Result<()> {
+    clock.set(now);
+    let this = crate::service::roster::this_week(app);
+    for week in [
+        Some(this.clone()),
+        crate::domain::roster::shift_week(&this, 1),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut cells = Vec::new();
+        for day in 0..7u8 {
+            let (a, b) = if day % 2 == 0 {
+                ("operator", "operator2")
+            } else {
+                ("operator2", "operator")
+            };
+            let mut put = |slot: u8, seat: u8, user: &str| {
+                cells.push(crate::service::roster::CellIn {
+                    day,
+                    slot,
+                    seat,
+                    user: Some(user.to_string()),
+                });
+            };
+            put(0, 1, a);
+            if day < 5 {
+                put(0, 2, b);
+            } else {
+                put(1, 1, b);
+            }
+            if day < 5 {
+                put(1, 2, a);
+            }
+            put(2, 1, "shiftlead");
+        }
+        let body = crate::service::roster::RosterPut {
+            slots: None,
+            cells,
+            version: None,
+        };
+        crate::service::roster::put(app, &cast.lead, &week, &body).map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
 }
 
 /// Calls a working day in the demo (half at weekends), and the days they are spread over:

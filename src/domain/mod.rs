@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod pinyin;
 pub mod qa;
 pub mod role;
+pub mod roster;
 pub mod session;
 pub mod settings;
 pub mod time;

@@ -104,10 +104,16 @@ pub enum Permission {
     CasesManage,
     /// Work the callback queue (回访) from one order to the next.
     CallbacksWork,
+    /// See the duty roster (排班).
+    RosterRead,
+    /// Plan the roster, keep templates, decide swaps.
+    RosterManage,
+    /// Ask to swap one's own shift.
+    RosterSwap,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 28] = [
         Permission::UsersManage,
         Permission::UnitsManage,
         Permission::UnitsRead,
@@ -133,6 +139,9 @@ impl Permission {
         Permission::QaAppealDecide,
         Permission::CasesManage,
         Permission::CallbacksWork,
+        Permission::RosterRead,
+        Permission::RosterManage,
+        Permission::RosterSwap,
     ];
 }
 
@@ -165,6 +174,9 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::QaRead => matches!(role, Operator | ShiftLead | Qa | Supervisor | Admin),
         Permission::QaAppealDecide => matches!(role, ShiftLead),
         Permission::CasesManage => matches!(role, Supervisor),
+        Permission::RosterRead => matches!(role, Operator | ShiftLead | Qa | Supervisor | Admin),
+        Permission::RosterManage => matches!(role, ShiftLead),
+        Permission::RosterSwap => matches!(role, Operator),
     }
 }
 

@@ -84,3 +84,39 @@ pub fn download(t: &Table, format: Format, name: &str, p: &Period) -> Result<Res
     )
         .into_response())
 }
+
+/// A table as a download named `<name>.<ext>` (tables that are no period's report).
+pub fn download_named(t: &Table, format: Format, name: &str) -> Result<Response, AppError> {
+    let (body, mime, ext) = match format {
+        Format::Csv => (t.csv(), "text/csv; charset=utf-8", "csv"),
+        _ => (
+            t.xlsx()?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    // The name may hold Chinese: RFC 5987 for browsers, an ASCII fallback for the rest.
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = crate::http::guard::urlencode(&format!("{name}.{ext}"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}

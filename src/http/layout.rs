@@ -24,6 +24,8 @@ pub struct UserBar {
     /// Whether this role registers calls: its pages listen for the phone system's
     /// screen-pop.
     pub screen_pop: bool,
+    /// Whether the duty roster (排班) is open to this role.
+    pub roster: bool,
 }
 
 #[derive(Serialize)]
@@ -77,6 +79,10 @@ pub fn layout(state: &AppState, actor: Option<&Actor>, active: &'static str) -> 
                 crate::domain::role::Permission::AppealsRead,
             ),
             qa: crate::domain::role::allows(a.role, crate::domain::role::Permission::QaRead),
+            roster: crate::domain::role::allows(
+                a.role,
+                crate::domain::role::Permission::RosterRead,
+            ),
             screen_pop: !a.must_change_password
                 && crate::domain::role::allows(
                     a.role,

@@ -101,6 +101,10 @@ routes! {
     GET    "/api/v1/admin/outbox"          => Perm(SettingsManage), api::admin::outbox;
     POST   "/api/v1/admin/outbox/{id}/retry" => Perm(SettingsManage), api::admin::retry_delivery;
     PATCH  "/api/v1/admin/tokens/{id}"     => Perm(SettingsManage), api::admin::update_token;
+    GET    "/api/v1/roster"                => Perm(RosterRead), api::roster::get;
+    PUT    "/api/v1/roster"                => Perm(RosterManage), api::roster::put;
+    POST   "/api/v1/roster/swaps"          => Perm(RosterSwap), api::roster::request_swap;
+    POST   "/api/v1/roster/swaps/{id}/decide" => Perm(RosterManage), api::roster::decide_swap;
     POST   "/api/v1/orders/{id}/attachments" => Perm(OrdersRead), attachments::api_upload;
     POST   "/api/v1/units/{id}/urge_overdue" => Perm(UrgeUnits), api::orders::urge_unit;
 
@@ -198,6 +202,15 @@ routes! {
     POST   "/orders/{id}/appeal"           => Perm(AppealsFile), pages::reports::file_appeal;
     POST   "/orders/{id}/typical"          => Perm(CasesManage), pages::reports::mark_case;
     POST   "/appeals/{id}/decide"          => Perm(AppealsDecide), pages::reports::decide_appeal;
+
+    // Pages: duty roster
+    GET    "/roster"                       => Perm(RosterRead), pages::roster::index;
+    GET    "/roster/export"                => Perm(RosterRead), pages::roster::export;
+    POST   "/roster"                       => Perm(RosterManage), pages::roster::save;
+    POST   "/roster/copy"                  => Perm(RosterManage), pages::roster::copy;
+    POST   "/roster/template"              => Perm(RosterManage), pages::roster::template;
+    POST   "/roster/swaps"                 => Perm(RosterSwap), pages::roster::swap;
+    POST   "/roster/swaps/{id}/decide"     => Perm(RosterManage), pages::roster::decide;
 
     // Pages: screening
     GET    "/blacklist"                    => Perm(BlacklistRead), pages::blacklist::index;

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod password;
 pub mod qa;
 pub mod reports;
+pub mod roster;
 pub mod rules;
 pub mod screening_settings;
 pub mod settings;

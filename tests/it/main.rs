@@ -30,6 +30,7 @@ mod permissions;
 mod privacy;
 mod qa;
 mod reports;
+mod roster;
 mod rules;
 mod scale;
 mod screening;

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod orders;
 pub mod qa;
 pub mod reports;
+pub mod roster;
 pub mod session;
 
 use serde::Serialize;

@@ -34,7 +34,7 @@ pub async fn home(
         return super::admin::overview_page(&state, &actor, flash.ok).await;
     }
     let a = actor.clone();
-    let (qs, board, notes, dash) = blocking(&state, move |app| {
+    let (qs, board, notes, dash, plan, shifts) = blocking(&state, move |app| {
         let qs = queues::for_actor(app, &a, late_first)?;
         use crate::service::reports::dashboard::{self, Count, Known};
         let read = |key: &str| {
@@ -59,7 +59,21 @@ pub async fn home(
         } else {
             Vec::new()
         };
-        Ok((qs, board, notes, dash))
+        // The shift lead's board puts the roster's plan beside who is signed in; an operator
+        // sees their next shifts.
+        let plan = if a.role == Role::ShiftLead {
+            crate::service::roster::planned(app, &a)?
+        } else {
+            Vec::new()
+        };
+        let shifts = if a.role == Role::Operator {
+            let mut s = crate::service::roster::my_shifts(app, &a)?;
+            s.truncate(3);
+            s
+        } else {
+            Vec::new()
+        };
+        Ok((qs, board, notes, dash, plan, shifts))
     })
     .await?;
     let l = layout(&state, Some(&actor), "home").with_flash(flash.ok);
@@ -70,7 +84,11 @@ pub async fn home(
     } else {
         None
     };
-    let ctx = minijinja::context! { queues => qs, board => board, notes => notes, dash => dash, sort => sort, seat => seat };
+    let plan: Vec<serde_json::Value> = plan
+        .into_iter()
+        .map(|(seat, name)| serde_json::json!({"seat": seat, "name": name}))
+        .collect();
+    let ctx = minijinja::context! { queues => qs, board => board, notes => notes, dash => dash, sort => sort, seat => seat, plan => plan, shifts => shifts };
     Ok(page(l, "home.html", ctx)?.into_response())
 }
 

@@ -12,6 +12,7 @@ pub mod kb;
 pub mod orders;
 pub mod qa;
 pub mod reports;
+pub mod roster;
 pub mod rules;
 pub mod units;
 
