@@ -150,6 +150,18 @@ async fn background_jobs(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
                 Some(Err(e)) => tracing::error!(error = %e, "nightly backup failed"),
                 None => {}
             }
+            match crate::service::suggest::nightly(&a) {
+                Some(Ok(acc)) => tracing::info!(
+                    sample = acc.sample,
+                    top1 = acc.top1_rate,
+                    top3 = acc.top3_rate,
+                    "dispatch suggestions measured"
+                ),
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "measuring the dispatch suggestions failed")
+                }
+                None => {}
+            }
             if crate::domain::words::release_if_unused() {
                 tracing::debug!("word segmenter let go until the next registration");
             }

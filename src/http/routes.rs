@@ -101,6 +101,9 @@ routes! {
     GET    "/api/v1/admin/outbox"          => Perm(SettingsManage), api::admin::outbox;
     POST   "/api/v1/admin/outbox/{id}/retry" => Perm(SettingsManage), api::admin::retry_delivery;
     PATCH  "/api/v1/admin/tokens/{id}"     => Perm(SettingsManage), api::admin::update_token;
+    GET    "/api/v1/suggest/units"         => Perm(OrdersCreate), api::suggest::units;
+    GET    "/api/v1/admin/suggest"         => Perm(SettingsManage), api::suggest::accuracy;
+    POST   "/api/v1/admin/suggest"         => Perm(SettingsManage), api::suggest::evaluate;
     GET    "/api/v1/roster"                => Perm(RosterRead), api::roster::get;
     PUT    "/api/v1/roster"                => Perm(RosterManage), api::roster::put;
     POST   "/api/v1/roster/swaps"          => Perm(RosterSwap), api::roster::request_swap;
@@ -259,6 +262,8 @@ routes! {
     POST   "/admin/connections/tokens/{id}/revoke" => Perm(SettingsManage), pages::connections::revoke;
     POST   "/admin/connections/tokens/{id}/callback" => Perm(SettingsManage), pages::connections::callback;
     POST   "/admin/connections/outbox/{id}/retry" => Perm(SettingsManage), pages::connections::retry;
+    GET    "/admin/suggestions"            => Perm(SettingsManage), pages::admin::suggestions;
+    POST   "/admin/suggestions"            => Perm(SettingsManage), pages::admin::evaluate_suggestions;
     GET    "/admin/settings"               => Perm(SettingsManage), pages::admin::settings;
     POST   "/admin/settings"               => Perm(SettingsManage), pages::admin::save_settings;
 }

@@ -37,6 +37,21 @@ impl SearchIndex {
         now: crate::domain::time::Timestamp,
         limit: usize,
     ) -> Result<Vec<OrderId>, AppError> {
+        Ok(self
+            .similar_scored(text, since, now, limit)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    /// `similar`, each order with its score (the summed rarity of the words it shares).
+    pub fn similar_scored(
+        &self,
+        text: &str,
+        since: crate::domain::time::Timestamp,
+        now: crate::domain::time::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(OrderId, f32)>, AppError> {
         let searcher = self.reader.searcher();
         // The periods the window touches (the first may begin before `since`: callers
         // check the registration time of what they are given).
@@ -97,12 +112,12 @@ impl SearchIndex {
         }
         best.sort_unstable_by(order);
         let mut out = Vec::with_capacity(best.len());
-        for (_, addr) in best {
+        for (score, addr) in best {
             if let Some(id) = window
                 .id_column(&searcher, addr.segment_ord)?
                 .first(addr.doc_id)
             {
-                out.push(OrderId(id));
+                out.push((OrderId(id), score));
             }
         }
         Ok(out)

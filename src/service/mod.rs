@@ -20,6 +20,7 @@ pub mod rules;
 pub mod screening_settings;
 pub mod settings;
 pub mod setup;
+pub mod suggest;
 pub mod system;
 pub mod throttle;
 pub mod tokens;

@@ -40,6 +40,7 @@ mod session;
 mod setup;
 mod slow;
 mod store;
+mod suggest;
 mod tls;
 mod tokens;
 mod update;

@@ -433,6 +433,43 @@
     out.textContent = hit ? hit.textContent : (v ? "没有这个分类编码" : "");
   }
 
+  // The three likeliest units for this category, town and words (from the county's closed
+  // orders); a click puts one in 承办单位.
+  var suggestBox = document.getElementById("suggest");
+  var suggestTimer = null, suggestSeq = 0;
+  function suggest() {
+    if (!suggestBox) { return; }
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(function () {
+      var q = new URLSearchParams({
+        category: form.elements.category.value.trim(),
+        town: form.elements.town.value.trim(),
+        text: (form.elements.title.value + " " + form.elements.content.value).trim().slice(0, 400)
+      });
+      var mine = ++suggestSeq;
+      fetch(suggestBox.getAttribute("data-suggest") + "?" + q.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (v) {
+          if (!v || mine !== suggestSeq) { return; }
+          while (suggestBox.firstChild) { suggestBox.removeChild(suggestBox.firstChild); }
+          if (!v.items || !v.items.length) { return; }
+          suggestBox.appendChild(text("span", "推荐：", "muted"));
+          v.items.forEach(function (s) {
+            var b = text("button", s.unit.name + " " + Math.round(s.confidence * 100) + "%", "chip");
+            b.type = "button";
+            b.tabIndex = -1;
+            b.setAttribute("data-unit", s.unit.name);
+            b.addEventListener("click", function () {
+              var main = document.getElementById("dispatch_unit");
+              if (main) { main.value = s.unit.name; save(); main.focus(); }
+            });
+            suggestBox.appendChild(b);
+          });
+        })
+        .catch(function () { /* a suggestion is help, never a blocker */ });
+    }, 500);
+  }
+
   restore();
   unitPickers();
   categoryName();
@@ -444,6 +481,7 @@
     var n = e.target.name;
     if (n === "caller_phone" || n === "content" || n === "title" || n === "detail" || n === "town") { hints(); }
     if (n === "category") { categoryName(); }
+    if (n === "category" || n === "town" || n === "title" || n === "content") { suggest(); }
   });
   form.addEventListener("change", function (e) {
     save();
@@ -456,4 +494,5 @@
     try { store.removeItem(DRAFT); } catch (e) { /* ignore */ }
   });
   if (form.elements.caller_phone.value || form.elements.content.value || checked("kind")) { hints(); }
+  if (form.elements.category.value || form.elements.content.value) { suggest(); }
 })();

@@ -11,6 +11,7 @@ pub mod qa;
 pub mod reports;
 pub mod roster;
 pub mod session;
+pub mod suggest;
 
 use serde::Serialize;
 

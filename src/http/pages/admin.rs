@@ -484,3 +484,38 @@ pub async fn save_settings(
         Err(e) => Err(e),
     }
 }
+
+/// `GET /admin/suggestions`: how often the dispatch suggestions were right.
+pub async fn suggestions(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Response, AppError> {
+    let a = actor.clone();
+    let acc = blocking(&state, move |app| {
+        crate::service::suggest::accuracy(app, &a)
+    })
+    .await?;
+    let computed_at = acc
+        .as_ref()
+        .and_then(|a| a.computed_at)
+        .map(|t| t.display_cst());
+    let l = layout(&state, Some(&actor), "suggestions");
+    Ok(page(
+        l,
+        "admin/suggestions.html",
+        minijinja::context! { accuracy => acc, computed_at => computed_at },
+    )?
+    .into_response())
+}
+
+/// `POST /admin/suggestions`: measure again now.
+pub async fn evaluate_suggestions(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Response, AppError> {
+    blocking(&state, move |app| {
+        crate::service::suggest::evaluate_as(app, &actor)
+    })
+    .await?;
+    Ok(crate::http::see_other("/admin/suggestions").into_response())
+}
