@@ -207,7 +207,7 @@ mod tests {
             println!("{p:?}: {}", row.join(", "));
             granted += row.len();
         }
-        assert_eq!(granted, 58);
+        assert_eq!(granted, 65);
         assert!(Permission::ALL.iter().all(|p| !allows(Role::Unit, *p)
             || matches!(
                 p,

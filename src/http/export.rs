@@ -62,27 +62,7 @@ pub fn respond<T: serde::Serialize>(
 
 /// A table as a download named `<name>-<from>-<to>.<ext>`.
 pub fn download(t: &Table, format: Format, name: &str, p: &Period) -> Result<Response, AppError> {
-    let (body, mime, ext) = match format {
-        Format::Csv => (t.csv(), "text/csv; charset=utf-8", "csv"),
-        _ => (
-            t.xlsx()?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-    };
-    let file = format!("{name}-{}-{}.{ext}", p.from, p.last);
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response())
+    download_named(t, format, &format!("{name}-{}-{}", p.from, p.last))
 }
 
 /// A table as a download named `<name>.<ext>` (tables that are no period's report).

@@ -199,19 +199,25 @@ pub async fn list(State(state): State<AppState>, uri: Uri) -> Response {
     }
 }
 
-/// `GET requests/{id}.{json,xml}`.
-pub async fn get(State(state): State<AppState>, uri: Uri, Path(file): Path<String>) -> Response {
-    let Some((id, f)) = split(&file) else {
+/// A resource named by its file (`{id}.json`, `{token}.xml`), read with the `api_key`.
+async fn by_file<T, F>(state: &AppState, uri: &Uri, file: &str, read: F) -> Response
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&crate::service::App, &crate::service::Actor, &str) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
+    let Some((name, f)) = split(file) else {
         return error(Format::Json, &AppError::NotFound);
     };
-    let id = id.to_string();
-    let key: KeyOnly = match query(&uri) {
+    let name = name.to_string();
+    let key: KeyOnly = match query(uri) {
         Ok(k) => k,
         Err(e) => return error(f, &e),
     };
-    let result = blocking(&state, move |app| {
+    let result = blocking(state, move |app| {
         let actor = open311::actor_for(app, key.api_key.as_deref())?;
-        open311::get(app, &actor, &id)
+        read(app, &actor, &name)
     })
     .await;
     match result {
@@ -220,25 +226,14 @@ pub async fn get(State(state): State<AppState>, uri: Uri, Path(file): Path<Strin
     }
 }
 
+/// `GET requests/{id}.{json,xml}`.
+pub async fn get(State(state): State<AppState>, uri: Uri, Path(file): Path<String>) -> Response {
+    by_file(&state, &uri, &file, open311::get).await
+}
+
 /// `GET tokens/{token}.{json,xml}`: the id a token stands for, once the order is screened.
 pub async fn token(State(state): State<AppState>, uri: Uri, Path(file): Path<String>) -> Response {
-    let Some((token, f)) = split(&file) else {
-        return error(Format::Json, &AppError::NotFound);
-    };
-    let token = token.to_string();
-    let key: KeyOnly = match query(&uri) {
-        Ok(k) => k,
-        Err(e) => return error(f, &e),
-    };
-    let result = blocking(&state, move |app| {
-        let actor = open311::actor_for(app, key.api_key.as_deref())?;
-        open311::token(app, &actor, &token)
-    })
-    .await;
-    match result {
-        Ok(t) => answer(f, StatusCode::OK, "service_requests", "request", &[t]),
-        Err(e) => error(f, &e),
-    }
+    by_file(&state, &uri, &file, open311::token).await
 }
 
 #[cfg(test)]

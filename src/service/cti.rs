@@ -239,6 +239,13 @@ pub fn for_intake(app: &App, actor: &Actor, call_id: &str) -> Result<CallRecord,
     if now.0 - c.ringing_at.0 > INTAKE_WINDOW_MS {
         return Err(AppError::NotFound);
     }
+    // The call is the seat's: an operator elsewhere gets nothing from guessing its id (the
+    // shift lead, who covers every seat, opens any).
+    if actor.role != crate::domain::role::Role::ShiftLead
+        && super::auth::my_seat(app, actor)? != Some(c.seat)
+    {
+        return Err(AppError::NotFound);
+    }
     Ok(c)
 }
 

@@ -258,7 +258,13 @@ fn request_of(tx: &impl Tx, o: &Order, cats: &Categories) -> Result<Request, App
             .map(|c| c.name.clone())
             .unwrap_or_default(),
         service_code: o.category.clone().unwrap_or_default(),
-        description: o.content.clone(),
+        // The platform's own words for what it registered; for an order of its channel that
+        // the centre registered, the title only (as the platform's order view shows).
+        description: if o.created_by == crate::domain::user::UserId(0) {
+            o.content.clone()
+        } else {
+            o.title.clone()
+        },
         agency_responsible: agency,
         service_notice: String::new(),
         requested_datetime: o.created_at.rfc3339_cst(),

@@ -345,23 +345,29 @@ pub async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
                 break;
             }
             let n = due.len();
-            for (d, target) in due {
-                if *stop.borrow() {
-                    return;
-                }
-                let timeout = Duration::from_secs(u64::from(
-                    app.settings().callback_timeout_secs.clamp(1, 60),
-                ));
-                let outcome = match target {
-                    Some((url, secret)) => send(&app, &d, &url, &secret, timeout).await,
-                    None => Err("平台令牌已吊销或未设回传地址".to_string()),
-                };
-                let a = app.clone();
-                let saved = tokio::task::spawn_blocking(move || record(&a, d.id, outcome)).await;
-                if let Ok(Err(e)) = saved {
-                    tracing::warn!(error = %e, "outbox: recording a try failed");
-                }
+            if *stop.borrow() {
+                return;
             }
+            let timeout =
+                Duration::from_secs(u64::from(app.settings().callback_timeout_secs.clamp(1, 60)));
+            // One pass's deliveries go at once (each the first of its order's line): a
+            // platform that hangs holds up the others for one timeout, not one each.
+            let tries = due.into_iter().map(|(d, target)| {
+                let app = app.clone();
+                async move {
+                    let outcome = match target {
+                        Some((url, secret)) => send(&app, &d, &url, &secret, timeout).await,
+                        None => Err("平台令牌已吊销或未设回传地址".to_string()),
+                    };
+                    let a = app.clone();
+                    let saved =
+                        tokio::task::spawn_blocking(move || record(&a, d.id, outcome)).await;
+                    if let Ok(Err(e)) = saved {
+                        tracing::warn!(error = %e, "outbox: recording a try failed");
+                    }
+                }
+            });
+            futures_util::future::join_all(tries).await;
             if n < PASS {
                 break;
             }

@@ -266,6 +266,14 @@ async fn a_ringing_call_pops_the_intake_form_at_the_seat_and_the_order_keeps_the
             .await
             .unwrap();
     assert!(page.contains("没有找到这个来电"));
+    // An operator on another seat learns nothing by guessing the call's id.
+    let other = c
+        .app
+        .user(&c.admin, "op9", hotline::domain::role::Role::Operator)
+        .await;
+    other.form("/me/seat", &[("seat", "4")]).await;
+    let page = other.get(&href).await.text().await.unwrap();
+    assert!(page.contains("没有找到这个来电") && !page.contains("13812345678"));
     // A registration naming a call that never rang is refused, nothing registered.
     let mut body = order_body("13812345678", "假来电");
     body["call_id"] = json!("no-such-call");
