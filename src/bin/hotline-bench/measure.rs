@@ -151,12 +151,15 @@ pub(crate) async fn page_list(
         .await?
         .json()?;
     let id = one["items"][0]["id"].as_u64().context("no order to open")?;
-    let phone = {
+    let (phone, code) = {
         let v: Value = op.get(&format!("/api/v1/orders/{id}")).await?.json()?;
-        v["caller"]["phone"]
-            .as_str()
-            .unwrap_or("13900000000")
-            .to_string()
+        (
+            v["caller"]["phone"]
+                .as_str()
+                .unwrap_or("13900000000")
+                .to_string(),
+            v["query_code"].as_str().unwrap_or("000000").to_string(),
+        )
     };
     let (month_from, month_to) = ("2026-10-01", "2026-11-01");
     let mut pages: Vec<(&str, &str, String)> = vec![
@@ -185,6 +188,14 @@ pub(crate) async fn page_list(
         ),
         ("phone_lookup", "bench-op", format!("/orders?phone={phone}")),
         ("search", "bench-op", "/orders?q=%E5%81%9C%E6%B0%B4".into()),
+        // Issue 12: an order by its 查询码, the dispatch suggestion at intake, the roster.
+        ("code_lookup", "bench-op", format!("/api/v1/orders?code={code}")),
+        (
+            "suggest",
+            "bench-op",
+            "/api/v1/suggest/units?category=1001&town=%E6%B4%A3%E6%B0%B4%E9%95%87&text=%E5%BB%BA%E8%AE%BE%E8%B7%AF%E8%B7%AF%E7%81%AF%E4%B8%8D%E4%BA%AE".into(),
+        ),
+        ("roster", "bench-lead", "/roster".into()),
         // The unit assessment over a month and a year: per-day facts, never the orders.
         (
             "report_units_month",
