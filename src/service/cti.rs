@@ -108,15 +108,18 @@ pub fn event(app: &App, actor: &Actor, ev: CallEvent) -> Result<EventResult, App
     if kind == "ringing" {
         ringing.insert(
             result.seat,
-            Push {
-                target: Vec::new(),
-                event: "call",
-                data: data.clone(),
-                at: now,
-            },
+            (
+                call_id.clone(),
+                Push {
+                    target: Vec::new(),
+                    event: "call",
+                    data: data.clone(),
+                    at: now,
+                },
+            ),
         );
     } else {
-        ringing.retain(|_, p| !p.data.contains(&format!("\"call_id\":{}", json!(call_id))));
+        ringing.retain(|_, (id, _)| *id != call_id);
     }
     drop(ringing);
     for target in targets {
@@ -274,6 +277,7 @@ pub fn ringing_at(app: &App, seat: u8) -> Option<Push> {
     let ringing = app.ringing.lock().unwrap_or_else(|p| p.into_inner());
     ringing
         .get(&seat)
+        .map(|(_, p)| p)
         .filter(|p| now.0 - p.at.0 <= RING_OFFER_MS)
         .cloned()
 }

@@ -74,8 +74,9 @@ pub struct App {
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// Event streams open now (bounded).
     pub streams: std::sync::atomic::AtomicUsize,
-    /// The call ringing at each seat now, for a browser that (re)connects a moment late.
-    pub ringing: std::sync::Mutex<std::collections::HashMap<u8, Push>>,
+    /// The call ringing at each seat now (its id and screen-pop), for a browser that
+    /// (re)connects a moment late.
+    pub ringing: std::sync::Mutex<std::collections::HashMap<u8, (String, Push)>>,
 }
 
 /// Something a signed-in user's browser is told at once.

@@ -58,6 +58,24 @@ async fn render(
     Ok((status, page(l, "admin/connections.html", ctx)?).into_response())
 }
 
+/// A form the service refused: the page again, saying why (other errors as errors).
+async fn refused(state: &AppState, actor: &Actor, e: AppError) -> Result<Response, AppError> {
+    match e {
+        AppError::Invalid { .. } | AppError::Conflict { .. } => {
+            render(
+                state,
+                actor,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Shown::default(),
+                Some(e),
+            )
+            .await
+        }
+        e => Err(e),
+    }
+}
+
 pub async fn index(
     State(state): State<AppState>,
     actor: Actor,
@@ -105,18 +123,7 @@ pub async fn issue(
             };
             render(&state, &actor, None, StatusCode::OK, shown, None).await
         }
-        Err(e @ AppError::Invalid { .. }) => {
-            render(
-                &state,
-                &actor,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Shown::default(),
-                Some(e),
-            )
-            .await
-        }
-        Err(e) => Err(e),
+        Err(e) => refused(&state, &actor, e).await,
     }
 }
 
@@ -159,18 +166,7 @@ pub async fn callback(
         Ok((_, None)) => {
             Ok(crate::http::see_other("/admin/connections?ok=callback_saved").into_response())
         }
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            render(
-                &state,
-                &actor,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Shown::default(),
-                Some(e),
-            )
-            .await
-        }
-        Err(e) => Err(e),
+        Err(e) => refused(&state, &actor, e).await,
     }
 }
 
